@@ -48,7 +48,7 @@ CONDITIONS = [
         "prep_text": GENERAL_PREP + "A tan makes pigment harder to treat safely, so protect the area "
         "with SPF 30 or higher.",
         "aftercare_text": "Treated spots may darken and then flake off over one to two weeks; let "
-        "them fall away on their own. Protect the area from the sun, which can bring pigment back.",
+        "them fall away on their own. Avoid the sun, which can bring pigment back, and use SPF 30 or higher every day.",
     },
     {
         "slug": "tattoo-removal",

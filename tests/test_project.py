@@ -1,0 +1,105 @@
+"""The project as a whole: system checks, migrations, settings, login and the home page."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_system_checks_are_clean():
+    call_command("check", fail_level="WARNING")
+
+
+@pytest.mark.django_db
+def test_no_model_change_is_missing_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def settings_under(env):
+    """Load clinic.settings in a fresh interpreter with exactly `env` and report what it read."""
+    probe = (
+        "import json, django; from django.conf import settings as s;"
+        "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
+        "'tz': s.TIME_ZONE, 'broker': s.CELERY_BROKER_URL, 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG,"
+        "'use_tz': s.USE_TZ, 'options': s.DATABASES['default'].get('OPTIONS', {})}))"
+    )
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "clinic.settings"}
+    return subprocess.run([sys.executable, "-c", probe], env=base | env, cwd=ROOT, capture_output=True, text=True)
+
+
+def test_settings_default_to_sqlite_under_var_and_london_time():
+    result = settings_under({"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["db"] == "django.db.backends.sqlite3"
+    assert read["name"].endswith("var/clinic.sqlite3")
+    assert read["options"]["transaction_mode"] == "IMMEDIATE"
+    assert read["tz"] == "Europe/London"
+    assert read["broker"] == "redis://127.0.0.1:6379/0"
+    assert read["use_tz"] is True
+
+
+def test_settings_come_from_the_environment():
+    result = settings_under(
+        {
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": "postgres://clinic:pw@db:5432/clinic",
+            "REDIS_URL": "redis://redis:6379/2",
+            "CLINIC_TIME_ZONE": "America/New_York",
+            "ALLOWED_HOSTS": "clinic.example.com,localhost",
+        }
+    )
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["db"] == "django.db.backends.postgresql"
+    assert read["name"] == "clinic"
+    assert read["broker"] == "redis://redis:6379/2"
+    assert read["tz"] == "America/New_York"
+    assert read["hosts"] == ["clinic.example.com", "localhost"]
+    assert read["debug"] is False
+
+
+def test_a_production_start_without_a_secret_key_is_refused_clearly():
+    result = settings_under({})
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+@pytest.mark.django_db
+def test_home_page_needs_a_login(client):
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_login_page_renders_with_vendored_assets(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/vendor/bootstrap/bootstrap.min.css" in html
+    assert "/static/vendor/htmx/htmx.min.js" in html
+    assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_home_page_says_who_you_are(client, dermatologist):
+    client.force_login(dermatologist.user)
+    response = client.get(reverse("home"))
+    assert response.status_code == 200
+    assert "dr.derm" in response.content.decode()
+    assert "dermatologist" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_can_log_in_through_the_form(client, receptionist):
+    response = client.post(reverse("login"), {"username": "reception", "password": "correct-horse-battery"})
+    assert response.status_code == 302
+    assert client.get(reverse("home")).context["user"] == receptionist

@@ -1,0 +1,66 @@
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Q
+from django.utils import timezone
+
+from patients.models import Assessment, Patient
+from scheduling.models import Appointment, LaserDevice, Practitioner, Room, SessionRecord, TreatmentCourse, WorkingHours
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [get_user_model(), Practitioner, WorkingHours, Room, LaserDevice, Patient, Assessment, TreatmentCourse,
+          Appointment, SessionRecord]  # fmt: skip
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_seed_demo_twice_gives_the_same_clinic(capsys):
+    call_command("seed_demo")
+    first = counts()
+    call_command("seed_demo")
+    assert counts() == first
+    assert first["Practitioner"] == 3
+    assert first["Room"] == 2
+    assert first["LaserDevice"] == 2
+    assert first["Patient"] == 40
+    assert "reception" in capsys.readouterr().out
+
+
+def test_seed_demo_has_courses_in_every_status_and_two_weeks_of_appointments():
+    call_command("seed_demo")
+    statuses = Counter(TreatmentCourse.objects.values_list("status", flat=True))
+    assert set(statuses) == set(TreatmentCourse.Status.values)
+    now = timezone.now()
+    around_today = Appointment.objects.filter(start__gte=now - timedelta(days=7), start__lte=now + timedelta(days=7))
+    assert around_today.filter(start__lt=now).exists()
+    assert around_today.filter(start__gt=now).exists()
+
+
+def test_seed_demo_never_double_books_anyone():
+    call_command("seed_demo")
+    active = list(Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES))
+    for a in active:
+        overlapping = Appointment.objects.filter(status__in=Appointment.ACTIVE_STATUSES).exclude(pk=a.pk)
+        people = overlapping.filter(start__lt=a.end, end__gt=a.start).filter(
+            Q(practitioner=a.practitioner_id) | Q(patient=a.patient_id)
+        )
+        kit = overlapping.filter(start__lt=a.blocked_until, blocked_until__gt=a.start).filter(
+            Q(room=a.room_id) | Q(device=a.device_id, device__isnull=False)
+        )
+        assert not people.exists(), a
+        assert not kit.exists(), a
+
+
+def test_seed_demo_users_can_log_in_with_the_printed_password(client):
+    call_command("seed_demo")
+    from scheduling.management.commands.seed_demo import DEMO_PASSWORD
+
+    for username in ("reception", "manager", "dr.patel"):
+        assert client.login(username=username, password=DEMO_PASSWORD)
+    assert get_user_model().objects.get(username="reception").groups.filter(name="Reception").exists()
