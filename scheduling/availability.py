@@ -1,0 +1,118 @@
+"""Pure interval arithmetic for availability: no ORM, no clock, no settings.
+
+An interval is a `(start, end)` pair of aware datetimes, half-open: `[start, end)`. Lists of
+intervals handed between these functions are sorted by start and do not overlap ("normalised"),
+which `merge` produces from any list.
+"""
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Interval = tuple[datetime, datetime]
+
+GRID = timedelta(minutes=15)
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sort and join overlapping or touching intervals; drop empty ones."""
+    merged: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def subtract(free: list[Interval], busy: list[Interval]) -> list[Interval]:
+    """The parts of normalised `free` not covered by normalised `busy`, in one sweep."""
+    result: list[Interval] = []
+    j = 0
+    for start, end in free:
+        while j < len(busy) and busy[j][1] <= start:
+            j += 1
+        k = j
+        cursor = start
+        while k < len(busy) and busy[k][0] < end:
+            if busy[k][0] > cursor:
+                result.append((cursor, busy[k][0]))
+            cursor = max(cursor, busy[k][1])
+            k += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+class BusyIndex:
+    """Answers "is this resource free over [start, end)?" in O(log n) for a normalised busy list."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self, busy: list[Interval]):
+        self._starts = [s for s, _ in busy]
+        self._ends = [e for _, e in busy]
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        # The only busy interval that can overlap is the last one starting before `end`.
+        i = bisect_left(self._starts, end) - 1
+        return i < 0 or self._ends[i] <= start
+
+
+def local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """The instant a wall clock in `tz` shows `clock` on `day`.
+
+    A time skipped by a spring-forward change is read with the offset before the change, so it
+    lands just after the gap (01:30 on the change day in London becomes 02:30 BST); a repeated
+    autumn time takes its first occurrence.
+    """
+    return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> Interval:
+    """The instants at which a local day starts and ends (23 or 25 hours long on DST days)."""
+    return local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
+
+
+def dates(first: date, last: date) -> Iterator[date]:
+    """Every date from `first` to `last`, inclusive."""
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def grid_ceil(moment: datetime, grid: timedelta = GRID) -> datetime:
+    """The first grid line at or after `moment`.
+
+    The grid is laid in UTC. Every time zone in use is offset from UTC by a whole number of
+    quarter hours, so a 15-minute grid in UTC is also the :00/:15/:30/:45 grid on the clinic clock.
+    """
+    remainder = (moment - _EPOCH) % grid
+    return moment if not remainder else moment + (grid - remainder)
+
+
+def grid_starts(free: list[Interval], length: timedelta, grid: timedelta = GRID) -> Iterator[datetime]:
+    """Every grid-aligned start at which `length` fits inside one of the `free` intervals."""
+    for start, end in free:
+        moment = grid_ceil(start, grid)
+        while moment + length <= end:
+            yield moment
+            moment += grid
+
+
+def working_intervals(rules: Iterable[tuple[int, time, time]], day: date, tz: ZoneInfo) -> list[Interval]:
+    """The instants covered on `day` by weekly `(weekday, start_time, end_time)` wall-clock rules."""
+    weekday = day.weekday()
+    return merge(
+        (local_instant(day, start, tz), local_instant(day, end, tz)) for wd, start, end in rules if wd == weekday
+    )
+
+
+def clip(intervals: list[Interval], bounds: Interval) -> list[Interval]:
+    """The parts of normalised `intervals` inside `bounds`."""
+    low, high = bounds
+    return [(max(s, low), min(e, high)) for s, e in intervals if e > low and s < high]

@@ -1,0 +1,42 @@
+"""The scheduling services: every booking change goes through these functions."""
+
+from .booking import (
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_reschedule,
+    find_conflicts,
+)
+from .courses import course_approve, course_cancel, course_propose
+from .errors import BookingConflict, Conflict, IllegalTransition, PlanError, SchedulingError
+from .planning import PlannedSession, course_book_plan, course_plan
+from .slots import PREP_WINDOW, Slot, find_slots, session_length
+
+__all__ = [
+    "PREP_WINDOW",
+    "BookingConflict",
+    "Conflict",
+    "IllegalTransition",
+    "PlanError",
+    "PlannedSession",
+    "SchedulingError",
+    "Slot",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_complete",
+    "appointment_confirm",
+    "appointment_no_show",
+    "appointment_reschedule",
+    "course_approve",
+    "course_book_plan",
+    "course_cancel",
+    "course_plan",
+    "course_propose",
+    "find_conflicts",
+    "find_slots",
+    "session_length",
+]

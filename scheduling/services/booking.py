@@ -1,0 +1,391 @@
+"""Booking, rescheduling, cancelling and the status moves of one appointment.
+
+Every caller (API, staff pages, admin, planner) goes through these functions. Each change runs in
+one transaction: the service checks the practitioner, room, device and patient for overlaps and
+names the conflict; on PostgreSQL exclusion constraints are the last guard against a racing
+transaction, and their violation comes back as the same conflict answer.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import formats, timezone
+
+from scheduling.availability import working_intervals
+from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
+
+from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
+from .slots import DEFAULT_VISIT_MINUTES, is_short_prep, session_length
+
+ACTIVE = Appointment.ACTIVE_STATUSES
+BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
+# The sequence-number offset used while renumbering, above any real session number.
+_RENUMBER_OFFSET = 1000
+
+
+def appointment_book(
+    *,
+    patient,
+    kind: str,
+    start: datetime,
+    practitioner,
+    room,
+    device=None,
+    course=None,
+    duration_minutes: int | None = None,
+    acknowledge_short_prep: bool = False,
+    booked_by=None,
+    notes: str = "",
+    now: datetime | None = None,
+    check_spacing: bool = True,
+) -> Appointment:
+    """Book one appointment, or raise SchedulingError / BookingConflict saying why not.
+
+    A treatment needs an approved course of the same patient and a laser suited to its condition;
+    its length comes from the course's areas. A treatment less than 14 days away needs
+    `acknowledge_short_prep`, recorded with who gave it.
+    """
+    now = now or timezone.now()
+    if kind not in Appointment.Kind.values:
+        raise SchedulingError("Choose consultation, treatment or review.", field="kind")
+    if kind == Appointment.Kind.TREATMENT:
+        if course is None:
+            raise SchedulingError("A treatment is booked on a course.", field="course")
+        if device is None:
+            raise SchedulingError("A treatment needs a laser device.", field="device")
+    if course is not None:
+        if course.patient_id != patient.pk:
+            raise SchedulingError("That course belongs to another patient.", field="course")
+        _check_course_bookable(course)
+        length = session_length(course)
+    else:
+        length = _visit_length(duration_minutes)
+    appointment = Appointment(
+        kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
+    )
+    return _place(
+        appointment,
+        start=start,
+        length=length,
+        practitioner=practitioner,
+        room=room,
+        device=device,
+        acknowledge_short_prep=acknowledge_short_prep,
+        by=booked_by,
+        now=now,
+        check_spacing=check_spacing,
+    )
+
+
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    start: datetime,
+    practitioner=None,
+    room=None,
+    device=None,
+    acknowledge_short_prep: bool = False,
+    by=None,
+    now: datetime | None = None,
+    check_spacing: bool = True,
+) -> Appointment:
+    """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
+    now = now or timezone.now()
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+        raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+    if appointment.course_id:
+        _check_course_bookable(appointment.course)
+    appointment.status = Appointment.Status.BOOKED
+    appointment.version += 1
+    return _place(
+        appointment,
+        start=start,
+        length=appointment.end - appointment.start,
+        practitioner=practitioner or appointment.practitioner,
+        room=room or appointment.room,
+        device=device or appointment.device,
+        acknowledge_short_prep=acknowledge_short_prep,
+        by=by,
+        now=now,
+        check_spacing=check_spacing,
+    )
+
+
+def appointment_confirm(*, appointment: Appointment) -> Appointment:
+    return _move(appointment, "confirm", Appointment.Status.CONFIRMED)
+
+
+def appointment_check_in(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Check a patient in; possible on the day of the appointment only."""
+    now = now or timezone.now()
+    if timezone.localdate(appointment.start) != timezone.localdate(now):
+        raise IllegalTransition("Patients are checked in on the day of their appointment.")
+    return _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
+
+
+def appointment_complete(*, appointment: Appointment, record: dict | None = None, by=None) -> Appointment:
+    """Complete a checked-in appointment. A treatment keeps a session record: pass its fields as
+    `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area and
+    notes) unless one was recorded already."""
+    with transaction.atomic():
+        appointment = _move(appointment, "complete", Appointment.Status.COMPLETED)
+        if appointment.kind == Appointment.Kind.TREATMENT:
+            has_record = SessionRecord.objects.filter(appointment=appointment).exists()
+            if record is None and not has_record:
+                raise SchedulingError("Record the laser settings to complete a treatment.", field="record")
+            if record is not None:
+                if has_record:
+                    raise SchedulingError("This session already has a record.", field="record")
+                SessionRecord.objects.create(
+                    appointment=appointment, recorded_by=record.pop("recorded_by", appointment.practitioner), **record
+                )
+        if appointment.course_id:
+            _refresh_course(appointment.course)
+    return appointment
+
+
+def appointment_no_show(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    """Mark that the patient did not come; possible once the appointment has started."""
+    now = now or timezone.now()
+    if now < appointment.start:
+        raise IllegalTransition("A no-show can be recorded once the appointment has started.")
+    with transaction.atomic():
+        appointment = _move(appointment, "no_show", Appointment.Status.NO_SHOW)
+        if appointment.course_id:
+            _renumber(appointment.course)
+            _refresh_course(appointment.course)
+    return appointment
+
+
+def appointment_cancel(*, appointment: Appointment, reason: str = "", by=None) -> Appointment:
+    """Cancel a booked or confirmed appointment; later sessions of its course move up a number."""
+    with transaction.atomic():
+        appointment = _move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
+        if appointment.course_id:
+            _renumber(appointment.course)
+            _refresh_course(appointment.course)
+    return appointment
+
+
+def find_conflicts(
+    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None
+) -> list[Conflict]:
+    """Every active appointment that holds one of these resources in the time asked for, in one query."""
+    people = Q(start__lt=end, end__gt=start) & (Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id))
+    kit_resources = Q(room_id=room_id) | (Q(device_id=device_id) if device_id else Q(pk__in=[]))
+    kit = Q(start__lt=blocked_until, blocked_until__gt=start) & kit_resources
+    rows = (
+        Appointment.objects.filter(status__in=ACTIVE)
+        .filter(people | kit)
+        .exclude(pk=exclude_id)
+        .values_list("pk", "practitioner_id", "patient_id", "room_id", "device_id", "start", "end", "blocked_until")
+        .order_by("start")
+    )
+    conflicts = []
+    for pk, other_practitioner, other_patient, other_room, other_device, o_start, o_end, o_blocked in rows:
+        if o_start < end and o_end > start:
+            if other_practitioner == practitioner_id:
+                conflicts.append(Conflict("practitioner", pk))
+            if other_patient == patient_id:
+                conflicts.append(Conflict("patient", pk))
+        if o_start < blocked_until and o_blocked > start:
+            if other_room == room_id:
+                conflicts.append(Conflict("room", pk))
+            if device_id and other_device == device_id:
+                conflicts.append(Conflict("device", pk))
+    return conflicts
+
+
+def _visit_length(duration_minutes) -> timedelta:
+    minutes = DEFAULT_VISIT_MINUTES if duration_minutes is None else duration_minutes
+    if not isinstance(minutes, int) or not 5 <= minutes <= 240 or minutes % 5:
+        raise SchedulingError(
+            "The duration is a whole number of minutes from 5 to 240, in fives.", field="duration_minutes"
+        )
+    return timedelta(minutes=minutes)
+
+
+def _check_course_bookable(course) -> None:
+    if course.status == TreatmentCourse.Status.PROPOSED:
+        raise SchedulingError(
+            "This course has not been approved by a dermatologist yet, so its sessions cannot be booked.",
+            field="course",
+        )
+    if course.status not in BOOKABLE_COURSE_STATUSES:
+        raise SchedulingError(f"This course is {course.get_status_display().lower()}.", field="course")
+
+
+def _place(appointment, *, start, length, practitioner, room, device, acknowledge_short_prep, by, now, check_spacing):
+    """Validate the time and resources, then save inside one transaction with the conflict guard."""
+    if timezone.is_naive(start):
+        raise SchedulingError("Give the start time with its UTC offset.", field="start")
+    if start <= now:
+        raise SchedulingError("That time has already passed.", field="start")
+    end = start + length
+    for resource, field in ((practitioner, "practitioner"), (room, "room"), (device, "device")):
+        if resource is not None and not resource.active:
+            raise SchedulingError(f"{resource} is not in service.", field=field)
+    if device is not None and appointment.course_id:
+        if not device.conditions.filter(pk=appointment.course.condition_id).exists():
+            raise SchedulingError(f"{device} is not set up for {appointment.course.condition}.", field="device")
+    _check_open(practitioner, start, end)
+    short_prep = is_short_prep(kind=appointment.kind, start=start, now=now)
+    if short_prep and not acknowledge_short_prep:
+        raise SchedulingError(
+            "This treatment is less than 14 days away, inside the sun-free prep window. Confirm that the "
+            "patient has been told and can still prepare.",
+            field="acknowledge_short_prep",
+        )
+    buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
+    appointment.start, appointment.end = start, end
+    appointment.blocked_until = end + timedelta(minutes=buffer)
+    appointment.practitioner, appointment.room, appointment.device = practitioner, room, device
+    if short_prep:
+        appointment.short_prep_acknowledged_by = by
+        appointment.short_prep_acknowledged_at = now
+    resources = dict(
+        start=start,
+        end=end,
+        blocked_until=appointment.blocked_until,
+        practitioner_id=practitioner.pk,
+        room_id=room.pk,
+        device_id=device.pk if device else None,
+        patient_id=appointment.patient_id,
+        exclude_id=appointment.pk,
+    )
+    try:
+        with transaction.atomic():
+            conflicts = find_conflicts(**resources)
+            if conflicts:
+                raise BookingConflict(conflicts)
+            if appointment.course_id:
+                course = TreatmentCourse.objects.select_for_update().get(pk=appointment.course_id)
+                _check_course_capacity(course, appointment)
+                if check_spacing:
+                    _check_spacing(course, appointment)
+                if appointment.sequence is None:
+                    highest = course.appointments.filter(status__in=ACTIVE).aggregate(n=Max("sequence"))["n"]
+                    appointment.sequence = (highest or 0) + 1
+            appointment.save()
+            if appointment.course_id:
+                _renumber(appointment.course)
+                _refresh_course(appointment.course)
+    except IntegrityError as error:
+        constraint = _violated_constraint(error)
+        if constraint and constraint.startswith("appointment_no_overlap"):
+            raise BookingConflict(find_conflicts(**resources)) from error
+        if constraint == "one_active_appointment_per_course_sequence":
+            raise SchedulingError("The course changed while booking; please try again.", field="course") from error
+        raise
+    return appointment
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def _check_open(practitioner, start, end) -> None:
+    """Refuse a time outside the practitioner's hours, on a closed day or during their time off."""
+    day = timezone.localdate(start)
+    closure = ClinicClosure.objects.filter(start_date__lte=timezone.localdate(end), end_date__gte=day).first()
+    if closure:
+        raise SchedulingError(f"The clinic is closed on {formats.date_format(day)} ({closure.reason}).", field="start")
+    rules = WorkingHours.objects.filter(practitioner=practitioner).values_list("weekday", "start_time", "end_time")
+    intervals = working_intervals(list(rules), day, timezone.get_default_timezone())
+    if not any(s <= start and end <= e for s, e in intervals):
+        raise SchedulingError(f"{practitioner} does not work at that time.", field="start")
+    off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).first()
+    if off:
+        raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
+
+
+def _check_course_capacity(course, appointment) -> None:
+    taken = course.appointments.filter(status__in=ACTIVE).exclude(pk=appointment.pk).count()
+    if taken >= course.planned_sessions:
+        raise SchedulingError(
+            f"All {course.planned_sessions} planned sessions of this course are booked or done.", field="course"
+        )
+
+
+def _check_spacing(course, appointment) -> None:
+    """Sessions of a course keep at least its minimum interval between them."""
+    gap = course.min_interval
+    neighbours = course.appointments.filter(
+        status__in=ACTIVE, start__gt=appointment.start - gap, start__lt=appointment.start + gap
+    )
+    too_close = neighbours.exclude(pk=appointment.pk).order_by("start").first()
+    if too_close:
+        when = formats.date_format(timezone.localtime(too_close.start), "j M Y")
+        raise SchedulingError(
+            f"Sessions of this course are at least {course.min_interval_days} days apart; session "
+            f"{too_close.sequence} is on {when}.",
+            field="start",
+        )
+
+
+def _renumber(course) -> None:
+    """Number the course's active sessions 1, 2, 3 … in time order.
+
+    Two passes through numbers above any real one, so that no intermediate state repeats a number
+    the database keeps unique.
+    """
+    sessions = list(course.appointments.filter(status__in=ACTIVE).order_by("start", "pk"))
+    changed = [(a, n) for n, a in enumerate(sessions, 1) if a.sequence != n]
+    for appointment, number in changed:
+        appointment.sequence = _RENUMBER_OFFSET + number
+        appointment.save(update_fields=["sequence"])
+    for appointment, number in changed:
+        appointment.sequence = number
+        appointment.save(update_fields=["sequence"])
+
+
+def _refresh_course(course) -> None:
+    """An approved course becomes active with its first booking and completed with its last session."""
+    if course.status not in BOOKABLE_COURSE_STATUSES:
+        return
+    counts = course.appointments.filter(status__in=ACTIVE).values_list("status", flat=True)
+    done = sum(status == Appointment.Status.COMPLETED for status in counts)
+    status = TreatmentCourse.Status.ACTIVE if counts else TreatmentCourse.Status.APPROVED
+    if done >= course.planned_sessions:
+        status = TreatmentCourse.Status.COMPLETED
+    if status != course.status:
+        course.status = status
+        course.save(update_fields=["status"])
+
+
+LEGAL_MOVES = {
+    "confirm": (Appointment.Status.BOOKED,),
+    "check_in": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+    "complete": (Appointment.Status.CHECKED_IN,),
+    "no_show": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+    "cancel": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+}
+
+
+def _move(appointment, move: str, status: str, *, reason: str = "") -> Appointment:
+    """Change the status if the row is still in a state that allows `move`, as one locked step."""
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if current.status not in LEGAL_MOVES[move]:
+            label = move.replace("_", "-")
+            raise IllegalTransition(f"A {current.get_status_display().lower()} appointment cannot be {_PAST[label]}.")
+        current.status = status
+        fields = ["status", "updated_at"]
+        if move == "cancel":
+            current.cancel_reason = reason
+            current.version += 1
+            fields += ["cancel_reason", "version"]
+        current.save(update_fields=fields)
+    appointment.refresh_from_db()
+    return appointment
+
+
+_PAST = {
+    "confirm": "confirmed",
+    "check-in": "checked in",
+    "complete": "completed",
+    "no-show": "marked a no-show",
+    "cancel": "cancelled",
+}

@@ -1,0 +1,210 @@
+"""Slot search: where can a session of a given length go?
+
+A constant number of queries loads the window's working hours, time off, closures, rooms, devices
+and busy appointments; the rest is interval arithmetic in Python over that window only.
+"""
+
+import heapq
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.utils import timezone
+
+from scheduling.availability import (
+    BusyIndex,
+    Interval,
+    clip,
+    dates,
+    day_bounds,
+    grid_starts,
+    merge,
+    subtract,
+    working_intervals,
+)
+from scheduling.models import Appointment, ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+
+from .errors import SchedulingError
+
+PREP_WINDOW = timedelta(days=14)
+DEFAULT_VISIT_MINUTES = 30
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime
+    end: datetime
+    practitioner: Practitioner
+    room: Room
+    device: LaserDevice | None
+    short_prep: bool
+
+
+def session_length(course) -> timedelta:
+    """A treatment session takes the sum of its areas' times (small 30, medium 45, large 60 minutes)."""
+    return timedelta(minutes=sum(area.minutes for area in course.areas.all()))
+
+
+def is_short_prep(*, kind: str, start: datetime, now: datetime) -> bool:
+    """A treatment less than two weeks away leaves the patient less than the sun-free prep time."""
+    return kind == Appointment.Kind.TREATMENT and start - now < PREP_WINDOW
+
+
+def suitable_devices(condition):
+    """Active lasers set up for `condition` (all active lasers when there is no condition)."""
+    devices = LaserDevice.objects.filter(active=True)
+    return devices.filter(conditions=condition) if condition is not None else devices
+
+
+def closed_dates(first: date, last: date) -> dict[date, str]:
+    """Closed local dates between `first` and `last` with the reason."""
+    closed = {}
+    for closure in ClinicClosure.objects.filter(start_date__lte=last, end_date__gte=first):
+        for day in dates(max(first, closure.start_date), min(last, closure.end_date)):
+            closed[day] = closure.reason
+    return closed
+
+
+def previous_session(course, *, exclude_ids=()):
+    """The latest session of the course that took or holds a place, or None."""
+    return (
+        course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
+        .exclude(pk__in=exclude_ids)
+        .order_by("-start")
+        .first()
+    )
+
+
+def find_slots(
+    *,
+    start_date: date,
+    days: int,
+    length: timedelta | None = None,
+    course=None,
+    kind: str = Appointment.Kind.TREATMENT,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    device: LaserDevice | None = None,
+    patient=None,
+    limit: int = 10,
+    now: datetime | None = None,
+    earliest: datetime | None = None,
+    latest_start: datetime | None = None,
+    ignore_appointment_ids=(),
+) -> list[Slot]:
+    """The first `limit` free starts, in time order, on the 15-minute grid of the local days
+    `start_date` .. `start_date + days - 1`.
+
+    A slot has a practitioner inside their working hours and not off, a room and (for a treatment)
+    a laser suited to the course's condition, each free for the session plus its turnover buffer,
+    on a day the clinic is open, while the patient has nothing else on. With a `course`, the length
+    comes from its areas, the patient is its patient, and no slot starts before the previous
+    session plus the course's minimum interval.
+    """
+    now = now or timezone.now()
+    if kind == Appointment.Kind.TREATMENT and course is None and device is None and length is None:
+        raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
+    condition = None
+    if course is not None:
+        length = session_length(course)
+        patient = course.patient
+        condition = course.condition
+        before = previous_session(course, exclude_ids=ignore_appointment_ids)
+        if before is not None:
+            earliest = max(earliest or before.start, before.start + course.min_interval)
+    length = length or timedelta(minutes=DEFAULT_VISIT_MINUTES)
+    if length <= timedelta(0):
+        raise SchedulingError("The course has no treatment areas, so its session length is unknown.", field="course")
+
+    tz = timezone.get_default_timezone()
+    last_date = start_date + timedelta(days=days - 1)
+    window = (max(day_bounds(start_date, tz)[0], now, earliest or now), day_bounds(last_date, tz)[1])
+    if window[0] >= window[1]:
+        return []
+
+    # The constant set of queries.
+    hours = WorkingHours.objects.filter(practitioner__active=True).select_related("practitioner__user")
+    if practitioner is not None:
+        hours = hours.filter(practitioner=practitioner)
+    rules_by_practitioner: dict[int, list] = {}
+    practitioners: dict[int, Practitioner] = {}
+    for rule in hours:
+        practitioners[rule.practitioner_id] = rule.practitioner
+        rules = rules_by_practitioner.setdefault(rule.practitioner_id, [])
+        rules.append((rule.weekday, rule.start_time, rule.end_time))
+    time_off = TimeOff.objects.filter(practitioner__in=list(practitioners), start__lt=window[1], end__gt=window[0])
+    closed = closed_dates(start_date, last_date)
+    rooms = list(Room.objects.filter(active=True, **({"pk": room.pk} if room else {})))
+    devices: list[LaserDevice | None] = [None]
+    if kind == Appointment.Kind.TREATMENT:
+        candidates = suitable_devices(condition)
+        devices = list(candidates.filter(pk=device.pk) if device else candidates)
+    busy = (
+        Appointment.objects.filter(
+            status__in=Appointment.ACTIVE_STATUSES, start__lt=window[1], blocked_until__gt=window[0]
+        )
+        .exclude(pk__in=ignore_appointment_ids)
+        .values_list("practitioner_id", "room_id", "device_id", "patient_id", "start", "end", "blocked_until")
+    )
+
+    people: dict[int, list[Interval]] = {pk: [] for pk in practitioners}
+    for off in time_off:
+        people[off.practitioner_id].append((off.start, off.end))
+    kit: dict[tuple[str, int], list[Interval]] = {}
+    patient_busy: list[Interval] = []
+    for practitioner_id, room_id, device_id, patient_id, start, end, blocked_until in busy:
+        if practitioner_id in people:
+            people[practitioner_id].append((start, end))
+        kit.setdefault(("room", room_id), []).append((start, blocked_until))
+        if device_id is not None:
+            kit.setdefault(("device", device_id), []).append((start, blocked_until))
+        if patient is not None and patient_id == patient.pk:
+            patient_busy.append((start, end))
+    kit_index = {key: BusyIndex(merge(intervals)) for key, intervals in kit.items()}
+    free_everywhere = BusyIndex([])
+    patient_index = BusyIndex(merge(patient_busy))
+
+    open_days = [day for day in dates(start_date, last_date) if day not in closed]
+    streams = []
+    ordered = sorted(practitioners.values(), key=lambda p: (str(p), p.pk))
+    for order, pr in enumerate(ordered):
+        working = merge(
+            interval for day in open_days for interval in working_intervals(rules_by_practitioner[pr.pk], day, tz)
+        )
+        free = subtract(clip(working, window), merge(people[pr.pk]))
+        streams.append(_labelled(grid_starts(free, length), order, pr))
+
+    slots: list[Slot] = []
+    for start, _, pr in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+        if latest_start is not None and start > latest_start:
+            break
+        end = start + length
+        if not patient_index.is_free(start, end):
+            continue
+        placed = _room_and_device(start, end, rooms, devices, kit_index, free_everywhere)
+        if placed is None:
+            continue
+        slots.append(Slot(start, end, pr, placed[0], placed[1], is_short_prep(kind=kind, start=start, now=now)))
+        if len(slots) >= limit:
+            break
+    return slots
+
+
+def _labelled(starts, order, practitioner):
+    for start in starts:
+        yield start, order, practitioner
+
+
+def _room_and_device(start, end, rooms, devices, kit_index, free_everywhere):
+    for room in rooms:
+        room_busy = kit_index.get(("room", room.pk), free_everywhere)
+        for device in devices:
+            buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
+            blocked_until = end + timedelta(minutes=buffer)
+            if not room_busy.is_free(start, blocked_until):
+                continue
+            if device is not None and not kit_index.get(("device", device.pk), free_everywhere).is_free(
+                start, blocked_until
+            ):
+                continue
+            return room, device
+    return None
