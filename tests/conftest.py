@@ -1,9 +1,23 @@
 """Personas used across the suite: the clinic's receptionist, dermatologist and manager."""
 
+from datetime import datetime, time
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from tests.factories import PractitionerFactory, UserFactory
+from patients.models import Condition
+from tests.factories import (
+    LaserDeviceFactory,
+    PatientFactory,
+    PractitionerFactory,
+    RoomFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+    WorkingHoursFactory,
+)
 
 
 def _in_group(user, name):
@@ -26,3 +40,40 @@ def dermatologist(db):
 @pytest.fixture
 def manager(db):
     return _in_group(UserFactory(username="manager", is_staff=True, is_superuser=True), "Manager")
+
+
+LONDON = ZoneInfo("Europe/London")
+# Monday 1 March 2027, 08:00 in London (GMT). Clocks go forward on 28 March and back on 31 October.
+MONDAY_MORNING = datetime(2027, 3, 1, 8, tzinfo=LONDON)
+
+
+def local(day: int, hour: int, minute: int = 0, month: int = 3, year: int = 2027) -> datetime:
+    """An instant given as the clinic's wall-clock time."""
+    return datetime(year, month, day, hour, minute, tzinfo=LONDON)
+
+
+@pytest.fixture
+def frozen(time_machine):
+    """The clock stands still at Monday 1 March 2027, 08:00 London time."""
+    time_machine.move_to(MONDAY_MORNING, tick=False)
+    return timezone.now()
+
+
+@pytest.fixture
+def clinic(db, dermatologist):
+    """A small clinic: one dermatologist working Monday to Friday 09:00-17:00, one room, one laser
+    set up for every condition, and a patient with an approved tattoo-removal course."""
+    for weekday in range(5):
+        WorkingHoursFactory(practitioner=dermatologist, weekday=weekday, start_time=time(9), end_time=time(17))
+    device = LaserDeviceFactory(name="PicoWay")
+    device.conditions.set(Condition.objects.all())
+    course = TreatmentCourseFactory(
+        approved=True, approved_by=dermatologist, patient=PatientFactory(first_name="Ada", last_name="Byron")
+    )
+    return SimpleNamespace(
+        practitioner=dermatologist,
+        room=RoomFactory(name="Room 1"),
+        device=device,
+        patient=course.patient,
+        course=course,
+    )

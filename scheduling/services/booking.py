@@ -16,10 +16,15 @@ from scheduling.availability import working_intervals
 from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
 
 from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
-from .slots import DEFAULT_VISIT_MINUTES, is_short_prep, session_length
+from .slots import DEFAULT_VISIT_MINUTES, days_apart, is_short_prep, session_length
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
+# What a placement changes on an existing appointment; its sequence number belongs to _renumber.
+_PLACEMENT_FIELDS = [
+    "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
+    "short_prep_acknowledged_by", "short_prep_acknowledged_at", "updated_at",
+]  # fmt: skip
 # The sequence-number offset used while renumbering, above any real session number.
 _RENUMBER_OFFSET = 1000
 
@@ -92,6 +97,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
     now = now or timezone.now()
+    appointment.refresh_from_db()  # act on the stored state, not a copy that may be stale
     if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
         raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
     if appointment.course_id:
@@ -267,10 +273,14 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
                 if appointment.sequence is None:
                     highest = course.appointments.filter(status__in=ACTIVE).aggregate(n=Max("sequence"))["n"]
                     appointment.sequence = (highest or 0) + 1
-            appointment.save()
+            if appointment.pk is None:
+                appointment.save()
+            else:
+                appointment.save(update_fields=_PLACEMENT_FIELDS)
             if appointment.course_id:
                 _renumber(appointment.course)
                 _refresh_course(appointment.course)
+                appointment.refresh_from_db(fields=["sequence"])
     except IntegrityError as error:
         constraint = _violated_constraint(error)
         if constraint and constraint.startswith("appointment_no_overlap"):
@@ -310,19 +320,23 @@ def _check_course_capacity(course, appointment) -> None:
 
 
 def _check_spacing(course, appointment) -> None:
-    """Sessions of a course keep at least its minimum interval between them."""
-    gap = course.min_interval
-    neighbours = course.appointments.filter(
-        status__in=ACTIVE, start__gt=appointment.start - gap, start__lt=appointment.start + gap
-    )
-    too_close = neighbours.exclude(pk=appointment.pk).order_by("start").first()
-    if too_close:
-        when = formats.date_format(timezone.localtime(too_close.start), "j M Y")
-        raise SchedulingError(
-            f"Sessions of this course are at least {course.min_interval_days} days apart; session "
-            f"{too_close.sequence} is on {when}.",
-            field="start",
+    """Sessions of a course keep at least its minimum interval, in calendar days, between them."""
+    reach = course.min_interval + timedelta(days=1)
+    neighbours = (
+        course.appointments.filter(
+            status__in=ACTIVE, start__gt=appointment.start - reach, start__lt=appointment.start + reach
         )
+        .exclude(pk=appointment.pk)
+        .order_by("start")
+    )
+    for other in neighbours:
+        if days_apart(other.start, appointment.start) < course.min_interval_days:
+            when = formats.date_format(timezone.localtime(other.start), "j M Y")
+            raise SchedulingError(
+                f"Sessions of this course are at least {course.min_interval_days} days apart; session "
+                f"{other.sequence} is on {when}.",
+                field="start",
+            )
 
 
 def _renumber(course) -> None:

@@ -10,7 +10,7 @@ from scheduling.models import Appointment, TreatmentCourse
 
 from .booking import appointment_book, appointment_reschedule
 from .errors import PlanError, SchedulingError
-from .slots import PREP_WINDOW, Slot, find_slots
+from .slots import PREP_WINDOW, Slot, days_apart, find_slots, interval_window
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
@@ -65,16 +65,14 @@ def course_plan(
             earliest = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
             latest = earliest + timedelta(days=FIRST_SESSION_SEARCH_DAYS)
         else:
-            anchor_start = anchor.start if isinstance(anchor, Appointment) else anchor.slot.start
-            earliest = anchor_start + course.min_interval
-            latest = anchor_start + course.max_interval
+            earliest, latest = interval_window(anchor.start, course)
             if index == 0 and start_date:
                 earliest = max(earliest, timezone.make_aware(datetime.combine(start_date, datetime.min.time())))
         usual = timezone.localtime(anchor.start) if anchor is not None else None
         slot = _best_slot(course, preferred, usual, earliest, latest, now, ignore)
         if slot is None:
             raise PlanError(
-                f"No free time for session {sequence} between {_day(earliest)} and {_day(latest)}. "
+                f"No free time for session {sequence} between {_day(earliest)} and {_day(_last_moment(latest))}. "
                 "Try another start date, or change the course's interval.",
                 field="start",
             )
@@ -151,7 +149,7 @@ def _best_slot(course, preferred, usual, earliest, latest, now, ignore) -> Slot 
         return find_slots(
             course=course,
             start_date=timezone.localdate(max(earliest, now)),
-            days=(timezone.localdate(latest) - timezone.localdate(max(earliest, now))).days + 1,
+            days=(timezone.localdate(_last_moment(latest)) - timezone.localdate(max(earliest, now))).days + 1,
             practitioner=practitioner,
             earliest=earliest,
             latest_start=latest,
@@ -160,7 +158,7 @@ def _best_slot(course, preferred, usual, earliest, latest, now, ignore) -> Slot 
             ignore_appointment_ids=ignore,
         )
 
-    if latest < now:
+    if latest <= now:
         return None
     candidates = (search(preferred) if preferred else []) or search(None)
     if not candidates:
@@ -181,12 +179,17 @@ def _check_intervals(course) -> None:
     held = course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).order_by("start")
     starts = list(held.values_list("start", flat=True))
     for before, after in zip(starts, starts[1:], strict=False):
-        if after - before < course.min_interval:
+        if days_apart(before, after) < course.min_interval_days:
             raise SchedulingError(
                 f"Sessions on {_day(before)} and {_day(after)} are closer than the course's "
                 f"{course.min_interval_days}-day minimum interval.",
                 field="sessions",
             )
+
+
+def _last_moment(bound: datetime) -> datetime:
+    """Windows end just before `bound`, which is the midnight after their last day."""
+    return bound - timedelta(microseconds=1)
 
 
 def _day(moment: datetime) -> str:

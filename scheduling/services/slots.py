@@ -74,6 +74,22 @@ def previous_session(course, *, exclude_ids=()):
     )
 
 
+def interval_window(previous_start: datetime, course) -> tuple[datetime, datetime]:
+    """When the session after one at `previous_start` may start: from the beginning of the local
+    day `min_interval_days` later to the end of the day `max_interval_days` later. Intervals count
+    calendar days on the clinic clock, so a DST change between sessions does not shift them."""
+    tz = timezone.get_default_timezone()
+    previous_day = timezone.localdate(previous_start)
+    earliest = day_bounds(previous_day + course.min_interval, tz)[0]
+    latest = day_bounds(previous_day + course.max_interval, tz)[1]
+    return earliest, latest
+
+
+def days_apart(first: datetime, second: datetime) -> int:
+    """Calendar days between two sessions on the clinic clock, the unit of a course's intervals."""
+    return abs((timezone.localdate(second) - timezone.localdate(first)).days)
+
+
 def find_slots(
     *,
     start_date: date,
@@ -88,7 +104,7 @@ def find_slots(
     limit: int = 10,
     now: datetime | None = None,
     earliest: datetime | None = None,
-    latest_start: datetime | None = None,
+    latest_start: datetime | None = None,  # exclusive
     ignore_appointment_ids=(),
 ) -> list[Slot]:
     """The first `limit` free starts, in time order, on the 15-minute grid of the local days
@@ -110,7 +126,7 @@ def find_slots(
         condition = course.condition
         before = previous_session(course, exclude_ids=ignore_appointment_ids)
         if before is not None:
-            earliest = max(earliest or before.start, before.start + course.min_interval)
+            earliest = max(earliest or before.start, interval_window(before.start, course)[0])
     length = length or timedelta(minutes=DEFAULT_VISIT_MINUTES)
     if length <= timedelta(0):
         raise SchedulingError("The course has no treatment areas, so its session length is unknown.", field="course")
@@ -175,7 +191,7 @@ def find_slots(
 
     slots: list[Slot] = []
     for start, _, pr in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-        if latest_start is not None and start > latest_start:
+        if latest_start is not None and start >= latest_start:
             break
         end = start + length
         if not patient_index.is_free(start, end):

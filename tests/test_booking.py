@@ -1,0 +1,348 @@
+"""Booking, rescheduling, cancelling and the status moves, through the services."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from scheduling.models import Appointment, SessionRecord, TreatmentCourse
+from scheduling.services import (
+    BookingConflict,
+    IllegalTransition,
+    SchedulingError,
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_reschedule,
+    course_approve,
+    course_cancel,
+    course_propose,
+)
+from tests.conftest import local
+from tests.factories import (
+    AppointmentFactory,
+    ClinicClosureFactory,
+    LaserDeviceFactory,
+    PatientFactory,
+    PractitionerFactory,
+    RoomFactory,
+    TimeOffFactory,
+    TreatmentCourseFactory,
+    area,
+    condition,
+)
+
+pytestmark = pytest.mark.django_db
+RECORD = dict(wavelength_nm=1064, fluence_j_cm2="2.5", spot_size_mm="4.0", pulses=900, skin_reaction="mild_erythema")
+
+
+def book_treatment(clinic, start, **overrides):
+    arguments = dict(
+        patient=clinic.patient,
+        kind="treatment",
+        course=clinic.course,
+        start=start,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        device=clinic.device,
+        acknowledge_short_prep=True,
+    )
+    return appointment_book(**arguments | overrides)
+
+
+def book_consultation(clinic, start, **overrides):
+    arguments = dict(
+        patient=PatientFactory(), kind="consultation", start=start, practitioner=clinic.practitioner, room=clinic.room
+    )
+    return appointment_book(**arguments | overrides)
+
+
+def refusal(call, *args, **kwargs):
+    with pytest.raises(SchedulingError) as caught:
+        call(*args, **kwargs)
+    return caught.value
+
+
+# --- Booking -------------------------------------------------------------------------------------
+
+
+def test_a_treatment_takes_its_length_from_the_course_and_blocks_kit_for_the_turnover(clinic, frozen, receptionist):
+    appointment = book_treatment(clinic, local(22, 10), booked_by=receptionist)
+    assert appointment.end - appointment.start == timedelta(minutes=30)
+    assert appointment.blocked_until - appointment.end == timedelta(minutes=10)
+    assert (appointment.sequence, appointment.status, appointment.booked_by) == (1, "booked", receptionist)
+    clinic.course.refresh_from_db()
+    assert clinic.course.status == TreatmentCourse.Status.ACTIVE
+
+
+def test_a_consultation_lasts_thirty_minutes_unless_told_otherwise(clinic, frozen):
+    assert book_consultation(clinic, local(1, 9)).end == local(1, 9, 30)
+    assert book_consultation(clinic, local(1, 10), duration_minutes=45).end == local(1, 10, 45)
+    assert refusal(book_consultation, clinic, local(1, 12), duration_minutes=7).field == "duration_minutes"
+
+
+@pytest.mark.parametrize("resource", ["practitioner", "room", "device", "patient"])
+def test_booking_refuses_a_busy_resource_and_names_it(clinic, frozen, resource):
+    held = book_treatment(clinic, local(22, 10))
+    others = dict(practitioner=PractitionerFactory(), room=RoomFactory(), device=LaserDeviceFactory(), patient=None)
+    others["device"].conditions.add(clinic.course.condition)
+    for hours in range(5):
+        others["practitioner"].working_hours.create(weekday=hours, start_time="09:00", end_time="17:00")
+    shared = {"practitioner": clinic.practitioner, "room": clinic.room, "device": clinic.device}
+    arguments = dict(
+        patient=PatientFactory(),
+        kind="consultation",
+        start=local(22, 10, 15),
+        practitioner=others["practitioner"],
+        room=others["room"],
+        device=others["device"],
+    )
+    if resource == "patient":
+        arguments["patient"] = clinic.patient
+    else:
+        arguments[resource] = shared[resource]
+    with pytest.raises(BookingConflict) as caught:
+        appointment_book(**arguments)
+    assert [(c.resource, c.appointment_id) for c in caught.value.conflicts] == [(resource, held.pk)]
+    assert resource in caught.value.message
+
+
+def test_back_to_back_is_fine_for_people_but_kit_keeps_its_turnover(clinic, frozen):
+    first = book_consultation(clinic, local(1, 9))  # 09:00-09:30, room kept until 09:40
+    with pytest.raises(BookingConflict) as caught:
+        book_consultation(clinic, local(1, 9, 30))
+    assert [(c.resource, c.appointment_id) for c in caught.value.conflicts] == [("room", first.pk)]
+    assert book_consultation(clinic, local(1, 9, 30), room=RoomFactory()).start == local(1, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("start", "field", "words"),
+    [
+        (local(1, 7), "start", "already passed"),
+        (local(1, 8, 30), "start", "does not work"),
+        (local(1, 16, 45), "start", "does not work"),  # would end after 17:00
+        (local(6, 10), "start", "does not work"),  # a Saturday
+    ],
+)
+def test_times_outside_working_hours_or_in_the_past_are_refused(clinic, frozen, start, field, words):
+    error = refusal(book_consultation, clinic, start)
+    assert error.field == field
+    assert words in error.message
+
+
+def test_closures_and_time_off_are_refused_with_the_reason(clinic, frozen):
+    ClinicClosureFactory(start_date=local(2, 0).date(), end_date=local(2, 0).date(), reason="Staff training")
+    TimeOffFactory(practitioner=clinic.practitioner, start=local(3, 12), end=local(3, 17), reason="Conference")
+    assert "closed" in refusal(book_consultation, clinic, local(2, 10)).message
+    assert "Staff training" in refusal(book_consultation, clinic, local(2, 10)).message
+    assert "Conference" in refusal(book_consultation, clinic, local(3, 14)).message
+    assert book_consultation(clinic, local(3, 11)).pk
+
+
+def test_a_session_cannot_be_booked_on_a_course_nobody_approved(clinic, frozen):
+    proposed = TreatmentCourseFactory(patient=clinic.patient)
+    error = refusal(book_treatment, clinic, local(22, 10), course=proposed)
+    assert error.field == "course"
+    assert "not been approved" in error.message
+
+
+def test_a_treatment_needs_a_course_of_the_same_patient_and_a_suitable_laser(clinic, frozen):
+    assert refusal(book_treatment, clinic, local(22, 10), course=None).field == "course"
+    assert refusal(book_treatment, clinic, local(22, 10), device=None).field == "device"
+    other_patients = TreatmentCourseFactory(approved=True)
+    assert "another patient" in refusal(book_treatment, clinic, local(22, 10), course=other_patients).message
+    unsuitable = LaserDeviceFactory(name="Q-switch")
+    assert "not set up for Tattoo removal" in refusal(book_treatment, clinic, local(22, 10), device=unsuitable).message
+    clinic.device.active = False
+    clinic.device.save()
+    assert "not in service" in refusal(book_treatment, clinic, local(22, 10)).message
+
+
+def test_a_treatment_inside_the_prep_window_needs_an_acknowledgement_which_is_recorded(clinic, frozen, receptionist):
+    error = refusal(book_treatment, clinic, local(12, 10), acknowledge_short_prep=False)
+    assert error.field == "acknowledge_short_prep"
+    appointment = book_treatment(clinic, local(12, 10), acknowledge_short_prep=True, booked_by=receptionist)
+    assert appointment.short_prep_acknowledged_by == receptionist
+    assert appointment.short_prep_acknowledged_at == frozen
+    later = book_treatment(clinic, local(26, 10, month=4), acknowledge_short_prep=False)
+    assert later.short_prep_acknowledged_at is None
+
+
+def test_a_course_books_no_more_than_its_planned_sessions_and_keeps_its_minimum_interval(clinic, frozen):
+    clinic.course.planned_sessions = 2
+    clinic.course.save()
+    book_treatment(clinic, local(22, 10))
+    error = refusal(book_treatment, clinic, local(29, 10))
+    assert "at least 42 days apart" in error.message
+    book_treatment(clinic, local(3, 10, month=5))
+    assert "All 2 planned sessions" in refusal(book_treatment, clinic, local(7, 10, month=6)).message
+
+
+# --- Sequence numbers -----------------------------------------------------------------------------
+
+
+def sequences(course):
+    return list(course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).values_list("sequence", "start"))
+
+
+def test_sequence_numbers_follow_time_through_bookings_reschedules_and_cancellations(clinic, frozen):
+    clinic.course.min_interval_days = 7
+    clinic.course.save()
+    may = book_treatment(clinic, local(3, 10, month=5))
+    march = book_treatment(clinic, local(22, 10))  # booked second, but comes first
+    april = book_treatment(clinic, local(5, 10, month=4))
+    assert sequences(clinic.course) == [(1, march.start), (2, april.start), (3, may.start)]
+    appointment_reschedule(appointment=march, start=local(10, 10, month=5), acknowledge_short_prep=True)
+    assert sequences(clinic.course) == [(1, april.start), (2, may.start), (3, local(10, 10, month=5))]
+    appointment_cancel(appointment=april, reason="Holiday")
+    assert sequences(clinic.course) == [(1, may.start), (2, local(10, 10, month=5))]
+
+
+# --- Rescheduling ---------------------------------------------------------------------------------
+
+
+def test_rescheduling_moves_the_appointment_raises_its_version_and_asks_for_confirmation_again(clinic, frozen):
+    appointment = appointment_confirm(appointment=book_consultation(clinic, local(2, 9)))
+    moved = appointment_reschedule(appointment=appointment, start=local(2, 11))
+    assert (moved.start, moved.end, moved.status, moved.version) == (local(2, 11), local(2, 11, 30), "booked", 2)
+
+
+def test_rescheduling_onto_its_own_old_time_is_not_a_conflict_but_onto_anothers_is(clinic, frozen):
+    appointment = book_consultation(clinic, local(2, 9))
+    other = book_consultation(clinic, local(2, 11))
+    assert appointment_reschedule(appointment=appointment, start=local(2, 9, 15)).start == local(2, 9, 15)
+    with pytest.raises(BookingConflict) as caught:
+        appointment_reschedule(appointment=appointment, start=local(2, 11))
+    assert {c.appointment_id for c in caught.value.conflicts} == {other.pk}
+    appointment.refresh_from_db()
+    assert appointment.start == local(2, 9, 15)  # a refused move leaves the booking where it was
+
+
+# --- Status moves ---------------------------------------------------------------------------------
+
+
+def test_the_happy_path_of_a_treatment_session(clinic, frozen, time_machine):
+    appointment = book_treatment(clinic, local(1, 10))
+    appointment_confirm(appointment=appointment)
+    time_machine.move_to(local(1, 9, 50), tick=False)
+    appointment_check_in(appointment=appointment)
+    error = refusal(appointment_complete, appointment=appointment)
+    assert error.field == "record"
+    appointment_complete(appointment=appointment, record=dict(RECORD, area=area()))
+    assert appointment.status == "completed"
+    assert SessionRecord.objects.get(appointment=appointment).recorded_by == clinic.practitioner
+
+
+def test_a_course_completes_with_its_last_session(clinic, frozen, time_machine):
+    clinic.course.planned_sessions = 1
+    clinic.course.save()
+    appointment = book_treatment(clinic, local(1, 10))
+    time_machine.move_to(local(1, 10), tick=False)
+    appointment_check_in(appointment=appointment)
+    appointment_complete(appointment=appointment, record=dict(RECORD))
+    clinic.course.refresh_from_db()
+    assert clinic.course.status == TreatmentCourse.Status.COMPLETED
+
+
+ALL_MOVES = {
+    "confirm": lambda a: appointment_confirm(appointment=a),
+    "check_in": lambda a: appointment_check_in(appointment=a),
+    "complete": lambda a: appointment_complete(appointment=a),
+    "no_show": lambda a: appointment_no_show(appointment=a),
+    "cancel": lambda a: appointment_cancel(appointment=a, reason="test"),
+}
+LEGAL = {
+    "booked": {"confirm", "check_in", "no_show", "cancel"},
+    "confirmed": {"check_in", "no_show", "cancel"},
+    "checked_in": {"complete"},
+    "completed": set(),
+    "cancelled": set(),
+    "no_show": set(),
+}
+
+
+@pytest.mark.parametrize("status", list(LEGAL))
+@pytest.mark.parametrize("move", list(ALL_MOVES))
+def test_every_status_move_is_allowed_only_from_its_legal_states(clinic, time_machine, status, move):
+    time_machine.move_to(local(1, 10, 5), tick=False)  # during the appointment
+    appointment = AppointmentFactory(
+        practitioner=clinic.practitioner, room=clinic.room, start=local(1, 10), end=local(1, 10, 30), status=status
+    )
+    if move in LEGAL[status]:
+        ALL_MOVES[move](appointment)
+        appointment.refresh_from_db()
+        assert appointment.status != status
+    else:
+        with pytest.raises(IllegalTransition):
+            ALL_MOVES[move](appointment)
+        appointment.refresh_from_db()
+        assert appointment.status == status
+
+
+def test_check_in_is_for_the_day_itself_and_no_show_only_after_the_start(clinic, frozen):
+    appointment = book_consultation(clinic, local(2, 10))
+    assert "day of their appointment" in refusal(appointment_check_in, appointment=appointment).message
+    assert "has started" in refusal(appointment_no_show, appointment=appointment).message
+
+
+def test_cancelling_records_the_reason_and_frees_the_time(clinic, frozen):
+    appointment = book_consultation(clinic, local(2, 10))
+    appointment_cancel(appointment=appointment, reason="Feeling unwell")
+    assert (appointment.status, appointment.cancel_reason, appointment.version) == ("cancelled", "Feeling unwell", 2)
+    assert book_consultation(clinic, local(2, 10)).pk != appointment.pk
+    with pytest.raises(IllegalTransition):
+        appointment_reschedule(appointment=appointment, start=local(2, 12))
+
+
+# --- Courses --------------------------------------------------------------------------------------
+
+
+def test_a_proposed_course_takes_the_protocol_defaults_and_only_a_dermatologist_approves_it(clinic, frozen):
+    course = course_propose(patient=clinic.patient, condition=condition("pigmentation"), areas=[area("Cheeks")])
+    assert (course.planned_sessions, course.min_interval_days, course.max_interval_days) == (3, 21, 35)
+    nurse = PractitionerFactory(role="laser_nurse")
+    assert "Only a dermatologist" in refusal(course_approve, course=course, by=nurse).message
+    course_approve(course=course, by=clinic.practitioner)
+    assert (course.status, course.approved_by, course.approved_at) == ("approved", clinic.practitioner, frozen)
+    with pytest.raises(IllegalTransition):
+        course_approve(course=course, by=clinic.practitioner)
+
+
+def test_a_course_proposal_is_checked(clinic):
+    tattoo = condition("tattoo-removal")
+    assert refusal(course_propose, patient=clinic.patient, condition=tattoo, areas=[]).field == "areas"
+    error = refusal(course_propose, patient=clinic.patient, condition=tattoo, areas=[area()], planned_sessions=0)
+    assert error.field == "planned_sessions"
+    error = refusal(
+        course_propose, patient=clinic.patient, condition=tattoo, areas=[area()], min_interval_days=60,
+        max_interval_days=30,
+    )  # fmt: skip
+    assert error.field == "max_interval_days"
+
+
+def test_cancelling_a_course_cancels_its_sessions_still_to_come(clinic, frozen):
+    upcoming = book_treatment(clinic, local(22, 10))
+    course_cancel(course=clinic.course, reason="Patient moved away")
+    upcoming.refresh_from_db()
+    assert upcoming.status == "cancelled"
+    assert clinic.course.status == "cancelled"
+    assert refusal(book_treatment, clinic, local(10, 10, month=5)).message == "This course is cancelled."
+
+
+# --- The database's own guard ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's")
+@pytest.mark.parametrize("resource", ["practitioner", "room", "device", "patient"])
+def test_postgresql_refuses_overlapping_rows_written_past_the_service(clinic, frozen, resource):
+    held = book_treatment(clinic, local(22, 10))
+    fresh = dict(practitioner=PractitionerFactory(), room=RoomFactory(), device=LaserDeviceFactory(),
+                 patient=PatientFactory())  # fmt: skip
+    fresh[resource] = getattr(held, resource)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AppointmentFactory(start=local(22, 10, 35), end=local(22, 11), **fresh)  # inside the turnover or the session
+        if resource in ("practitioner", "patient"):
+            AppointmentFactory(start=local(22, 10, 15), end=local(22, 11), **fresh)

@@ -1,0 +1,163 @@
+"""Slot search across working hours, time off, closures, buffers, the patient's diary and DST."""
+
+from datetime import UTC, date, time, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from scheduling.models import Appointment
+from scheduling.services import find_slots
+from tests.conftest import local
+from tests.factories import (
+    AppointmentFactory,
+    ClinicClosureFactory,
+    LaserDeviceFactory,
+    PatientFactory,
+    PractitionerFactory,
+    RoomFactory,
+    TimeOffFactory,
+    WorkingHoursFactory,
+    area,
+)
+
+pytestmark = pytest.mark.django_db
+THIRTY = timedelta(minutes=30)
+
+
+def starts(slots):
+    return [timezone.localtime(s.start).strftime("%a %d %H:%M") for s in slots]
+
+
+def test_first_slots_start_when_the_practitioner_starts_work(clinic, frozen):
+    slots = find_slots(start_date=date(2027, 3, 1), days=7, length=THIRTY, limit=3)
+    assert starts(slots) == ["Mon 01 09:00", "Mon 01 09:15", "Mon 01 09:30"]
+    assert slots[0].practitioner == clinic.practitioner
+    assert slots[0].room == clinic.room
+    assert slots[0].device == clinic.device
+    assert slots[0].end - slots[0].start == THIRTY
+
+
+def test_no_slot_runs_past_the_end_of_the_working_day_or_falls_on_a_weekend(clinic, frozen):
+    slots = find_slots(start_date=date(2027, 3, 5), days=3, length=THIRTY, limit=100)
+    assert starts(slots)[-1] == "Fri 05 16:30"
+    assert all(timezone.localtime(s.start).weekday() == 4 for s in slots)
+
+
+def test_time_off_and_clinic_closures_are_skipped(clinic, frozen):
+    TimeOffFactory(practitioner=clinic.practitioner, start=local(1, 9), end=local(1, 12))
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=7, length=THIRTY, limit=1)) == ["Mon 01 12:00"]
+    ClinicClosureFactory(start_date=date(2027, 3, 1), end_date=date(2027, 3, 2), reason="Refurbishment")
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=7, length=THIRTY, limit=1)) == ["Wed 03 09:00"]
+
+
+def test_no_slot_starts_in_the_past(clinic, time_machine):
+    time_machine.move_to(local(1, 10, 5), tick=False)
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)) == ["Mon 01 10:15"]
+
+
+def test_the_room_turnover_buffer_is_kept_free(clinic, frozen):
+    other = PractitionerFactory()
+    AppointmentFactory(practitioner=other, room=clinic.room, start=local(1, 9), end=local(1, 9, 30),
+                       blocked_until=local(1, 9, 40))  # fmt: skip
+    # Our practitioner is free at 09:30, but the only room is being turned over until 09:40.
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)) == ["Mon 01 09:45"]
+
+
+def test_the_device_turnover_buffer_is_kept_free(clinic, frozen):
+    RoomFactory(name="Room 2")
+    other = PractitionerFactory()
+    AppointmentFactory(practitioner=other, room=RoomFactory(), device=clinic.device, start=local(1, 9),
+                       end=local(1, 10), blocked_until=local(1, 10, 10))  # fmt: skip
+    treatment = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)
+    consultation = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1, kind="consultation")
+    assert starts(treatment) == ["Mon 01 10:15"]
+    assert starts(consultation) == ["Mon 01 09:00"]
+    assert consultation[0].device is None
+
+
+def test_a_slot_leaves_room_for_its_own_buffer_before_the_next_booking(clinic, frozen):
+    other = PractitionerFactory()
+    AppointmentFactory(practitioner=other, room=clinic.room, start=local(1, 10), end=local(1, 10, 30),
+                       blocked_until=local(1, 10, 40))  # fmt: skip
+    slots = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=4)
+    # 09:30 would end at 10:00 and keep the room until 10:10, into the 10:00 booking.
+    assert starts(slots) == ["Mon 01 09:00", "Mon 01 09:15", "Mon 01 10:45", "Mon 01 11:00"]
+
+
+def test_the_patients_other_appointments_are_avoided(clinic, frozen):
+    elsewhere = PractitionerFactory()
+    AppointmentFactory(patient=clinic.patient, practitioner=elsewhere, room=RoomFactory(), start=local(1, 9),
+                       end=local(1, 10), blocked_until=local(1, 10))  # fmt: skip
+    slots = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, patient=clinic.patient, limit=1)
+    assert starts(slots) == ["Mon 01 10:00"]
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)) == ["Mon 01 09:00"]
+
+
+def test_cancelled_appointments_free_their_time(clinic, frozen):
+    AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, start=local(1, 9), end=local(1, 10),
+                       status=Appointment.Status.CANCELLED)  # fmt: skip
+    assert starts(find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)) == ["Mon 01 09:00"]
+
+
+def test_filters_pick_one_practitioner_room_or_device(clinic, frozen):
+    second = PractitionerFactory()
+    WorkingHoursFactory(practitioner=second, weekday=0, start_time=time(8), end_time=time(12))
+    room_b = RoomFactory(name="Room B")
+    slots = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)
+    assert slots[0].practitioner == second  # starts at 08:00
+    only = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1, practitioner=clinic.practitioner,
+                      room=room_b)  # fmt: skip
+    assert (only[0].practitioner, only[0].room) == (clinic.practitioner, room_b)
+    assert find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, device=LaserDeviceFactory(active=False)) == []
+
+
+def test_every_slot_says_whether_it_falls_inside_the_14_day_prep_window(clinic, frozen):
+    soon = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1)[0]
+    later = find_slots(start_date=date(2027, 3, 16), days=1, length=THIRTY, limit=1)[0]
+    consultation = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=1, kind="consultation")[0]
+    assert soon.short_prep is True
+    assert later.short_prep is False
+    assert consultation.short_prep is False
+
+
+def test_a_course_gives_the_length_the_laser_and_the_earliest_date(clinic, frozen):
+    clinic.course.areas.add(area("Medium tattoo (up to 15 × 15 cm)"))
+    slot = find_slots(start_date=date(2027, 3, 1), days=7, course=clinic.course, limit=1)[0]
+    assert slot.end - slot.start == timedelta(minutes=75)  # small 30 + medium 45
+    AppointmentFactory(kind="treatment", course=clinic.course, sequence=1, patient=clinic.patient,
+                       practitioner=clinic.practitioner, room=clinic.room, device=clinic.device,
+                       start=local(1, 9), end=local(1, 10, 15), blocked_until=local(1, 10, 25))  # fmt: skip
+    slot = find_slots(start_date=date(2027, 3, 1), days=90, course=clinic.course, limit=1)[0]
+    assert timezone.localtime(slot.start) == local(12, 9, month=4)  # 1 March + 42 days, clocks now on BST
+
+
+def test_a_laser_not_set_up_for_the_condition_is_never_offered(clinic, frozen):
+    clinic.device.conditions.clear()
+    assert find_slots(start_date=date(2027, 3, 1), days=7, course=clinic.course) == []
+
+
+@pytest.mark.parametrize(("day", "utc_hour"), [(28, 8), (31, 9)], ids=["spring-forward", "fall-back"])
+def test_working_hours_keep_their_wall_clock_time_on_dst_change_days(clinic, frozen, day, utc_hour):
+    WorkingHoursFactory(practitioner=clinic.practitioner, weekday=6, start_time=time(9), end_time=time(17))
+    month = 3 if day == 28 else 10
+    slots = find_slots(start_date=date(2027, month, day), days=1, length=THIRTY, limit=100)
+    assert timezone.localtime(slots[0].start).time() == time(9)
+    assert slots[0].start.astimezone(UTC).hour == utc_hour
+    assert timezone.localtime(slots[-1].start).time() == time(16, 30)
+    assert len(slots) == 31  # 09:00 .. 16:30 on a 15-minute grid, whatever the day's length
+
+
+def test_slot_search_uses_the_same_few_queries_however_busy_the_clinic(clinic, frozen):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            find_slots(start_date=date(2027, 3, 1), days=28, length=THIRTY, limit=10, patient=clinic.patient)
+        return len(captured)
+
+    quiet = queries()
+    for day in range(1, 6):
+        for hour in (9, 11, 13):
+            AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, patient=PatientFactory(),
+                               start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
+    assert queries() == quiet <= 6
