@@ -8,7 +8,7 @@ transaction, and their violation comes back as the same conflict answer.
 
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import formats, timezone
 
@@ -262,6 +262,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     )
     try:
         with transaction.atomic():
+            _lock_resources(resources)
             conflicts = find_conflicts(**resources)
             if conflicts:
                 raise BookingConflict(conflicts)
@@ -289,6 +290,26 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
             raise SchedulingError("The course changed while booking; please try again.", field="course") from error
         raise
     return appointment
+
+
+# One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
+_LOCK_SPACES = {"practitioner_id": 1, "room_id": 2, "device_id": 3, "patient_id": 4}
+
+
+def _lock_resources(resources: dict) -> None:
+    """On PostgreSQL, queue bookings that touch the same practitioner, room, device or patient.
+
+    Without this, two transactions may both pass the overlap check, insert, and then wait on each
+    other's rows inside the exclusion constraints (a deadlock). Transaction-scoped advisory locks,
+    always taken in key order, make the check exact; the constraints stay as the last guard.
+    SQLite needs none: its IMMEDIATE transactions already run one writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted((space << 48) | resources[field] for field, space in _LOCK_SPACES.items() if resources[field])
+    calls = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", keys)  # noqa: S608 - only placeholders are interpolated
 
 
 def _violated_constraint(error: IntegrityError) -> str | None:
