@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from .models import (
     Appointment,
@@ -12,6 +12,7 @@ from .models import (
     TreatmentCourse,
     WorkingHours,
 )
+from .services import SchedulingError, appointment_cancel, course_approve
 
 
 class WorkingHoursInline(admin.TabularInline):
@@ -84,6 +85,20 @@ class TreatmentCourseAdmin(admin.ModelAdmin):
     filter_horizontal = ["areas"]
     raw_id_fields = ["assessment"]
     list_select_related = ["patient", "condition", "approved_by__user"]
+    # Approval is recorded by the service, never typed in.
+    readonly_fields = ["status", "approved_by", "approved_at"]
+    actions = ["approve"]
+
+    @admin.action(description="Approve selected courses (dermatologists)")
+    def approve(self, request, queryset):
+        practitioner = getattr(request.user, "practitioner", None)
+        for course in queryset:
+            try:
+                course_approve(course=course, by=practitioner)
+            except SchedulingError as error:
+                self.message_user(request, f"{course}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Approved {course}.", messages.SUCCESS)
 
 
 @admin.register(Appointment)
@@ -95,6 +110,25 @@ class AppointmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["patient"]
     raw_id_fields = ["course"]
     list_select_related = ["patient", "practitioner__user", "room", "device"]
+    actions = ["cancel"]
+
+    # Bookings are made and moved through the booking service (staff pages and API), which checks
+    # every resource for overlaps; the admin shows them for support and can cancel.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Cancel selected appointments", permissions=["view"])
+    def cancel(self, request, queryset):
+        for appointment in queryset:
+            try:
+                appointment_cancel(appointment=appointment, reason="Cancelled in the admin", by=request.user)
+            except SchedulingError as error:
+                self.message_user(request, f"{appointment}: {error.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"Cancelled {appointment}.", messages.SUCCESS)
 
 
 @admin.register(SessionRecord)
