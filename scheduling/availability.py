@@ -1,8 +1,10 @@
 """Pure interval arithmetic for availability: no ORM, no clock, no settings.
 
-An interval is a `(start, end)` pair of aware datetimes, half-open: `[start, end)`. Lists of
-intervals handed between these functions are sorted by start and do not overlap ("normalised"),
-which `merge` produces from any list.
+An instant is a whole number of seconds since the Unix epoch (UTC): the slot sweep compares and
+adds thousands of them, and integers do that several times faster than aware datetimes. Convert
+with `epoch()` and `instant()` at the edges. An interval is a `(start, end)` pair, half-open:
+`[start, end)`. Lists of intervals handed between these functions are sorted by start and do not
+overlap ("normalised"), which `merge` produces from any list.
 """
 
 from bisect import bisect_left
@@ -10,10 +12,19 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-Interval = tuple[datetime, datetime]
+Interval = tuple[int, int]
 
-GRID = timedelta(minutes=15)
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+GRID = 15 * 60  # seconds
+
+
+def epoch(moment: datetime) -> int:
+    """An aware datetime as whole epoch seconds."""
+    return int(moment.timestamp())
+
+
+def instant(seconds: int) -> datetime:
+    """Epoch seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
@@ -56,7 +67,7 @@ class BusyIndex:
         self._starts = [s for s, _ in busy]
         self._ends = [e for _, e in busy]
 
-    def is_free(self, start: datetime, end: datetime) -> bool:
+    def is_free(self, start: int, end: int) -> bool:
         # The only busy interval that can overlap is the last one starting before `end`.
         i = bisect_left(self._starts, end) - 1
         return i < 0 or self._ends[i] <= start
@@ -72,7 +83,7 @@ def local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
-def day_bounds(day: date, tz: ZoneInfo) -> Interval:
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The instants at which a local day starts and ends (23 or 25 hours long on DST days)."""
     return local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
 
@@ -85,30 +96,31 @@ def dates(first: date, last: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
-def grid_ceil(moment: datetime, grid: timedelta = GRID) -> datetime:
+def grid_ceil(moment: int, grid: int = GRID) -> int:
     """The first grid line at or after `moment`.
 
-    The grid is laid in UTC. Every time zone in use is offset from UTC by a whole number of
-    quarter hours, so a 15-minute grid in UTC is also the :00/:15/:30/:45 grid on the clinic clock.
+    The grid is laid in UTC from the epoch. Every time zone in use is offset from UTC by a whole
+    number of quarter hours, so a 15-minute grid in UTC is also the :00/:15/:30/:45 grid on the
+    clinic clock.
     """
-    remainder = (moment - _EPOCH) % grid
-    return moment if not remainder else moment + (grid - remainder)
+    return -(-moment // grid) * grid
 
 
-def grid_starts(free: list[Interval], length: timedelta, grid: timedelta = GRID) -> Iterator[datetime]:
-    """Every grid-aligned start at which `length` fits inside one of the `free` intervals."""
+def grid_starts(free: list[Interval], length: int, grid: int = GRID) -> Iterator[int]:
+    """Every grid-aligned start at which `length` seconds fit inside one of the `free` intervals."""
     for start, end in free:
-        moment = grid_ceil(start, grid)
-        while moment + length <= end:
-            yield moment
-            moment += grid
+        yield from range(grid_ceil(start, grid), end - length + 1, grid)
 
 
-def working_intervals(rules: Iterable[tuple[int, time, time]], day: date, tz: ZoneInfo) -> list[Interval]:
-    """The instants covered on `day` by weekly `(weekday, start_time, end_time)` wall-clock rules."""
-    weekday = day.weekday()
+def working_intervals(rules: Iterable[tuple[int, time, time]], days: Iterable[date], tz: ZoneInfo) -> list[Interval]:
+    """The instants covered on `days` by weekly `(weekday, start_time, end_time)` wall-clock rules."""
+    by_weekday: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in rules:
+        by_weekday.setdefault(weekday, []).append((start, end))
     return merge(
-        (local_instant(day, start, tz), local_instant(day, end, tz)) for wd, start, end in rules if wd == weekday
+        (epoch(local_instant(day, start, tz)), epoch(local_instant(day, end, tz)))
+        for day in days
+        for start, end in by_weekday.get(day.weekday(), ())
     )
 
 

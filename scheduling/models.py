@@ -234,7 +234,9 @@ class Appointment(models.Model):
     ACTIVE_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    # Few indexes, because every booking writes them all: lookups by start, by patient and start,
+    # and on PostgreSQL the exclusion constraints' GiST indexes serve practitioner, room and device.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments", db_index=False)
     course = models.ForeignKey(
         TreatmentCourse, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
@@ -242,10 +244,12 @@ class Appointment(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     blocked_until = models.DateTimeField()
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
-    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments")
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="appointments", db_index=False)
     device = models.ForeignKey(
-        LaserDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
+        LaserDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments", db_index=False
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
     short_prep_acknowledged_by = models.ForeignKey(
@@ -254,13 +258,14 @@ class Appointment(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
         help_text="Who accepted a treatment booked inside the 14-day prep window.",
     )
     short_prep_acknowledged_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Rises with every change the patient is told of.")
     cancel_reason = models.CharField(max_length=200, blank=True)
     booked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -269,11 +274,8 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["start"]
         indexes = [
-            models.Index(fields=["start"]),
-            models.Index(fields=["practitioner", "start"]),
-            models.Index(fields=["room", "start"]),
-            models.Index(fields=["device", "start"]),
-            models.Index(fields=["patient", "start"]),
+            models.Index(fields=["start"], name="appointment_start"),
+            models.Index(fields=["patient", "start"], name="appointment_patient_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),

@@ -7,8 +7,10 @@ from scheduling.availability import (
     BusyIndex,
     clip,
     day_bounds,
+    epoch,
     grid_ceil,
     grid_starts,
+    instant,
     local_instant,
     merge,
     subtract,
@@ -19,7 +21,7 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def at(hour, minute=0, day=1):
-    return datetime(2027, 3, day, hour, minute, tzinfo=UTC)
+    return epoch(datetime(2027, 3, day, hour, minute, tzinfo=UTC))
 
 
 def test_merge_sorts_and_joins_overlapping_and_touching_intervals():
@@ -50,7 +52,7 @@ def test_busy_index_treats_intervals_as_half_open():
 
 def test_grid_starts_lie_on_quarter_hours_and_fit_the_length():
     free = [(at(9, 5), at(10, 20))]
-    assert list(grid_starts(free, timedelta(minutes=30))) == [at(9, 15), at(9, 30), at(9, 45)]
+    assert list(grid_starts(free, 30 * 60)) == [at(9, 15), at(9, 30), at(9, 45)]
     assert grid_ceil(at(9)) == at(9)
 
 
@@ -64,13 +66,13 @@ def test_clip_keeps_only_the_window():
 
 def test_working_hours_are_wall_clock_times_across_both_dst_changes():
     rules = [(6, time(9), time(17))]  # Sundays 09:00-17:00 in London
-    spring = working_intervals(rules, date(2027, 3, 28), LONDON)  # clocks go forward this morning
-    autumn = working_intervals(rules, date(2027, 10, 31), LONDON)  # clocks go back this morning
-    winter = working_intervals(rules, date(2027, 3, 21), LONDON)
-    assert winter == [(datetime(2027, 3, 21, 9, tzinfo=UTC), datetime(2027, 3, 21, 17, tzinfo=UTC))]
-    assert spring == [(datetime(2027, 3, 28, 8, tzinfo=UTC), datetime(2027, 3, 28, 16, tzinfo=UTC))]
-    assert autumn == [(datetime(2027, 10, 31, 9, tzinfo=UTC), datetime(2027, 10, 31, 17, tzinfo=UTC))]
-    assert working_intervals(rules, date(2027, 3, 29), LONDON) == []  # a Monday
+    spring = working_intervals(rules, [date(2027, 3, 28)], LONDON)  # clocks go forward this morning
+    autumn = working_intervals(rules, [date(2027, 10, 31)], LONDON)  # clocks go back this morning
+    winter = working_intervals(rules, [date(2027, 3, 21)], LONDON)
+    assert winter == [(at(9, day=21), at(17, day=21))]
+    assert spring == [(at(8, day=28), at(16, day=28))]
+    assert autumn == [(epoch(datetime(2027, 10, 31, 9, tzinfo=UTC)), epoch(datetime(2027, 10, 31, 17, tzinfo=UTC)))]
+    assert working_intervals(rules, [date(2027, 3, 29)], LONDON) == []  # a Monday
 
 
 def test_local_days_are_23_and_25_hours_long_on_dst_changes():
@@ -83,3 +85,9 @@ def test_local_days_are_23_and_25_hours_long_on_dst_changes():
 def test_a_wall_clock_time_skipped_by_spring_forward_lands_after_the_gap():
     moment = local_instant(date(2027, 3, 28), time(1, 30), LONDON)
     assert moment.astimezone(LONDON).time() == time(2, 30)
+
+
+def test_epoch_seconds_round_trip_to_aware_datetimes():
+    moment = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
+    assert instant(epoch(moment)) == moment
+    assert instant(epoch(moment)).astimezone(LONDON).time() == time(2, 30)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scheduling.models import Appointment
-from scheduling.services import find_slots
+from scheduling.services import SchedulingError, find_slots
 from tests.conftest import local
 from tests.factories import (
     AppointmentFactory,
@@ -161,3 +161,10 @@ def test_slot_search_uses_the_same_few_queries_however_busy_the_clinic(clinic, f
             AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, patient=PatientFactory(),
                                start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
     assert queries() == quiet <= 6
+
+
+def test_a_course_without_treatment_areas_is_refused_rather_than_guessed(clinic, frozen):
+    clinic.course.areas.clear()
+    with pytest.raises(SchedulingError) as caught:
+        find_slots(start_date=date(2027, 3, 1), days=7, course=clinic.course)
+    assert caught.value.field == "course"

@@ -9,14 +9,14 @@ transaction, and their violation comes back as the same conflict answer.
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, Q
 from django.utils import formats, timezone
 
-from scheduling.availability import working_intervals
+from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
 
 from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
-from .slots import DEFAULT_VISIT_MINUTES, days_apart, is_short_prep, session_length
+from .slots import DEFAULT_VISIT_MINUTES, LONGEST_HOLD, days_apart, is_short_prep, session_length
 
 ACTIVE = Appointment.ACTIVE_STATUSES
 BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
@@ -177,14 +177,18 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "", by=None) -
 def find_conflicts(
     *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None
 ) -> list[Conflict]:
-    """Every active appointment that holds one of these resources in the time asked for, in one query."""
-    people = Q(start__lt=end, end__gt=start) & (Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id))
-    kit_resources = Q(room_id=room_id) | (Q(device_id=device_id) if device_id else Q(pk__in=[]))
-    kit = Q(start__lt=blocked_until, blocked_until__gt=start) & kit_resources
+    """Every active appointment that holds one of these resources in the time asked for, in one query.
+
+    The query takes every active appointment of these resources that starts in the reach of the
+    new one; the exact overlap rules (people over [start, end), kit over [start, blocked_until))
+    are applied to that handful of rows here, which keeps the hot query simple to plan.
+    """
+    holders = Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id) | Q(room_id=room_id)
+    if device_id:
+        holders |= Q(device_id=device_id)
     rows = (
-        Appointment.objects.filter(status__in=ACTIVE)
-        .filter(people | kit)
-        .exclude(pk=exclude_id)
+        Appointment.objects.filter(holders, status__in=ACTIVE, start__gt=start - LONGEST_HOLD, start__lt=blocked_until)
+        .exclude(pk=exclude_id or 0)
         .values_list("pk", "practitioner_id", "patient_id", "room_id", "device_id", "start", "end", "blocked_until")
         .order_by("start")
     )
@@ -244,6 +248,8 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
             field="acknowledge_short_prep",
         )
     buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
+    if end + timedelta(minutes=buffer) - start > LONGEST_HOLD:
+        raise SchedulingError("An appointment with its turnover cannot last over 24 hours.", field="start")
     appointment.start, appointment.end = start, end
     appointment.blocked_until = end + timedelta(minutes=buffer)
     appointment.practitioner, appointment.room, appointment.device = practitioner, room, device
@@ -318,17 +324,27 @@ def _violated_constraint(error: IntegrityError) -> str | None:
 
 
 def _check_open(practitioner, start, end) -> None:
-    """Refuse a time outside the practitioner's hours, on a closed day or during their time off."""
+    """Refuse a time outside the practitioner's hours, on a closed day or during their time off.
+
+    The usual case, an open day inside working hours, costs one query; the reasons for a refusal
+    are looked up only when there is one.
+    """
     day = timezone.localdate(start)
-    closure = ClinicClosure.objects.filter(start_date__lte=timezone.localdate(end), end_date__gte=day).first()
+    closures = ClinicClosure.objects.filter(start_date__lte=timezone.localdate(end), end_date__gte=day)
+    time_off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
+    rules = list(
+        WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday())
+        .annotate(closed=Exists(closures), away=Exists(time_off))
+        .values_list("weekday", "start_time", "end_time", "closed", "away")
+    )
+    closure = closures.first() if not rules or rules[0][3] else None
     if closure:
         raise SchedulingError(f"The clinic is closed on {formats.date_format(day)} ({closure.reason}).", field="start")
-    rules = WorkingHours.objects.filter(practitioner=practitioner).values_list("weekday", "start_time", "end_time")
-    intervals = working_intervals(list(rules), day, timezone.get_default_timezone())
-    if not any(s <= start and end <= e for s, e in intervals):
+    intervals = working_intervals([rule[:3] for rule in rules], [day], timezone.get_default_timezone())
+    if not any(s <= epoch(start) and epoch(end) <= e for s, e in intervals):
         raise SchedulingError(f"{practitioner} does not work at that time.", field="start")
-    off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).first()
-    if off:
+    if rules[0][4]:
+        off = time_off.first()
         raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
 
 

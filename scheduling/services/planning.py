@@ -10,7 +10,7 @@ from scheduling.models import Appointment, TreatmentCourse
 
 from .booking import appointment_book, appointment_reschedule
 from .errors import PlanError, SchedulingError
-from .slots import PREP_WINDOW, Slot, days_apart, find_slots, interval_window
+from .slots import PREP_WINDOW, Slot, days_apart, find_slots, interval_window, session_length
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
@@ -53,6 +53,7 @@ def course_plan(
     if remaining <= 0:
         return []
 
+    length = session_length(course)
     anchor = fixed[-1] if fixed else None
     preferred = anchor.practitioner if anchor else course.approved_by
     ignore = [a.pk for a in movable]
@@ -69,7 +70,7 @@ def course_plan(
             if index == 0 and start_date:
                 earliest = max(earliest, timezone.make_aware(datetime.combine(start_date, datetime.min.time())))
         usual = timezone.localtime(anchor.start) if anchor is not None else None
-        slot = _best_slot(course, preferred, usual, earliest, latest, now, ignore)
+        slot = _best_slot(course, preferred, usual, earliest, latest, now, ignore, length=length)
         if slot is None:
             raise PlanError(
                 f"No free time for session {sequence} between {_day(earliest)} and {_day(_last_moment(latest))}. "
@@ -144,12 +145,15 @@ def course_book_plan(
     return booked
 
 
-def _best_slot(course, preferred, usual, earliest, latest, now, ignore) -> Slot | None:
+def _best_slot(course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
     def search(practitioner):
+        first_day = timezone.localdate(max(earliest, now))
         return find_slots(
-            course=course,
-            start_date=timezone.localdate(max(earliest, now)),
-            days=(timezone.localdate(_last_moment(latest)) - timezone.localdate(max(earliest, now))).days + 1,
+            start_date=first_day,
+            days=(timezone.localdate(_last_moment(latest)) - first_day).days + 1,
+            length=length,
+            patient=course.patient,
+            condition=course.condition,
             practitioner=practitioner,
             earliest=earliest,
             latest_start=latest,

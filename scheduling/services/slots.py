@@ -8,6 +8,7 @@ import heapq
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 from scheduling.availability import (
@@ -16,7 +17,9 @@ from scheduling.availability import (
     clip,
     dates,
     day_bounds,
+    epoch,
     grid_starts,
+    instant,
     merge,
     subtract,
     working_intervals,
@@ -26,7 +29,25 @@ from scheduling.models import Appointment, ClinicClosure, LaserDevice, Practitio
 from .errors import SchedulingError
 
 PREP_WINDOW = timedelta(days=14)
+# No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
+# overlap query bound `start` from both sides, so the start index reads only the window.
+LONGEST_HOLD = timedelta(hours=24)
 DEFAULT_VISIT_MINUTES = 30
+
+
+class Epoch(Func):
+    """A timestamp column as whole seconds since the Unix epoch, read as a plain integer.
+
+    Slot search reads thousands of timestamps; integers load and compare far faster than
+    timezone-aware datetimes."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS bigint)")
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS integer)")
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,7 @@ def find_slots(
     room: Room | None = None,
     device: LaserDevice | None = None,
     patient=None,
+    condition=None,
     limit: int = 10,
     now: datetime | None = None,
     earliest: datetime | None = None,
@@ -113,13 +135,12 @@ def find_slots(
     A slot has a practitioner inside their working hours and not off, a room and (for a treatment)
     a laser suited to the course's condition, each free for the session plus its turnover buffer,
     on a day the clinic is open, while the patient has nothing else on. With a `course`, the length
-    comes from its areas, the patient is its patient, and no slot starts before the previous
-    session plus the course's minimum interval.
+    comes from its areas, the patient is its patient, the laser must suit its condition, and no
+    slot starts before the previous session plus the course's minimum interval.
     """
     now = now or timezone.now()
     if kind == Appointment.Kind.TREATMENT and course is None and device is None and length is None:
         raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
-    condition = None
     if course is not None:
         length = session_length(course)
         patient = course.patient
@@ -127,15 +148,21 @@ def find_slots(
         before = previous_session(course, exclude_ids=ignore_appointment_ids)
         if before is not None:
             earliest = max(earliest or before.start, interval_window(before.start, course)[0])
-    length = length or timedelta(minutes=DEFAULT_VISIT_MINUTES)
+    if length is None:
+        length = timedelta(minutes=DEFAULT_VISIT_MINUTES)
     if length <= timedelta(0):
         raise SchedulingError("The course has no treatment areas, so its session length is unknown.", field="course")
 
     tz = timezone.get_default_timezone()
     last_date = start_date + timedelta(days=days - 1)
-    window = (max(day_bounds(start_date, tz)[0], now, earliest or now), day_bounds(last_date, tz)[1])
-    if window[0] >= window[1]:
+    window_start = max(day_bounds(start_date, tz)[0], now, earliest or now)
+    window_end = day_bounds(last_date, tz)[1]
+    if latest_start is not None:
+        window_end = min(window_end, latest_start + length - timedelta(seconds=1))
+    if window_start >= window_end:
         return []
+    window = (epoch(window_start), epoch(window_end))
+    seconds = int(length.total_seconds())
 
     # The constant set of queries.
     hours = WorkingHours.objects.filter(practitioner__active=True).select_related("practitioner__user")
@@ -147,7 +174,9 @@ def find_slots(
         practitioners[rule.practitioner_id] = rule.practitioner
         rules = rules_by_practitioner.setdefault(rule.practitioner_id, [])
         rules.append((rule.weekday, rule.start_time, rule.end_time))
-    time_off = TimeOff.objects.filter(practitioner__in=list(practitioners), start__lt=window[1], end__gt=window[0])
+    time_off = TimeOff.objects.filter(
+        practitioner__in=list(practitioners), start__lt=window_end, end__gt=window_start
+    ).values_list("practitioner_id", Epoch("start"), Epoch("end"))
     closed = closed_dates(start_date, last_date)
     rooms = list(Room.objects.filter(active=True, **({"pk": room.pk} if room else {})))
     devices: list[LaserDevice | None] = [None]
@@ -156,50 +185,62 @@ def find_slots(
         devices = list(candidates.filter(pk=device.pk) if device else candidates)
     busy = (
         Appointment.objects.filter(
-            status__in=Appointment.ACTIVE_STATUSES, start__lt=window[1], blocked_until__gt=window[0]
+            status__in=Appointment.ACTIVE_STATUSES,
+            start__lt=window_end,
+            start__gt=window_start - LONGEST_HOLD,
+            blocked_until__gt=window_start,
         )
         .exclude(pk__in=ignore_appointment_ids)
-        .values_list("practitioner_id", "room_id", "device_id", "patient_id", "start", "end", "blocked_until")
+        .order_by("start")  # the index's order, and already sorted for merge()
+        .values_list(
+            "practitioner_id",
+            "room_id",
+            "device_id",
+            "patient_id",
+            Epoch("start"),
+            Epoch("end"),
+            Epoch("blocked_until"),
+        )
     )
 
     people: dict[int, list[Interval]] = {pk: [] for pk in practitioners}
-    for off in time_off:
-        people[off.practitioner_id].append((off.start, off.end))
+    for practitioner_id, off_start, off_end in time_off:
+        people[practitioner_id].append((off_start, off_end))
     kit: dict[tuple[str, int], list[Interval]] = {}
     patient_busy: list[Interval] = []
-    for practitioner_id, room_id, device_id, patient_id, start, end, blocked_until in busy:
+    patient_id = patient.pk if patient is not None else None
+    for practitioner_id, room_id, device_id, who, start, end, blocked_until in busy:
         if practitioner_id in people:
             people[practitioner_id].append((start, end))
         kit.setdefault(("room", room_id), []).append((start, blocked_until))
         if device_id is not None:
             kit.setdefault(("device", device_id), []).append((start, blocked_until))
-        if patient is not None and patient_id == patient.pk:
+        if who == patient_id:
             patient_busy.append((start, end))
     kit_index = {key: BusyIndex(merge(intervals)) for key, intervals in kit.items()}
-    free_everywhere = BusyIndex([])
     patient_index = BusyIndex(merge(patient_busy))
 
     open_days = [day for day in dates(start_date, last_date) if day not in closed]
     streams = []
     ordered = sorted(practitioners.values(), key=lambda p: (str(p), p.pk))
     for order, pr in enumerate(ordered):
-        working = merge(
-            interval for day in open_days for interval in working_intervals(rules_by_practitioner[pr.pk], day, tz)
-        )
+        working = working_intervals(rules_by_practitioner[pr.pk], open_days, tz)
         free = subtract(clip(working, window), merge(people[pr.pk]))
-        streams.append(_labelled(grid_starts(free, length), order, pr))
+        streams.append(_labelled(grid_starts(free, seconds), order, pr))
 
     slots: list[Slot] = []
     for start, _, pr in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-        if latest_start is not None and start >= latest_start:
-            break
-        end = start + length
+        end = start + seconds
         if not patient_index.is_free(start, end):
             continue
-        placed = _room_and_device(start, end, rooms, devices, kit_index, free_everywhere)
+        placed = _room_and_device(start, end, rooms, devices, kit_index)
         if placed is None:
             continue
-        slots.append(Slot(start, end, pr, placed[0], placed[1], is_short_prep(kind=kind, start=start, now=now)))
+        begins = instant(start)
+        slot_room, slot_device = placed
+        slots.append(
+            Slot(begins, begins + length, pr, slot_room, slot_device, is_short_prep(kind=kind, start=begins, now=now))
+        )
         if len(slots) >= limit:
             break
     return slots
@@ -210,16 +251,19 @@ def _labelled(starts, order, practitioner):
         yield start, order, practitioner
 
 
-def _room_and_device(start, end, rooms, devices, kit_index, free_everywhere):
+_ALWAYS_FREE = BusyIndex([])
+
+
+def _room_and_device(start, end, rooms, devices, kit_index):
+    """The first room and laser free from `start` until `end` plus the larger of their buffers."""
     for room in rooms:
-        room_busy = kit_index.get(("room", room.pk), free_everywhere)
+        room_busy = kit_index.get(("room", room.pk), _ALWAYS_FREE)
         for device in devices:
-            buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
-            blocked_until = end + timedelta(minutes=buffer)
-            if not room_busy.is_free(start, blocked_until):
+            buffer = 60 * max(room.turnover_minutes, device.turnover_minutes if device else 0)
+            if not room_busy.is_free(start, end + buffer):
                 continue
-            if device is not None and not kit_index.get(("device", device.pk), free_everywhere).is_free(
-                start, blocked_until
+            if device is not None and not kit_index.get(("device", device.pk), _ALWAYS_FREE).is_free(
+                start, end + buffer
             ):
                 continue
             return room, device

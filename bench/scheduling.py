@@ -1,0 +1,167 @@
+"""Scheduling benchmarks on a generated clinic; prints figures (medians), asserts nothing about time.
+
+    .venv/bin/python bench/scheduling.py                      # 50,000 appointments on PostgreSQL
+    .venv/bin/python bench/scheduling.py --appointments 500000  # ten times as many
+
+The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clinic_bench); it is
+created, migrated and filled on the first run and reused while it has the same size.
+"""
+
+import argparse
+import statistics
+import threading
+import time
+from datetime import timedelta
+
+from clinic_setup import build, setup_django  # noqa: I001 - bench/ is run as a script
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--appointments", type=int, default=50_000)
+    parser.add_argument("--runs", type=int, default=30, help="repetitions per figure")
+    args = parser.parse_args()
+
+    url = setup_django()
+    started = time.perf_counter()
+    summary = build(args.appointments)
+    print(f"database: {url.rsplit('@', 1)[-1]}")
+    print(
+        "clinic: "
+        + ", ".join(f"{v:,} {k}" for k, v in summary.items())
+        + f" (ready in {time.perf_counter() - started:.1f} s)"
+    )
+    print()
+    slot_search(args.runs)
+    course_planning(max(5, args.runs // 3))
+    booking_throughput()
+    concurrent_booking()
+
+
+def median_ms(samples):
+    return f"{statistics.median(samples) * 1000:.1f} ms (min {min(samples) * 1000:.1f}, max {max(samples) * 1000:.1f})"
+
+
+def slot_search(runs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from scheduling.services import find_slots
+
+    today = timezone.localdate()
+    samples, queries, found = [], [], []
+    for i in range(runs):
+        start_date = today + timedelta(days=1 + (i * 5) % 150)
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            slots = find_slots(start_date=start_date, days=28, length=timedelta(minutes=45), limit=10)
+            samples.append(time.perf_counter() - began)
+        queries.append(len(captured))
+        found.append(len(slots))
+    print(f"slot search, first 10 slots over 28 days: median {median_ms(samples)}, "
+          f"{max(queries)} queries, {min(found)}-{max(found)} slots found")  # fmt: skip
+
+
+def course_planning(runs):
+    from django.utils import timezone
+
+    from patients.models import Condition, Patient
+    from scheduling.models import Practitioner, TreatmentArea
+    from scheduling.services import course_approve, course_cancel, course_plan, course_propose
+
+    tattoo = Condition.objects.get(slug="tattoo-removal")
+    area = TreatmentArea.objects.get(name="Medium tattoo (up to 15 × 15 cm)")
+    patient = Patient.objects.order_by("pk").first()
+    course = course_propose(patient=patient, condition=tattoo, areas=[area])
+    course_approve(course=course, by=Practitioner.objects.order_by("pk").first())
+    samples, sessions = [], 0
+    for i in range(runs):
+        began = time.perf_counter()
+        plan = course_plan(course=course, start_date=timezone.localdate() + timedelta(days=14 + i))
+        samples.append(time.perf_counter() - began)
+        sessions = len(plan)
+    course_cancel(course=course, reason="benchmark")
+    print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}")
+
+
+def _bench_wing():
+    """A practitioner and room with an empty diary, so every sequential booking can succeed."""
+    from datetime import time as clock
+
+    from django.contrib.auth import get_user_model
+
+    from scheduling.models import Practitioner, Room, WorkingHours
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-wing")
+    practitioner, _ = Practitioner.objects.get_or_create(user=user)
+    for weekday in range(7):
+        WorkingHours.objects.get_or_create(
+            practitioner=practitioner, weekday=weekday, start_time=clock(0), defaults={"end_time": clock(23, 45)}
+        )
+    room, _ = Room.objects.get_or_create(name="Bench wing", defaults={"turnover_minutes": 0})
+    return practitioner, room
+
+
+def booking_throughput(count=600):
+    from django.utils import timezone
+
+    from patients.models import Patient
+    from scheduling.models import Appointment
+    from scheduling.services import appointment_book
+
+    practitioner, room = _bench_wing()
+    Appointment.objects.filter(practitioner=practitioner).delete()
+    patients = list(Patient.objects.order_by("pk")[:count])
+    first = timezone.localtime(timezone.now() + timedelta(days=400)).replace(hour=0, minute=0, second=0, microsecond=0)
+    began = time.perf_counter()
+    for i, patient in enumerate(patients):
+        appointment_book(patient=patient, kind="consultation", start=first + timedelta(days=i // 90, minutes=15 * (i % 90)),
+                         practitioner=practitioner, room=room, duration_minutes=15)  # fmt: skip
+    elapsed = time.perf_counter() - began
+    Appointment.objects.filter(practitioner=practitioner).delete()
+    print(f"sequential bookings through the service: {count / elapsed:.0f} per second ({count} in {elapsed:.2f} s)")
+
+
+def concurrent_booking(threads=32):
+    from django.db import connections
+    from django.utils import timezone
+
+    from patients.models import Patient
+    from scheduling.models import Appointment
+    from scheduling.services import BookingConflict, appointment_book
+
+    practitioner, room = _bench_wing()
+    Appointment.objects.filter(practitioner=practitioner).delete()
+    patients = list(Patient.objects.order_by("-pk")[:threads])
+    start = timezone.localtime(timezone.now() + timedelta(days=401)).replace(hour=10, minute=0, second=0, microsecond=0)
+    barrier, outcomes = threading.Barrier(threads), []
+
+    def book(patient):
+        try:
+            barrier.wait()
+            appointment_book(patient=patient, kind="consultation", start=start, practitioner=practitioner, room=room)
+            outcomes.append("booked")
+        except BookingConflict:
+            outcomes.append("conflict")
+        except Exception as error:  # noqa: BLE001 - reported, not hidden
+            outcomes.append(f"error: {error!r}")
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=book, args=(p,)) for p in patients]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    stored = Appointment.objects.filter(practitioner=practitioner, start=start).count()
+    Appointment.objects.filter(practitioner=practitioner).delete()
+    errors = [o for o in outcomes if o.startswith("error")]
+    print(f"{threads} concurrent bookings of one slot: {outcomes.count('booked')} booked, "
+          f"{outcomes.count('conflict')} conflicts, {len(errors)} errors, {stored} stored")  # fmt: skip
+    for error in errors[:3]:
+        print("  ", error)
+
+
+if __name__ == "__main__":
+    main()
