@@ -124,7 +124,7 @@ class AppointmentAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         for appointment in queryset:
             try:
-                appointment_cancel(appointment=appointment, reason="Cancelled in the admin", by=request.user)
+                appointment_cancel(appointment=appointment, reason="Cancelled in the admin")
             except SchedulingError as error:
                 self.message_user(request, f"{appointment}: {error.message}", messages.ERROR)
             else:

@@ -346,3 +346,42 @@ def test_postgresql_refuses_overlapping_rows_written_past_the_service(clinic, fr
         AppointmentFactory(start=local(22, 10, 35), end=local(22, 11), **fresh)  # inside the turnover or the session
         if resource in ("practitioner", "patient"):
             AppointmentFactory(start=local(22, 10, 15), end=local(22, 11), **fresh)
+
+
+# --- Edges found in review ------------------------------------------------------------------------
+
+
+def test_moving_a_treatment_out_of_the_prep_window_drops_its_acknowledgement(clinic, frozen, receptionist):
+    appointment = book_treatment(clinic, local(12, 10), booked_by=receptionist)
+    assert appointment.short_prep_acknowledged_at is not None
+    moved = appointment_reschedule(appointment=appointment, start=local(5, 10, month=4))
+    assert (moved.short_prep_acknowledged_at, moved.short_prep_acknowledged_by) == (None, None)
+
+
+def test_a_review_linked_to_a_course_is_a_visit_not_a_session(clinic, frozen):
+    session = book_treatment(clinic, local(22, 10))
+    review = appointment_book(patient=clinic.patient, kind="review", course=clinic.course, start=local(22, 14),
+                              practitioner=clinic.practitioner, room=clinic.room, duration_minutes=15)  # fmt: skip
+    assert (review.sequence, review.end - review.start) == (None, timedelta(minutes=15))
+    session.refresh_from_db()
+    assert session.sequence == 1
+    assert clinic.course.appointments.filter(kind="treatment").count() == 1
+
+
+def test_a_course_without_areas_cannot_be_booked(clinic, frozen):
+    clinic.course.areas.clear()
+    assert "no treatment areas" in refusal(book_treatment, clinic, local(22, 10)).message
+
+
+def test_bookings_more_than_two_years_ahead_are_refused(clinic, frozen):
+    assert "two years" in refusal(book_consultation, clinic, local(1, 10, year=2029, month=3)).message
+
+
+def test_a_session_record_names_an_area_of_its_course(clinic, frozen, time_machine):
+    appointment = book_treatment(clinic, local(1, 10))
+    time_machine.move_to(local(1, 10), tick=False)
+    appointment_check_in(appointment=appointment)
+    error = refusal(appointment_complete, appointment=appointment, record=dict(RECORD, area=area("Full face")))
+    assert error.field == "area"
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"  # nothing half-done

@@ -16,9 +16,17 @@ from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
 
 from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
-from .slots import DEFAULT_VISIT_MINUTES, LONGEST_HOLD, days_apart, is_short_prep, session_length
+from .slots import (
+    DEFAULT_VISIT_MINUTES,
+    LONGEST_HOLD,
+    course_sessions,
+    days_apart,
+    is_short_prep,
+    session_length,
+)
 
 ACTIVE = Appointment.ACTIVE_STATUSES
+BOOKING_HORIZON = timedelta(days=730)
 BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
 # What a placement changes on an existing appointment; its sequence number belongs to _renumber.
 _PLACEMENT_FIELDS = [
@@ -63,8 +71,13 @@ def appointment_book(
         if course.patient_id != patient.pk:
             raise SchedulingError("That course belongs to another patient.", field="course")
         _check_course_bookable(course)
+    if kind == Appointment.Kind.TREATMENT:
         length = session_length(course)
-    else:
+        if not length:
+            raise SchedulingError(
+                "The course has no treatment areas, so its session length is unknown.", field="course"
+            )
+    else:  # consultations and reviews, also those linked to a course, are visits of their own length
         length = _visit_length(duration_minutes)
     appointment = Appointment(
         kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
@@ -97,25 +110,27 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
     now = now or timezone.now()
-    appointment.refresh_from_db()  # act on the stored state, not a copy that may be stale
-    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
-        raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
-    if appointment.course_id:
-        _check_course_bookable(appointment.course)
-    appointment.status = Appointment.Status.BOOKED
-    appointment.version += 1
-    return _place(
-        appointment,
-        start=start,
-        length=appointment.end - appointment.start,
-        practitioner=practitioner or appointment.practitioner,
-        room=room or appointment.room,
-        device=device or appointment.device,
-        acknowledge_short_prep=acknowledge_short_prep,
-        by=by,
-        now=now,
-        check_spacing=check_spacing,
-    )
+    with transaction.atomic():
+        # Lock and reread the row, so that a cancellation committed meanwhile is not overwritten.
+        appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
+        if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+            raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+        if appointment.course_id:
+            _check_course_bookable(appointment.course)
+        appointment.status = Appointment.Status.BOOKED
+        appointment.version += 1
+        return _place(
+            appointment,
+            start=start,
+            length=appointment.end - appointment.start,
+            practitioner=practitioner or appointment.practitioner,
+            room=room or appointment.room,
+            device=device or appointment.device,
+            acknowledge_short_prep=acknowledge_short_prep,
+            by=by,
+            now=now,
+            check_spacing=check_spacing,
+        )
 
 
 def appointment_confirm(*, appointment: Appointment) -> Appointment:
@@ -130,7 +145,7 @@ def appointment_check_in(*, appointment: Appointment, now: datetime | None = Non
     return _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
 
 
-def appointment_complete(*, appointment: Appointment, record: dict | None = None, by=None) -> Appointment:
+def appointment_complete(*, appointment: Appointment, record: dict | None = None) -> Appointment:
     """Complete a checked-in appointment. A treatment keeps a session record: pass its fields as
     `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area and
     notes) unless one was recorded already."""
@@ -143,9 +158,12 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
             if record is not None:
                 if has_record:
                     raise SchedulingError("This session already has a record.", field="record")
-                SessionRecord.objects.create(
-                    appointment=appointment, recorded_by=record.pop("recorded_by", appointment.practitioner), **record
-                )
+                fields = dict(record)
+                recorded_by = fields.pop("recorded_by", None) or appointment.practitioner
+                area = fields.get("area")
+                if area is not None and not appointment.course.areas.filter(pk=area.pk).exists():
+                    raise SchedulingError(f"{area} is not an area of this course.", field="area")
+                SessionRecord.objects.create(appointment=appointment, recorded_by=recorded_by, **fields)
         if appointment.course_id:
             _refresh_course(appointment.course)
     return appointment
@@ -164,7 +182,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
     return appointment
 
 
-def appointment_cancel(*, appointment: Appointment, reason: str = "", by=None) -> Appointment:
+def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appointment:
     """Cancel a booked or confirmed appointment; later sessions of its course move up a number."""
     with transaction.atomic():
         appointment = _move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
@@ -232,6 +250,8 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         raise SchedulingError("Give the start time with its UTC offset.", field="start")
     if start <= now:
         raise SchedulingError("That time has already passed.", field="start")
+    if start > now + BOOKING_HORIZON:
+        raise SchedulingError("Bookings can be made up to two years ahead.", field="start")
     end = start + length
     for resource, field in ((practitioner, "practitioner"), (room, "room"), (device, "device")):
         if resource is not None and not resource.active:
@@ -253,9 +273,9 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     appointment.start, appointment.end = start, end
     appointment.blocked_until = end + timedelta(minutes=buffer)
     appointment.practitioner, appointment.room, appointment.device = practitioner, room, device
-    if short_prep:
-        appointment.short_prep_acknowledged_by = by
-        appointment.short_prep_acknowledged_at = now
+    # The acknowledgement describes the current time: a move out of the prep window drops it.
+    appointment.short_prep_acknowledged_by = by if short_prep else None
+    appointment.short_prep_acknowledged_at = now if short_prep else None
     resources = dict(
         start=start,
         end=end,
@@ -272,19 +292,19 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
             conflicts = find_conflicts(**resources)
             if conflicts:
                 raise BookingConflict(conflicts)
-            if appointment.course_id:
+            if appointment.kind == Appointment.Kind.TREATMENT:
                 course = TreatmentCourse.objects.select_for_update().get(pk=appointment.course_id)
                 _check_course_capacity(course, appointment)
                 if check_spacing:
                     _check_spacing(course, appointment)
                 if appointment.sequence is None:
-                    highest = course.appointments.filter(status__in=ACTIVE).aggregate(n=Max("sequence"))["n"]
+                    highest = course_sessions(course).aggregate(n=Max("sequence"))["n"]
                     appointment.sequence = (highest or 0) + 1
             if appointment.pk is None:
                 appointment.save()
             else:
                 appointment.save(update_fields=_PLACEMENT_FIELDS)
-            if appointment.course_id:
+            if appointment.kind == Appointment.Kind.TREATMENT:
                 _renumber(appointment.course)
                 _refresh_course(appointment.course)
                 appointment.refresh_from_db(fields=["sequence"])
@@ -349,7 +369,7 @@ def _check_open(practitioner, start, end) -> None:
 
 
 def _check_course_capacity(course, appointment) -> None:
-    taken = course.appointments.filter(status__in=ACTIVE).exclude(pk=appointment.pk).count()
+    taken = course_sessions(course).exclude(pk=appointment.pk).count()
     if taken >= course.planned_sessions:
         raise SchedulingError(
             f"All {course.planned_sessions} planned sessions of this course are booked or done.", field="course"
@@ -360,9 +380,8 @@ def _check_spacing(course, appointment) -> None:
     """Sessions of a course keep at least its minimum interval, in calendar days, between them."""
     reach = course.min_interval + timedelta(days=1)
     neighbours = (
-        course.appointments.filter(
-            status__in=ACTIVE, start__gt=appointment.start - reach, start__lt=appointment.start + reach
-        )
+        course_sessions(course)
+        .filter(start__gt=appointment.start - reach, start__lt=appointment.start + reach)
         .exclude(pk=appointment.pk)
         .order_by("start")
     )
@@ -382,7 +401,7 @@ def _renumber(course) -> None:
     Two passes through numbers above any real one, so that no intermediate state repeats a number
     the database keeps unique.
     """
-    sessions = list(course.appointments.filter(status__in=ACTIVE).order_by("start", "pk"))
+    sessions = list(course_sessions(course).order_by("start", "pk"))
     changed = [(a, n) for n, a in enumerate(sessions, 1) if a.sequence != n]
     for appointment, number in changed:
         appointment.sequence = _RENUMBER_OFFSET + number
@@ -396,7 +415,7 @@ def _refresh_course(course) -> None:
     """An approved course becomes active with its first booking and completed with its last session."""
     if course.status not in BOOKABLE_COURSE_STATUSES:
         return
-    counts = course.appointments.filter(status__in=ACTIVE).values_list("status", flat=True)
+    counts = course_sessions(course).values_list("status", flat=True)
     done = sum(status == Appointment.Status.COMPLETED for status in counts)
     status = TreatmentCourse.Status.ACTIVE if counts else TreatmentCourse.Status.APPROVED
     if done >= course.planned_sessions:

@@ -76,14 +76,14 @@ def course_approve(*, course: TreatmentCourse, by: Practitioner, now: datetime |
     return course
 
 
-def course_cancel(*, course: TreatmentCourse, reason: str = "", by=None) -> TreatmentCourse:
+def course_cancel(*, course: TreatmentCourse, reason: str = "") -> TreatmentCourse:
     """Stop a course and cancel its sessions still to come."""
     if course.status in (TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.CANCELLED):
         raise IllegalTransition(f"This course is already {course.get_status_display().lower()}.")
     with transaction.atomic():
         upcoming = course.appointments.filter(status__in=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED))
         for appointment in upcoming:
-            appointment_cancel(appointment=appointment, reason=reason or "Course cancelled", by=by)
+            appointment_cancel(appointment=appointment, reason=reason or "Course cancelled")
         course.status = TreatmentCourse.Status.CANCELLED
         if reason:
             course.notes = f"{course.notes}\nCancelled: {reason}".strip()

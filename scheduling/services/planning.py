@@ -10,7 +10,7 @@ from scheduling.models import Appointment, TreatmentCourse
 
 from .booking import appointment_book, appointment_reschedule
 from .errors import PlanError, SchedulingError
-from .slots import PREP_WINDOW, Slot, days_apart, find_slots, interval_window, session_length
+from .slots import PREP_WINDOW, Slot, course_sessions, days_apart, find_slots, interval_window, session_length
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
@@ -46,7 +46,7 @@ def course_plan(
     now = now or timezone.now()
     if course.status not in (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE):
         raise PlanError("Only an approved course can be planned.", field="course")
-    held = list(course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).order_by("start"))
+    held = list(course_sessions(course).order_by("start"))
     movable = [a for a in held if reflow and a.status in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)]
     fixed = [a for a in held if a not in movable]
     remaining = course.planned_sessions - len(fixed)
@@ -180,7 +180,7 @@ def _best_slot(course, preferred, usual, earliest, latest, now, ignore, *, lengt
 
 def _check_intervals(course) -> None:
     """After a whole plan is in place, every pair of neighbouring sessions keeps the intervals."""
-    held = course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).order_by("start")
+    held = course_sessions(course).order_by("start")
     starts = list(held.values_list("start", flat=True))
     for before, after in zip(starts, starts[1:], strict=False):
         if days_apart(before, after) < course.min_interval_days:

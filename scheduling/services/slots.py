@@ -85,14 +85,15 @@ def closed_dates(first: date, last: date) -> dict[date, str]:
     return closed
 
 
+def course_sessions(course):
+    """The course's treatment sessions that took or hold a place (reviews and consultations linked
+    to a course are visits, not sessions: they have no number and do not count)."""
+    return course.appointments.filter(kind=Appointment.Kind.TREATMENT, status__in=Appointment.ACTIVE_STATUSES)
+
+
 def previous_session(course, *, exclude_ids=()):
     """The latest session of the course that took or holds a place, or None."""
-    return (
-        course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
-        .exclude(pk__in=exclude_ids)
-        .order_by("-start")
-        .first()
-    )
+    return course_sessions(course).exclude(pk__in=exclude_ids).order_by("-start").first()
 
 
 def interval_window(previous_start: datetime, course) -> tuple[datetime, datetime]:
@@ -139,7 +140,7 @@ def find_slots(
     slot starts before the previous session plus the course's minimum interval.
     """
     now = now or timezone.now()
-    if kind == Appointment.Kind.TREATMENT and course is None and device is None and length is None:
+    if kind == Appointment.Kind.TREATMENT and course is None and length is None:
         raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
     if course is not None:
         length = session_length(course)
