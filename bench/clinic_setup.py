@@ -65,7 +65,7 @@ def build(appointments: int = PER_YEAR, seed: int = 1) -> dict:
     )
 
     generated = Practitioner.objects.filter(user__username__startswith="bench-dr").count() == PRACTITIONERS
-    if generated and Appointment.objects.count() == appointments:
+    if generated and _generated_appointments().count() == appointments:
         return _summary()
     rng = random.Random(seed)
     with transaction.atomic():
@@ -152,18 +152,27 @@ def build(appointments: int = PER_YEAR, seed: int = 1) -> dict:
                 batch = []
         Appointment.objects.bulk_create(batch)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # What autovacuum does in a running clinic: statistics, and the visibility map that lets
+        # slot search read the covering index alone.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     return _summary()
+
+
+def _generated_appointments():
+    """The generated calendar, leaving out what the benchmarks book in their own test wing."""
+    from scheduling.models import Appointment
+
+    return Appointment.objects.filter(practitioner__user__username__startswith="bench-dr")
 
 
 def _summary() -> dict:
     from patients.models import Patient
-    from scheduling.models import Appointment, LaserDevice, Practitioner, Room
+    from scheduling.models import LaserDevice, Practitioner, Room
 
     return {
-        "practitioners": Practitioner.objects.count(),
-        "rooms": Room.objects.count(),
+        "practitioners": Practitioner.objects.filter(user__username__startswith="bench-dr").count(),
+        "rooms": Room.objects.exclude(name="Bench wing").count(),
         "devices": LaserDevice.objects.count(),
-        "patients": Patient.objects.count(),
-        "appointments": Appointment.objects.count(),
+        "patients": Patient.objects.exclude(last_name="Bench wing").count(),
+        "appointments": _generated_appointments().count(),
     }

@@ -85,13 +85,22 @@ def course_planning(runs):
     print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}")
 
 
-def _bench_wing():
-    """A practitioner and room with an empty diary, so every sequential booking can succeed."""
+def _bench_wing(patients=600):
+    """A practitioner, a room and patients with empty diaries, so that every sequential booking
+    can succeed however full the generated clinic is."""
+    from datetime import date
     from datetime import time as clock
 
     from django.contrib.auth import get_user_model
 
+    from patients.models import Patient
     from scheduling.models import Practitioner, Room, WorkingHours
+
+    existing = Patient.objects.filter(last_name="Bench wing").count()
+    Patient.objects.bulk_create(
+        Patient(first_name=f"Walk-in {i}", last_name="Bench wing", date_of_birth=date(1990, 1, 1))
+        for i in range(existing, patients)
+    )
 
     user, _ = get_user_model().objects.get_or_create(username="bench-wing")
     practitioner, _ = Practitioner.objects.get_or_create(user=user)
@@ -100,19 +109,17 @@ def _bench_wing():
             practitioner=practitioner, weekday=weekday, start_time=clock(0), defaults={"end_time": clock(23, 45)}
         )
     room, _ = Room.objects.get_or_create(name="Bench wing", defaults={"turnover_minutes": 0})
-    return practitioner, room
+    return practitioner, room, list(Patient.objects.filter(last_name="Bench wing").order_by("pk"))
 
 
 def booking_throughput(count=600):
     from django.utils import timezone
 
-    from patients.models import Patient
     from scheduling.models import Appointment
     from scheduling.services import appointment_book
 
-    practitioner, room = _bench_wing()
+    practitioner, room, patients = _bench_wing(count)
     Appointment.objects.filter(practitioner=practitioner).delete()
-    patients = list(Patient.objects.order_by("pk")[:count])
     first = timezone.localtime(timezone.now() + timedelta(days=400)).replace(hour=0, minute=0, second=0, microsecond=0)
     began = time.perf_counter()
     for i, patient in enumerate(patients):
@@ -128,13 +135,12 @@ def concurrent_booking(threads=32):
     from django.db import connections
     from django.utils import timezone
 
-    from patients.models import Patient
     from scheduling.models import Appointment
     from scheduling.services import BookingConflict, appointment_book
 
-    practitioner, room = _bench_wing()
+    practitioner, room, patients = _bench_wing()
     Appointment.objects.filter(practitioner=practitioner).delete()
-    patients = list(Patient.objects.order_by("-pk")[:threads])
+    patients = patients[:threads]
     start = timezone.localtime(timezone.now() + timedelta(days=401)).replace(hour=10, minute=0, second=0, microsecond=0)
     barrier, outcomes = threading.Barrier(threads), []
 

@@ -354,6 +354,7 @@ def _check_open(practitioner, start, end) -> None:
     time_off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
     rules = list(
         WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday())
+        .order_by()  # no join for the model's default ordering
         .annotate(closed=Exists(closures), away=Exists(time_off))
         .values_list("weekday", "start_time", "end_time", "closed", "away")
     )

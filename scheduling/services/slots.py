@@ -43,6 +43,11 @@ class Epoch(Func):
 
     output_field = BigIntegerField()
 
+    @property
+    def convert_value(self):
+        # Both databases already return an integer; skip Django's per-value int().
+        return self._convert_value_noop
+
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS bigint)")
 
