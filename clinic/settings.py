@@ -161,6 +161,28 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Pico Laser Clinic <clinic@localhost>")
 
+# Mail providers through django-anymail: set EMAIL_BACKEND to e.g.
+# anymail.backends.postmark.EmailBackend and the provider's ANYMAIL_* variables (ANYMAIL_POSTMARK_SERVER_TOKEN).
+ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
+
+# The clinic as patients see it in emails and on their link pages.
+CLINIC_NAME = env.str("CLINIC_NAME", default="Pico Laser Clinic")
+CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="1 Example Street, London")
+CLINIC_PHONE = env.str("CLINIC_PHONE", default="020 7946 0000")
+CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# When patient emails go out (see the README's table).
+NOTIFICATIONS = {
+    "PREP_REMINDER_DAYS": 14,  # before each treatment
+    "DAY_BEFORE_HOUR": 10,  # clinic time, the day before a treatment
+    "NEXT_SESSION_PROMPT_DAYS": 2,  # after a completed session whose next one is unbooked
+    "WINDOW_CLOSING_DAYS": 14,  # second prompt, before the interval window closes
+    "MAX_ATTEMPTS": 5,  # then the row shows as failed
+    "RETRY_BASE_SECONDS": 60,  # doubled after each failure
+    "REQUEUE_AFTER_SECONDS": 300,  # a row queued or sending this long is claimed again
+    "LINK_MAX_AGE_DAYS": 60,  # patient links expire
+}
+
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TIMEZONE = TIME_ZONE
@@ -168,7 +190,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE = {}
+CELERY_TASK_ROUTES = {"scheduling.tasks.send_notification": {"queue": "mail"}}
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
+}
 
 # Production hardening, switched on by the environment (see docker-compose.yml).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None

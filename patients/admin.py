@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from scheduling.models import Notification
+
 from .models import Assessment, Condition, Patient
 
 
@@ -26,13 +28,29 @@ class AssessmentInline(admin.TabularInline):
     show_change_link = True
 
 
+class CommunicationLogInline(admin.TabularInline):
+    """Every email planned for the patient, newest first: sent, pending, failed (with why)."""
+
+    model = Notification
+    verbose_name_plural = "communication log"
+    fields = ["due_at", "kind", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    ordering = ["-due_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "email", "phone", "skin_type", "email_consent"]
     list_filter = ["skin_type", "email_consent"]
     search_fields = ["last_name", "first_name", "email", "phone"]
     date_hierarchy = "created_at"
-    inlines = [AssessmentInline]
+    inlines = [AssessmentInline, CommunicationLogInline]
 
 
 @admin.register(Assessment)

@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from .models import (
     Appointment,
     ClinicClosure,
     LaserDevice,
+    Notification,
     Practitioner,
     Room,
     SessionRecord,
@@ -147,3 +149,27 @@ class SessionRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "recorded_at"
     raw_id_fields = ["appointment"]
     list_select_related = ["appointment__patient", "recorded_by__user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The communication log: what was sent, when, what is pending, what failed and why."""
+
+    list_display = ["due_at", "kind", "patient", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
+    date_hierarchy = "due_at"
+    list_select_related = ["patient"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send selected failed or skipped emails again", permissions=["view"])
+    def retry(self, request, queryset):
+        again = queryset.filter(status__in=[Notification.Status.FAILED, Notification.Status.SKIPPED])
+        count = again.update(status=Notification.Status.PENDING, due_at=timezone.now(), attempts=0)
+        self.message_user(request, f"{count} email(s) will be sent again at the next dispatch.", messages.SUCCESS)

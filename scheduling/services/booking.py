@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
 
+from . import notifications
 from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
 from .slots import (
     DEFAULT_VISIT_MINUTES,
@@ -82,18 +83,21 @@ def appointment_book(
     appointment = Appointment(
         kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
     )
-    return _place(
-        appointment,
-        start=start,
-        length=length,
-        practitioner=practitioner,
-        room=room,
-        device=device,
-        acknowledge_short_prep=acknowledge_short_prep,
-        by=booked_by,
-        now=now,
-        check_spacing=check_spacing,
-    )
+    with transaction.atomic():
+        _place(
+            appointment,
+            start=start,
+            length=length,
+            practitioner=practitioner,
+            room=room,
+            device=device,
+            acknowledge_short_prep=acknowledge_short_prep,
+            by=booked_by,
+            now=now,
+            check_spacing=check_spacing,
+        )
+        notifications.plan_for_booking(appointment, now=now)
+    return appointment
 
 
 def appointment_reschedule(
@@ -119,7 +123,7 @@ def appointment_reschedule(
             _check_course_bookable(appointment.course)
         appointment.status = Appointment.Status.BOOKED
         appointment.version += 1
-        return _place(
+        _place(
             appointment,
             start=start,
             length=appointment.end - appointment.start,
@@ -131,6 +135,8 @@ def appointment_reschedule(
             now=now,
             check_spacing=check_spacing,
         )
+        notifications.plan_for_reschedule(appointment, now=now)
+    return appointment
 
 
 def appointment_confirm(*, appointment: Appointment) -> Appointment:
@@ -166,6 +172,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
                 SessionRecord.objects.create(appointment=appointment, recorded_by=recorded_by, **fields)
         if appointment.course_id:
             _refresh_course(appointment.course)
+        notifications.plan_for_completion(appointment, now=timezone.now())
     return appointment
 
 
@@ -179,6 +186,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
         if appointment.course_id:
             _renumber(appointment.course)
             _refresh_course(appointment.course)
+        notifications.plan_for_no_show(appointment)
     return appointment
 
 
@@ -189,6 +197,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
         if appointment.course_id:
             _renumber(appointment.course)
             _refresh_course(appointment.course)
+        notifications.plan_for_cancellation(appointment, now=timezone.now())
     return appointment
 
 

@@ -1,0 +1,245 @@
+"""The patient-email outbox: planning rows with the booking changes that cause them, claiming due
+rows for the workers, and sending one row exactly once.
+
+Planning functions run inside the caller's transaction, so a booking and its emails commit or roll
+back together. Rows are never enqueued as far-future Celery tasks: the dispatcher claims what is
+due every minute, so a lost Redis queue delays mail but loses none.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from scheduling.availability import local_instant
+from scheduling.models import Appointment, Notification
+
+from .slots import course_sessions
+
+log = logging.getLogger(__name__)
+Kind = Notification.Kind
+Status = Notification.Status
+ON_THE_WAY = (Status.PENDING, Status.QUEUED)
+
+
+def _setting(name):
+    return settings.NOTIFICATIONS[name]
+
+
+def _plan(*, key, kind, due_at, patient, appointment=None, course=None) -> Notification:
+    """One row per event: planning the same event again changes nothing."""
+    notification, _ = Notification.objects.get_or_create(
+        key=key,
+        defaults=dict(
+            kind=kind,
+            due_at=due_at,
+            patient=patient,
+            appointment=appointment,
+            course=course or (appointment.course if appointment else None),
+            appointment_version=appointment.version if appointment else None,
+        ),
+    )
+    return notification
+
+
+def _appointment_key(appointment, kind) -> str:
+    return f"a{appointment.pk}.v{appointment.version}.{kind}"
+
+
+def _clinic_time(day, hour) -> datetime:
+    return local_instant(day, time(hour), timezone.get_default_timezone())
+
+
+def _plan_visit_reminders(appointment, *, now) -> None:
+    """A treatment's prep reminder (two weeks ahead, or at once when booked later) and day-before note."""
+    if appointment.kind != Appointment.Kind.TREATMENT:
+        return
+    prep_due = appointment.start - timedelta(days=_setting("PREP_REMINDER_DAYS"))
+    prep_sent = appointment.notifications.filter(kind=Kind.PREP_REMINDER, status=Status.SENT).exists()
+    if prep_due > now or not prep_sent:
+        _plan(
+            key=_appointment_key(appointment, Kind.PREP_REMINDER),
+            kind=Kind.PREP_REMINDER,
+            due_at=max(prep_due, now),
+            patient=appointment.patient,
+            appointment=appointment,
+        )
+    day_before = _clinic_time(timezone.localdate(appointment.start) - timedelta(days=1), _setting("DAY_BEFORE_HOUR"))
+    # Booked after the note's time: send it at once, unless the visit is already today.
+    if day_before > now or timezone.localdate(appointment.start) > timezone.localdate(now):
+        _plan(
+            key=_appointment_key(appointment, Kind.DAY_BEFORE),
+            kind=Kind.DAY_BEFORE,
+            due_at=max(day_before, now),
+            patient=appointment.patient,
+            appointment=appointment,
+        )
+
+
+def _withdraw(queryset) -> int:
+    """Cancel rows not yet handed to the mail server."""
+    return queryset.filter(status__in=ON_THE_WAY).update(status=Status.CANCELLED)
+
+
+def plan_for_booking(appointment, *, now) -> None:
+    """Booking confirmation, the treatment's reminders, and no more prompts to book this session."""
+    _plan(
+        key=_appointment_key(appointment, Kind.CONFIRMATION),
+        kind=Kind.CONFIRMATION,
+        due_at=now,
+        patient=appointment.patient,
+        appointment=appointment,
+    )
+    _plan_visit_reminders(appointment, now=now)
+    if appointment.kind == Appointment.Kind.TREATMENT:
+        _withdraw(Notification.objects.filter(course=appointment.course_id, kind=Kind.NEXT_SESSION))
+
+
+def plan_for_reschedule(appointment, *, now) -> None:
+    """Replace the pending emails about the old time with a notice and reminders for the new one."""
+    _withdraw(appointment.notifications.exclude(kind__in=(Kind.AFTERCARE, Kind.NEXT_SESSION)))
+    _plan(
+        key=_appointment_key(appointment, Kind.RESCHEDULED),
+        kind=Kind.RESCHEDULED,
+        due_at=now,
+        patient=appointment.patient,
+        appointment=appointment,
+    )
+    _plan_visit_reminders(appointment, now=now)
+
+
+def plan_for_cancellation(appointment, *, now) -> None:
+    """Withdraw everything pending about the appointment and tell the patient it is cancelled."""
+    _withdraw(appointment.notifications.all())
+    _plan(
+        key=_appointment_key(appointment, Kind.CANCELLED),
+        kind=Kind.CANCELLED,
+        due_at=now,
+        patient=appointment.patient,
+        appointment=appointment,
+    )
+
+
+def plan_for_no_show(appointment) -> None:
+    _withdraw(appointment.notifications.all())
+
+
+def plan_for_completion(appointment, *, now) -> None:
+    """Aftercare at once; prompts to book the next session while none is booked."""
+    if appointment.kind != Appointment.Kind.TREATMENT:
+        return
+    _plan(
+        key=f"a{appointment.pk}.{Kind.AFTERCARE}",
+        kind=Kind.AFTERCARE,
+        due_at=now,
+        patient=appointment.patient,
+        appointment=appointment,
+    )
+    course = appointment.course
+    sessions = course_sessions(course)
+    if sessions.count() >= course.planned_sessions or sessions.filter(start__gt=appointment.start).exists():
+        return
+    first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
+    last_day = timezone.localdate(appointment.start) + course.max_interval  # the window's last day
+    closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
+    second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
+    for number, due in enumerate((first, second), 1):
+        if number == 1 or due > first:
+            _plan(
+                key=f"c{course.pk}.after{appointment.pk}.{Kind.NEXT_SESSION}.{number}",
+                kind=Kind.NEXT_SESSION,
+                due_at=due,
+                patient=appointment.patient,
+                course=course,
+            )
+
+
+def claim_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Move up to `limit` due rows to `queued` and return their ids, oldest due first.
+
+    Rows left queued or sending past REQUEUE_AFTER_SECONDS (a lost Redis message, a killed worker)
+    are due again. On PostgreSQL, `SKIP LOCKED` lets dispatchers run side by side without waiting
+    on or taking each other's rows.
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=_setting("REQUEUE_AFTER_SECONDS"))
+    due = Q(status=Status.PENDING, due_at__lte=now) | Q(
+        status__in=(Status.QUEUED, Status.SENDING), claimed_at__lt=stale, due_at__lte=now
+    )
+    with transaction.atomic():
+        rows = Notification.objects.filter(due).order_by("due_at").values_list("pk", flat=True)[:limit]
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        ids = list(rows)
+        Notification.objects.filter(pk__in=ids).update(status=Status.QUEUED, claimed_at=now)
+    return ids
+
+
+def unwanted_reason(notification) -> str:
+    """Why an email should no longer go out, or "" when it still should."""
+    patient = notification.patient
+    if not patient.email:
+        return "The patient has no email address."
+    if not patient.email_consent:
+        return "The patient has not agreed to emails."
+    appointment = notification.appointment
+    if appointment is not None and notification.kind != Kind.CANCELLED:
+        if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
+            return f"The appointment is {appointment.get_status_display().lower()}."
+        if notification.kind in (Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.CONFIRMATION, Kind.RESCHEDULED) and (
+            notification.appointment_version != appointment.version
+        ):
+            return "The appointment has moved since this email was planned."
+    if notification.kind == Kind.NEXT_SESSION:
+        course = notification.course
+        sessions = course_sessions(course)
+        if course.status not in ("approved", "active") or sessions.count() >= course.planned_sessions:
+            return "The course has no session left to book."
+        if sessions.filter(start__gt=timezone.now()).exists():
+            return "The next session is booked."
+    return ""
+
+
+def send(notification_id: int, *, now: datetime | None = None) -> str:
+    """Send one claimed row; returns what happened (sent, skipped, retry, failed, not-claimed).
+
+    The row moves from queued to sending in one conditional update before the mail server is
+    contacted, so two workers never send the same row, and a row already sent is never sent
+    again. A failure puts the row back as pending with a doubled delay, up to MAX_ATTEMPTS.
+    """
+    from scheduling.emails import build_message
+
+    now = now or timezone.now()
+    claimed = Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return "not-claimed"
+    notification = Notification.objects.select_related(
+        "patient", "course__condition", "appointment__course__condition", "appointment__practitioner__user",
+        "appointment__room",
+    ).get(pk=notification_id)  # fmt: skip
+    reason = unwanted_reason(notification)
+    if reason:
+        _finish(notification, Status.SKIPPED, last_error=reason)
+        return "skipped"
+    try:
+        build_message(notification).send()
+    except Exception as error:  # noqa: BLE001 - any failure to hand over the mail is retried, then shown
+        log.warning("notification %s: sending failed (attempt %s): %s", notification.pk, notification.attempts, error)
+        if notification.attempts >= _setting("MAX_ATTEMPTS"):
+            _finish(notification, Status.FAILED, last_error=str(error)[:1000])
+            return "failed"
+        delay = _setting("RETRY_BASE_SECONDS") * 2 ** (notification.attempts - 1)
+        _finish(notification, Status.PENDING, last_error=str(error)[:1000], due_at=now + timedelta(seconds=delay))
+        return "retry"
+    _finish(notification, Status.SENT, sent_at=timezone.now(), last_error="")
+    return "sent"
+
+
+def _finish(notification, status, **fields) -> None:
+    # Only from `sending`: a row the dispatcher already handed to another worker is left alone.
+    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(status=status, **fields)
