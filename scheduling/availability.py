@@ -10,6 +10,7 @@ overlap ("normalised"), which `merge` produces from any list.
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 Interval = tuple[int, int]
@@ -40,7 +41,10 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
 
 
 def subtract(free: list[Interval], busy: list[Interval]) -> list[Interval]:
-    """The parts of normalised `free` not covered by normalised `busy`, in one sweep."""
+    """The parts of normalised `free` not covered by `busy`, in one sweep.
+
+    `busy` need only be sorted by start: overlapping intervals (appointments read in start order)
+    are fine, because the sweep carries the furthest end seen so far."""
     result: list[Interval] = []
     j = 0
     for start, end in free:
@@ -59,18 +63,20 @@ def subtract(free: list[Interval], busy: list[Interval]) -> list[Interval]:
 
 
 class BusyIndex:
-    """Answers "is this resource free over [start, end)?" in O(log n) for a normalised busy list."""
+    """Answers "is this resource free over [start, end)?" in O(log n) for non-empty busy intervals
+    sorted by start. They may overlap, so appointments read in start order need no merging."""
 
-    __slots__ = ("_ends", "_starts")
+    __slots__ = ("_reach", "_starts")
 
     def __init__(self, busy: list[Interval]):
         self._starts = [s for s, _ in busy]
-        self._ends = [e for _, e in busy]
+        # The furthest any interval up to each position reaches.
+        self._reach = list(accumulate((e for _, e in busy), max))
 
     def is_free(self, start: int, end: int) -> bool:
-        # The only busy interval that can overlap is the last one starting before `end`.
+        # Of the intervals starting before `end`, one overlaps exactly when the furthest reaches past `start`.
         i = bisect_left(self._starts, end) - 1
-        return i < 0 or self._ends[i] <= start
+        return i < 0 or self._reach[i] <= start
 
 
 def local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:

@@ -385,3 +385,15 @@ def test_a_session_record_names_an_area_of_its_course(clinic, frozen, time_machi
     assert error.field == "area"
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"  # nothing half-done
+
+
+def test_moving_an_appointment_answers_the_patients_request_to_cancel_the_old_time(clinic, frozen):
+    from scheduling.services.patient_requests import appointment_request_cancellation
+
+    appointment = book_consultation(clinic, local(2, 10))
+    appointment_request_cancellation(appointment=appointment)
+    appointment.refresh_from_db()
+    assert appointment.cancel_requested_at == frozen
+    moved = appointment_reschedule(appointment=appointment, start=local(2, 12))
+    moved.refresh_from_db()
+    assert moved.cancel_requested_at is None

@@ -26,8 +26,7 @@ def test_the_four_conditions_are_seeded_with_their_protocols():
 
 def test_every_condition_has_patient_facing_prep_and_aftercare_text():
     for condition in Condition.objects.all():
-        assert "tanning beds" in condition.prep_text
-        assert "peels" in condition.prep_text
+        assert len(condition.prep_text) > 40  # what the condition adds to the general preparation
         assert "SPF 30" in condition.aftercare_text
 
 

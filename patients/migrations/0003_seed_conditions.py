@@ -1,14 +1,11 @@
 """Seed the four conditions the clinic treats with their protocol defaults.
 
-These are the clinic's starting configuration, editable in the admin, not medical advice.
+These are the clinic's starting configuration, editable in the admin, not medical advice. The prep
+text is what a condition adds to the general preparation every email and page already gives (no
+sun or tanning beds for two weeks, no peels or waxing, clean skin on the day).
 """
 
 from django.db import migrations
-
-GENERAL_PREP = (
-    "For at least two weeks before your treatment, avoid sun exposure and tanning beds, and do not "
-    "have chemical peels or waxing on the area. "
-)
 
 CONDITIONS = [
     {
@@ -19,8 +16,7 @@ CONDITIONS = [
         "max_sessions": 6,
         "min_interval_days": 28,
         "max_interval_days": 42,
-        "prep_text": GENERAL_PREP
-        + "Stop retinoid creams on the area five days before, and tell us about any new spots or "
+        "prep_text": "Stop retinoid creams on the area five days before, and tell us about any new spots or "
         "cold sores.",
         "aftercare_text": "The treated skin may feel rough for a few days as it renews. Keep it "
         "moisturised, do not pick at it, and use SPF 30 or higher every day.",
@@ -33,7 +29,7 @@ CONDITIONS = [
         "max_sessions": 5,
         "min_interval_days": 28,
         "max_interval_days": 42,
-        "prep_text": GENERAL_PREP + "Pause exfoliating products on the face for a few days before.",
+        "prep_text": "Pause exfoliating products on the face for a few days before.",
         "aftercare_text": "Collagen keeps building for weeks after each session, so the skin goes on "
         "improving. Use a gentle cleanser and SPF 30 or higher every day.",
     },
@@ -45,8 +41,7 @@ CONDITIONS = [
         "max_sessions": 4,
         "min_interval_days": 21,
         "max_interval_days": 35,
-        "prep_text": GENERAL_PREP + "A tan makes pigment harder to treat safely, so protect the area "
-        "with SPF 30 or higher.",
+        "prep_text": "A tan makes pigment harder to treat safely, so protect the area with SPF 30 or higher.",
         "aftercare_text": "Treated spots may darken and then flake off over one to two weeks; let "
         "them fall away on their own. Avoid the sun, which can bring pigment back, and use SPF 30 or higher every day.",
     },
@@ -58,7 +53,7 @@ CONDITIONS = [
         "max_sessions": 10,
         "min_interval_days": 42,
         "max_interval_days": 56,
-        "prep_text": GENERAL_PREP + "Shave the area the day before if it has hair, and keep it free of lotions.",
+        "prep_text": "Shave the area the day before if it has hair, and keep it free of lotions.",
         "aftercare_text": "The ink fades over the weeks after each session as your body clears it. "
         "Keep the area clean and dry for a day, do not pick at any crusting, and cover it with SPF "
         "30 or higher.",

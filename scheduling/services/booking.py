@@ -32,7 +32,7 @@ BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Sta
 # What a placement changes on an existing appointment; its sequence number belongs to _renumber.
 _PLACEMENT_FIELDS = [
     "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
-    "short_prep_acknowledged_by", "short_prep_acknowledged_at", "updated_at",
+    "short_prep_acknowledged_by", "short_prep_acknowledged_at", "cancel_requested_at", "updated_at",
 ]  # fmt: skip
 # The sequence-number offset used while renumbering, above any real session number.
 _RENUMBER_OFFSET = 1000
@@ -122,6 +122,7 @@ def appointment_reschedule(
         if appointment.course_id:
             _check_course_bookable(appointment.course)
         appointment.status = Appointment.Status.BOOKED
+        appointment.cancel_requested_at = None  # a request to cancel the old time is answered by the move
         appointment.version += 1
         _place(
             appointment,

@@ -2,15 +2,27 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain, islice
 
 from django.db import transaction
 from django.utils import formats, timezone
 
+from scheduling.availability import dates
 from scheduling.models import Appointment, TreatmentCourse
 
 from .booking import appointment_book, appointment_reschedule
 from .errors import PlanError, SchedulingError
-from .slots import PREP_WINDOW, Slot, course_sessions, days_apart, find_slots, interval_window, session_length
+from .slots import (
+    PREP_WINDOW,
+    Calendar,
+    Slot,
+    course_sessions,
+    days_apart,
+    interval_window,
+    make_slot,
+    search_window,
+    session_length,
+)
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
@@ -42,6 +54,9 @@ def course_plan(
     keeps its intervals. Preferences, strongest first: the practitioner of the last session (or
     the approving dermatologist), the weekday and the time of day of the last session, then the
     earliest time. Raises PlanError when a session has no free slot in its window.
+
+    One calendar of working hours, time off, closures, rooms and lasers serves the whole plan;
+    each session then costs one query for the appointments of its window.
     """
     now = now or timezone.now()
     if course.status not in (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE):
@@ -58,6 +73,7 @@ def course_plan(
     preferred = anchor.practitioner if anchor else course.approved_by
     ignore = [a.pk for a in movable]
     plan: list[PlannedSession] = []
+    calendar = None
     for index in range(remaining):
         sequence = len(fixed) + index + 1
         if anchor is None:
@@ -69,8 +85,14 @@ def course_plan(
             earliest, latest = interval_window(anchor.start, course)
             if index == 0 and start_date:
                 earliest = max(earliest, timezone.make_aware(datetime.combine(start_date, datetime.min.time())))
+        if calendar is None:
+            # Each later session starts at most max_interval days after the one before.
+            first_day = timezone.localdate(max(earliest, now))
+            last_day = timezone.localdate(_last_moment(latest)) + course.max_interval * (remaining - 1)
+            calendar = Calendar.load(first=first_day, last=last_day, kind=Appointment.Kind.TREATMENT,
+                                     condition=course.condition)  # fmt: skip
         usual = timezone.localtime(anchor.start) if anchor is not None else None
-        slot = _best_slot(course, preferred, usual, earliest, latest, now, ignore, length=length)
+        slot = _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, length=length)
         if slot is None:
             raise PlanError(
                 f"No free time for session {sequence} between {_day(earliest)} and {_day(_last_moment(latest))}. "
@@ -145,37 +167,42 @@ def course_book_plan(
     return booked
 
 
-def _best_slot(course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
-    def search(practitioner):
-        first_day = timezone.localdate(max(earliest, now))
-        return find_slots(
-            start_date=first_day,
-            days=(timezone.localdate(_last_moment(latest)) - first_day).days + 1,
-            length=length,
-            patient=course.patient,
-            condition=course.condition,
-            practitioner=practitioner,
-            earliest=earliest,
-            latest_start=latest,
-            limit=CANDIDATES,
-            now=now,
-            ignore_appointment_ids=ignore,
-        )
-
+def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
+    """The preferred slot among the first CANDIDATES free ones in [earliest, latest): with the
+    preferred practitioner if they have any, else with anyone."""
     if latest <= now:
         return None
-    candidates = (search(preferred) if preferred else []) or search(None)
-    if not candidates:
+    first_day = timezone.localdate(max(earliest, now))
+    last_day = timezone.localdate(_last_moment(latest))
+    window = search_window(first=first_day, last=last_day, length=length, now=now, earliest=earliest,
+                           latest_start=latest)  # fmt: skip
+    if window is None:
         return None
+    diary = calendar.diary(window, patient_id=course.patient_id, ignore_ids=ignore)
+    tz = timezone.get_current_timezone()
 
-    def preference(slot: Slot):
-        local = timezone.localtime(slot.start)
+    def preference(opening):
         if usual is None:
-            return (slot.start,)
+            return (opening[0],)
+        local = datetime.fromtimestamp(opening[0], tz)
         minutes_off = abs((local.hour * 60 + local.minute) - (usual.hour * 60 + usual.minute))
-        return (local.weekday() != usual.weekday(), minutes_off, slot.start)
+        return (local.weekday() != usual.weekday(), minutes_off, opening[0])
 
-    return min(candidates, key=preference)
+    for practitioners in ([calendar.only(preferred)] if preferred else []) + [None]:
+        starts = calendar.free_starts(
+            diary, days=dates(first_day, last_day), window=window, length=length, practitioners=practitioners
+        )
+        first = list(islice(starts, CANDIDATES + 1))
+        if len(first) <= CANDIDATES:
+            # Every free slot is a candidate, so the first that the patient, a room and a laser
+            # allow, in order of preference, is the best: most starts are never checked.
+            best = next(calendar.place(diary, sorted(first, key=preference), length), None)
+        else:
+            candidates = islice(calendar.place(diary, chain(first, starts), length), CANDIDATES)
+            best = min(candidates, key=preference, default=None)
+        if best is not None:
+            return make_slot(best, length=length, kind=Appointment.Kind.TREATMENT, now=now)
+    return None
 
 
 def _check_intervals(course) -> None:

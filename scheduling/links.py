@@ -1,0 +1,120 @@
+"""Signed, expiring, single-purpose links for patients: confirm, ask to cancel, read the prep
+instructions, unsubscribe.
+
+A token is `django.core.signing` output salted with its purpose, so a link made for one purpose
+does not work for another. It carries ids only (and an appointment's version), never names or
+addresses. An appointment link names the version it was made for: a reschedule or cancellation
+raises the version and so retires every link sent before it.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from patients.models import Patient
+from scheduling.models import Appointment
+
+APPOINTMENT_PURPOSES = ("confirm", "cancel", "prep")
+PATIENT_PURPOSES = ("unsubscribe",)
+PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES
+
+
+class LinkError(Exception):
+    """A link that cannot be used, with a sentence for the patient and the HTTP status to answer with:
+    400 for a link that is not ours (tampered, cut short), 410 for one that was ours but is no longer
+    valid (expired, retired by a change to the appointment, or pointing at a record that is gone)."""
+
+    def __init__(self, message: str, *, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+UNSUBSCRIBE_MAX_AGE_DAYS = 3 * 365
+
+
+def _salt(purpose: str) -> str:
+    if purpose not in PURPOSES:
+        raise ValueError(f"Unknown patient-link purpose {purpose!r}.")
+    return f"patient-link:{purpose}"
+
+
+def make_token(purpose: str, *, appointment: Appointment | None = None, patient: Patient | None = None) -> str:
+    """The signed token for `purpose`: an appointment's id and version, or a patient's id."""
+    salt = _salt(purpose)
+    if purpose in APPOINTMENT_PURPOSES:
+        if appointment is None:
+            raise ValueError(f"A {purpose} link needs an appointment.")
+        payload = {"a": appointment.pk, "v": appointment.version}
+    else:
+        if patient is None:
+            raise ValueError(f"A {purpose} link needs a patient.")
+        payload = {"p": patient.pk}
+    return signing.dumps(payload, salt=salt, compress=True)
+
+
+def link_path(purpose: str, token: str) -> str:
+    return reverse(f"patient_links:{purpose}", args=[token])
+
+
+def link_url(purpose: str, *, appointment: Appointment | None = None, patient: Patient | None = None) -> str:
+    """The absolute link to put in an email."""
+    token = make_token(purpose, appointment=appointment, patient=patient)
+    return settings.CLINIC_BASE_URL + link_path(purpose, token)
+
+
+def read_link(purpose: str, token: str) -> Appointment | Patient:
+    """The appointment or patient a link was made for, or LinkError saying why it cannot be used."""
+    # An unsubscribe link must keep working in old emails (RFC 8058); the others expire.
+    days = UNSUBSCRIBE_MAX_AGE_DAYS if purpose in PATIENT_PURPOSES else settings.NOTIFICATIONS["LINK_MAX_AGE_DAYS"]
+    max_age = timedelta(days=days)
+    try:
+        payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkError(
+            "This link has expired. Please use the link in your most recent email from us, or call the clinic.",
+            status=410,
+        ) from None
+    except signing.BadSignature:
+        raise LinkError(
+            "This link is not valid. Please check that you copied the whole link from your email."
+        ) from None
+    try:
+        if purpose in PATIENT_PURPOSES:
+            return _patient(int(payload["p"]))
+        return _appointment(int(payload["a"]), int(payload["v"]))
+    except (KeyError, TypeError, ValueError):  # signed by us, yet not a shape we make
+        raise LinkError(
+            "This link is not valid. Please check that you copied the whole link from your email."
+        ) from None
+
+
+def _patient(patient_id: int) -> Patient:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise LinkError("This link is no longer valid.", status=410)
+    return patient
+
+
+def _appointment(appointment_id: int, version: int) -> Appointment:
+    appointment = (
+        Appointment.objects.select_related("patient", "practitioner__user", "course__condition")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None:
+        raise LinkError("This link is no longer valid.", status=410)
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise LinkError(
+            "This appointment has been cancelled, so this link no longer works. Please call the clinic to book.",
+            status=410,
+        )
+    if appointment.version != version:
+        raise LinkError(
+            "Your appointment has changed since this email was sent, so this link no longer works. "
+            "Please use the link in your most recent email from us.",
+            status=410,
+        )
+    return appointment

@@ -1,0 +1,133 @@
+"""Real moving parts for end-to-end runs: an SMTP server and Celery worker processes.
+
+Used by the end-to-end tests and by the mail benchmark. Nothing here is a mock: the worker is a
+`celery worker` process with its own database connection, the broker is the real Redis and the
+mail goes over SMTP to aiosmtpd.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives, parsed."""
+
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self._lock:
+            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    def message_ids(self):
+        with self._lock:
+            return [m["Message-ID"] for m in self.messages]
+
+
+class SMTPServer:
+    def __init__(self):
+        self.inbox = Inbox()
+        self.port = free_port()
+        self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self):
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._controller.stop()
+
+
+def database_url() -> str:
+    """The URL of the database this process uses right now (the test database during tests)."""
+    s = connection.settings_dict
+    if connection.vendor != "postgresql":
+        raise RuntimeError("Worker processes need a database they can share: PostgreSQL.")
+    user = s["USER"] or "postgres"
+    password = f":{s['PASSWORD']}" if s["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class Worker:
+    """A `celery worker` process consuming the mail and default queues."""
+
+    def __init__(self, *, redis_url, smtp_port, concurrency=2, log_path=None, extra_env=None):
+        self.env = {
+            "PATH": os.environ["PATH"],
+            "DJANGO_SETTINGS_MODULE": "clinic.settings",
+            "SECRET_KEY": settings.SECRET_KEY,  # links the worker signs must open here
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": redis_url,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
+        }
+        self.concurrency = concurrency
+        self.log_path = log_path or Path(tempfile.gettempdir()) / f"celery-worker-{free_port()}.log"
+        self.process = None
+
+    def start(self, timeout=60):
+        command = [
+            sys.executable, "-m", "celery", "-A", "clinic", "worker", "-Q", "mail,celery",
+            "--concurrency", str(self.concurrency), "--pool", "prefork", "--without-gossip", "--without-mingle",
+            "--without-heartbeat", "--loglevel", "INFO", "--logfile", str(self.log_path),
+        ]  # fmt: skip
+        self.log_path.unlink(missing_ok=True)
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited with {self.process.returncode}: {self.log()}")
+            if "ready." in self.log():
+                return self
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker not ready after {timeout} s: {self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def kill(self):
+        """SIGKILL the whole worker (parent and pool processes), as a crash or OOM kill would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_for(condition, *, timeout=90, interval=0.2, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}")

@@ -1,0 +1,345 @@
+"""Patient emails: what each kind says, its headers, and the calendar invitation it carries."""
+
+import email
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from icalendar import Calendar
+
+from patients.models import Contraindication, SkinType
+from scheduling.emails import build_message
+from scheduling.models import Appointment, Notification
+from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
+from scheduling.services import notifications as outbox
+from tests.conftest import local
+from tests.factories import AppointmentFactory, AssessmentFactory, PatientFactory
+
+pytestmark = pytest.mark.django_db
+Kind = Notification.Kind
+
+
+def book_treatment(clinic, start):
+    return appointment_book(
+        patient=clinic.patient,
+        kind="treatment",
+        course=clinic.course,
+        start=start,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        device=clinic.device,
+        acknowledge_short_prep=True,
+    )
+
+
+def planned(appointment, kind):
+    return Notification.objects.get(appointment=appointment, kind=kind, appointment_version=appointment.version)
+
+
+def completed_session(clinic, start, sequence=1):
+    return AppointmentFactory(
+        kind="treatment",
+        patient=clinic.patient,
+        course=clinic.course,
+        sequence=sequence,
+        device=clinic.device,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        start=start,
+        status=Appointment.Status.COMPLETED,
+    )
+
+
+def course_row(clinic, kind, appointment=None):
+    return Notification.objects.create(
+        kind=kind,
+        key=f"test.{kind}",
+        patient=clinic.patient,
+        appointment=appointment,
+        course=clinic.course,
+        due_at=local(1, 8),
+    )
+
+
+def parsed(message):
+    """The message as a mail server passes it on: bytes, read back with the email package."""
+    return email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+
+
+def bodies(message):
+    raw = parsed(message)
+    text = raw.get_body(("plain",)).get_content()
+    html = raw.get_body(("html",)).get_content()
+    return text, html
+
+
+def invite_parts(message):
+    return [part for part in parsed(message).walk() if part.get_content_type() == "text/calendar"]
+
+
+def event_of(part):
+    calendar = Calendar.from_ical(part.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    return calendar, event
+
+
+@pytest.fixture
+def treatment(clinic, frozen):
+    """A treatment three weeks ahead, booked through the service, so its emails are planned."""
+    return book_treatment(clinic, local(22, 10))
+
+
+# --- What each kind says --------------------------------------------------------------------------
+
+
+def test_the_confirmation_gives_time_place_practitioner_what_to_expect_and_the_three_links(treatment):
+    message = build_message(planned(treatment, Kind.CONFIRMATION))
+    text, html = bodies(message)
+    assert message.subject == "Your laser treatment on Monday 22 March at 10:00 is booked"
+    assert message.to == [treatment.patient.email]
+    assert message.from_email == "Pico Laser Clinic <clinic@localhost>"
+    for body in (text, html):
+        assert "Hello Ada," in body
+        assert "Monday 22 March 2027" in body and "10:00" in body
+        assert "Pico Laser Clinic, 1 Example Street, London" in body
+        assert str(treatment.practitioner) in body
+        assert "protective eyewear" in body
+        assert "30 to 60 minutes" in body
+        assert "not painful" in body and "slight warmth is normal" in body
+        for purpose in ("confirm", "cancel", "prep", "unsubscribe"):
+            assert f"http://127.0.0.1:8000/p/{purpose}/" in body
+
+
+def test_a_consultation_confirmation_says_how_long_and_has_no_prep_link(clinic, frozen):
+    visit = appointment_book(
+        patient=PatientFactory(first_name="Grace"),
+        kind="consultation",
+        start=local(3, 11),
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+    )
+    message = build_message(planned(visit, Kind.CONFIRMATION))
+    text, html = bodies(message)
+    assert message.subject == "Your consultation on Wednesday 3 March at 11:00 is booked"
+    assert "The consultation takes about 30 minutes." in text
+    assert "/p/confirm/" in text and "/p/prep/" not in text and "/p/prep/" not in html
+    _, event = event_of(invite_parts(message)[0])
+    assert str(event["SUMMARY"]) == "Consultation at Pico Laser Clinic"
+
+
+def test_the_prep_reminder_gives_the_rules_and_the_conditions_own_text(treatment):
+    message = build_message(planned(treatment, Kind.PREP_REMINDER))
+    text, html = bodies(message)
+    assert message.subject == "Preparing for your treatment on Monday 22 March"
+    prep_text = treatment.course.condition.prep_text
+    for body in (text, html):
+        assert "out of the sun" in body and "tanning beds" in body
+        assert "chemical peels or waxing" in body
+        assert "/p/prep/" in body
+    assert prep_text in text
+    # Three weeks ahead: the two sun-free weeks start later.
+    assert "For two weeks before your appointment, from Monday 8 March" in text
+
+
+def test_a_prep_reminder_inside_the_two_weeks_says_from_now_on(clinic, frozen):
+    soon = book_treatment(clinic, local(5, 10))  # Friday, four days away
+    text, html = bodies(build_message(planned(soon, Kind.PREP_REMINDER)))
+    assert "From now until your appointment" in text
+    assert "From now until your appointment" in html
+
+
+def test_the_day_before_note_gives_the_time_and_what_to_bring(treatment):
+    message = build_message(planned(treatment, Kind.DAY_BEFORE))
+    text, html = bodies(message)
+    assert message.subject == "Your treatment on Monday 22 March at 10:00: a few reminders"
+    for body in (text, html):
+        assert "Monday 22 March 2027 at 10:00" in body
+        assert "clean skin" in body and "no make-up, creams" in body
+        assert "protective eyewear" in body and "30 to 60 minutes" in body
+
+
+def test_aftercare_gives_the_general_advice_and_the_conditions_text_without_an_invitation(clinic, frozen):
+    session = completed_session(clinic, local(1, 7))
+    message = build_message(course_row(clinic, Kind.AFTERCARE, appointment=session))
+    text, html = bodies(message)
+    assert message.subject == "Caring for your skin after your treatment"
+    for body in (text, html):
+        assert "fade within a few hours" in body
+        assert "normal activities straight away" in body
+        assert "SPF 30 or higher" in body and "Avoid the sun" in body
+        assert "results within days" in body and "keep improving" in body
+    assert clinic.course.condition.aftercare_text in text
+    assert "/p/confirm/" not in text and "/p/cancel/" not in text
+    assert invite_parts(message) == []
+
+
+def test_the_next_session_prompt_gives_the_courses_interval_window_and_the_phone(clinic, frozen):
+    completed_session(clinic, local(26, 10, month=2))  # Friday; tattoo removal: 42 to 56 days on
+    message = build_message(course_row(clinic, Kind.NEXT_SESSION))
+    text, html = bodies(message)
+    assert message.subject == "Time to book your next session"
+    for body in (text, html):
+        assert "Friday 9 April" in body and "Friday 23 April 2027" in body
+        assert "020 7946 0000" in body
+        assert "1 of 8" in body
+    assert invite_parts(message) == []
+
+
+def test_a_next_session_prompt_after_the_window_closed_just_asks_to_book(clinic, frozen):
+    completed_session(clinic, local(1, 10, month=1))  # its window closed on Friday 26 February
+    text, _ = bodies(build_message(course_row(clinic, Kind.NEXT_SESSION)))
+    assert "Please book it soon" in text and "best between" not in text
+
+
+def test_the_reschedule_notice_gives_the_new_time_and_fresh_links(treatment):
+    moved = appointment_reschedule(appointment=treatment, start=local(23, 14))
+    message = build_message(planned(moved, Kind.RESCHEDULED))
+    text, html = bodies(message)
+    assert message.subject == "Your laser treatment has moved to Tuesday 23 March at 14:00"
+    for body in (text, html):
+        assert "Tuesday 23 March 2027" in body and "14:00" in body
+        assert "/p/confirm/" in body and "/p/cancel/" in body
+    assert "Monday 22 March" not in text
+
+
+def test_the_cancellation_notice_gives_the_cancelled_time_and_how_to_rebook(treatment):
+    appointment_cancel(appointment=treatment)
+    message = build_message(Notification.objects.get(appointment=treatment, kind=Kind.CANCELLED))
+    text, html = bodies(message)
+    assert message.subject == "Your laser treatment on Monday 22 March at 10:00 is cancelled"
+    for body in (text, html):
+        assert "is cancelled" in body and "Monday 22 March 2027" in body
+        assert "call us on" in body and "020 7946 0000" in body
+        assert "/p/confirm/" not in body and "/p/cancel/" not in body and "/p/prep/" not in body
+
+
+def test_no_email_carries_clinical_details_or_more_than_the_first_name(clinic, frozen):
+    patient = clinic.patient
+    patient.skin_type, patient.notes = 5, "Keloid history on the left arm"
+    patient.save()
+    AssessmentFactory(patient=patient, skin_type=5, contraindications=["isotretinoin", "keloid_tendency"])
+    appointment = book_treatment(clinic, local(22, 10))
+    rows = list(Notification.objects.filter(appointment=appointment))
+    completed_session(clinic, local(26, 10, month=2), sequence=2)
+    rows += [course_row(clinic, Kind.AFTERCARE, appointment=appointment), course_row(clinic, Kind.NEXT_SESSION)]
+    forbidden = [patient.last_name, patient.phone, "skin type", "Fitzpatrick", "Keloid", "wavelength", "fluence"]
+    forbidden += [label for _, label in SkinType.choices] + [label for _, label in Contraindication.choices]
+    assert len(rows) == 5
+    for row in rows:
+        message = build_message(row)
+        raw = message.message().as_bytes().decode()
+        text, html = bodies(message)
+        for secret in forbidden:
+            assert secret.lower() not in (message.subject + text + html + raw).lower(), (row.kind, secret)
+
+
+def test_plain_text_is_not_html_escaped_and_html_is(clinic, frozen):
+    clinic.patient.first_name = "Siobhán <O'Neill>"
+    clinic.patient.save()
+    text, html = bodies(build_message(planned(book_treatment(clinic, local(22, 10)), Kind.CONFIRMATION)))
+    assert "Hello Siobhán <O'Neill>," in text
+    assert "Hello Siobhán &lt;O&#x27;Neill&gt;," in html
+
+
+def test_times_are_shown_in_clinic_time_across_the_clock_change(clinic, frozen):
+    summer = book_treatment(clinic, local(29, 10))  # the day after clocks go forward: 10:00 BST is 09:00 UTC
+    message = build_message(planned(summer, Kind.CONFIRMATION))
+    text, _ = bodies(message)
+    assert "Monday 29 March 2027, 10:00 to 10:30" in text
+    _, event = event_of(invite_parts(message)[0])
+    assert event.decoded("DTSTART") == datetime(2027, 3, 29, 9, tzinfo=UTC)
+    assert "DTSTART:20270329T090000Z" in event.to_ical().decode()
+
+
+# --- Headers ------------------------------------------------------------------------------------
+
+
+def test_headers_name_the_row_and_offer_one_click_unsubscribe(treatment):
+    row = planned(treatment, Kind.CONFIRMATION)
+    first, again = parsed(build_message(row)), parsed(build_message(row))
+    assert first["Message-ID"] == again["Message-ID"] == f"<notification-{row.pk}@127.0.0.1>"
+    # A long header is folded onto a continuation line; unfolded, it is the one URL in angle brackets.
+    assert re.fullmatch(r"<http://127\.0\.0\.1:8000/p/unsubscribe/[^/>]+/>", first["List-Unsubscribe"].strip())
+    assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert first["To"] == treatment.patient.email
+    other = parsed(build_message(planned(treatment, Kind.DAY_BEFORE)))
+    assert other["Message-ID"] != first["Message-ID"]
+
+
+def test_the_domain_comes_from_the_clinics_base_url(treatment, settings):
+    settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
+    message = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
+    assert message["Message-ID"].endswith("@booking.example-clinic.co.uk>")
+    assert message["List-Unsubscribe"].strip().startswith("<https://booking.example-clinic.co.uk/p/unsubscribe/")
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    _, event = event_of(part)
+    assert str(event["UID"]) == f"appointment-{treatment.pk}@booking.example-clinic.co.uk"
+
+
+# --- The calendar invitation --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE])
+def test_emails_about_a_booking_carry_a_request_invitation(treatment, kind):
+    [part] = invite_parts(build_message(planned(treatment, kind)))
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST"
+    assert part.get_content_charset() == "utf-8"
+    assert part.get_filename() == "invite.ics"
+    calendar, event = event_of(part)
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(event["UID"]) == f"appointment-{treatment.pk}@127.0.0.1"
+    assert int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART") == treatment.start and event.decoded("DTEND") == treatment.end
+    assert event.decoded("DTSTART").utcoffset() == timedelta(0)
+    assert str(event["SUMMARY"]) == "Laser treatment at Pico Laser Clinic"
+    assert str(event["LOCATION"]) == "Pico Laser Clinic, 1 Example Street, London"
+    assert str(event["ORGANIZER"]) == "mailto:clinic@localhost"
+    assert str(event["ATTENDEE"]) == f"mailto:{treatment.patient.email}"
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert "DTSTAMP" in event
+
+
+def test_a_rescheduled_appointments_invitation_keeps_its_uid_and_raises_the_sequence(treatment):
+    [before] = invite_parts(build_message(planned(treatment, Kind.CONFIRMATION)))
+    moved = appointment_reschedule(appointment=treatment, start=local(23, 14))
+    [after] = invite_parts(build_message(planned(moved, Kind.RESCHEDULED)))
+    (_, old), (calendar, new) = event_of(before), event_of(after)
+    assert str(new["UID"]) == str(old["UID"])
+    assert (int(old["SEQUENCE"]), int(new["SEQUENCE"])) == (1, 2)
+    assert str(calendar["METHOD"]) == after.get_param("method") == "REQUEST"
+    assert new.decoded("DTSTART") == local(23, 14)
+
+
+def test_a_cancellation_carries_a_cancel_invitation(treatment):
+    appointment_cancel(appointment=treatment)
+    [part] = invite_parts(build_message(Notification.objects.get(appointment=treatment, kind=Kind.CANCELLED)))
+    assert part.get_param("method") == "CANCEL"
+    calendar, event = event_of(part)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["UID"]) == f"appointment-{treatment.pk}@127.0.0.1"
+    assert int(event["SEQUENCE"]) == 2
+
+
+def test_building_a_message_asks_the_database_nothing_more_than_the_senders_load(treatment, django_assert_num_queries):
+    row = Notification.objects.select_related(
+        "patient", "course__condition", "appointment__course__condition", "appointment__practitioner__user",
+        "appointment__room",
+    ).get(pk=planned(treatment, Kind.CONFIRMATION).pk)  # fmt: skip
+    with django_assert_num_queries(0):
+        build_message(row).message().as_bytes()
+
+
+# --- Through the outbox ---------------------------------------------------------------------------
+
+
+def test_sending_a_due_row_puts_this_message_in_the_outbox(treatment):
+    row = planned(treatment, Kind.CONFIRMATION)
+    assert outbox.claim_due() == [row.pk]
+    assert outbox.send(row.pk) == "sent"
+    [sent] = mail.outbox
+    assert sent.subject == "Your laser treatment on Monday 22 March at 10:00 is booked"
+    assert sent.extra_headers["Message-ID"] == f"<notification-{row.pk}@127.0.0.1>"
+    assert len(invite_parts(sent)) == 1
