@@ -28,7 +28,7 @@ MSG
   exit 1
 fi
 
-.venv/bin/celery -A clinic worker --beat --loglevel=info \
+.venv/bin/celery -A clinic worker --beat --queues mail,celery --loglevel=info \
   --schedule var/celerybeat-schedule --logfile var/celery.log &
 worker=$!
 trap 'kill "$worker" 2>/dev/null || true' EXIT INT TERM

@@ -5,6 +5,7 @@ Used by the end-to-end tests and by the mail benchmark. Nothing here is a mock: 
 mail goes over SMTP to aiosmtpd.
 """
 
+import logging
 import os
 import signal
 import socket
@@ -53,6 +54,7 @@ class SMTPServer:
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self):
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
         self._controller.start()
         return self
 

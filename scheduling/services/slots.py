@@ -352,17 +352,12 @@ class Calendar:
 
     def _room_and_device(self, start, end, diary):
         """The first room and laser free from `start` until `end` plus the larger of their buffers."""
-        # A room or laser not free even for its own buffer fails with any partner: rule it out once.
-        devices = [
-            d for d in self.devices if d is None or diary.devices[d.pk].is_free(start, end + 60 * d.turnover_minutes)
-        ]
-        if not devices:
-            return None
         for room in self.rooms:
             room_busy = diary.rooms[room.pk]
+            # A room not free even for its own buffer is not free with any laser.
             if not room_busy.is_free(start, end + 60 * room.turnover_minutes):
                 continue
-            for device in devices:
+            for device in self.devices:
                 buffer = 60 * max(room.turnover_minutes, device.turnover_minutes if device else 0)
                 if not room_busy.is_free(start, end + buffer):
                     continue
