@@ -176,3 +176,17 @@ def test_dispatch_command_dry_run_lists_and_claims_nothing(clinic, frozen, capsy
     out = capsys.readouterr().out
     assert "3 due" in out
     assert not Notification.objects.exclude(status=S.PENDING).exists()
+
+
+def test_dispatch_command_claims_what_is_due_at_the_given_time(clinic, frozen, capsys):
+    book(clinic, local(31, 10))
+    call_command("dispatch_notifications", "--at", "2027-03-31T00:00+00:00")
+    assert "3 claimed" in capsys.readouterr().out
+    assert set(Notification.objects.values_list("status", flat=True)) == {S.QUEUED}
+
+
+def test_dispatch_command_refuses_a_time_without_offset(clinic, frozen):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="offset"):
+        call_command("dispatch_notifications", "--at", "2027-03-31T00:00")

@@ -45,8 +45,10 @@ def _plan(*, key, kind, due_at, patient, appointment=None, course=None) -> Notif
     return notification
 
 
-def _appointment_key(appointment, kind) -> str:
-    return f"a{appointment.pk}.v{appointment.version}.{kind}"
+def _plan_about(appointment, kind, *, due_at) -> Notification:
+    """An email about this version of the appointment."""
+    key = f"a{appointment.pk}.v{appointment.version}.{kind}"
+    return _plan(key=key, kind=kind, due_at=due_at, patient=appointment.patient, appointment=appointment)
 
 
 def _clinic_time(day, hour) -> datetime:
@@ -60,23 +62,11 @@ def _plan_visit_reminders(appointment, *, now) -> None:
     prep_due = appointment.start - timedelta(days=_setting("PREP_REMINDER_DAYS"))
     prep_sent = appointment.notifications.filter(kind=Kind.PREP_REMINDER, status=Status.SENT).exists()
     if prep_due > now or not prep_sent:
-        _plan(
-            key=_appointment_key(appointment, Kind.PREP_REMINDER),
-            kind=Kind.PREP_REMINDER,
-            due_at=max(prep_due, now),
-            patient=appointment.patient,
-            appointment=appointment,
-        )
+        _plan_about(appointment, Kind.PREP_REMINDER, due_at=max(prep_due, now))
     day_before = _clinic_time(timezone.localdate(appointment.start) - timedelta(days=1), _setting("DAY_BEFORE_HOUR"))
     # Booked after the note's time: send it at once, unless the visit is already today.
     if day_before > now or timezone.localdate(appointment.start) > timezone.localdate(now):
-        _plan(
-            key=_appointment_key(appointment, Kind.DAY_BEFORE),
-            kind=Kind.DAY_BEFORE,
-            due_at=max(day_before, now),
-            patient=appointment.patient,
-            appointment=appointment,
-        )
+        _plan_about(appointment, Kind.DAY_BEFORE, due_at=max(day_before, now))
 
 
 def _withdraw(queryset) -> int:
@@ -86,13 +76,7 @@ def _withdraw(queryset) -> int:
 
 def plan_for_booking(appointment, *, now) -> None:
     """Booking confirmation, the treatment's reminders, and no more prompts to book this session."""
-    _plan(
-        key=_appointment_key(appointment, Kind.CONFIRMATION),
-        kind=Kind.CONFIRMATION,
-        due_at=now,
-        patient=appointment.patient,
-        appointment=appointment,
-    )
+    _plan_about(appointment, Kind.CONFIRMATION, due_at=now)
     _plan_visit_reminders(appointment, now=now)
     if appointment.kind == Appointment.Kind.TREATMENT:
         _withdraw(Notification.objects.filter(course=appointment.course_id, kind=Kind.NEXT_SESSION))
@@ -101,26 +85,14 @@ def plan_for_booking(appointment, *, now) -> None:
 def plan_for_reschedule(appointment, *, now) -> None:
     """Replace the pending emails about the old time with a notice and reminders for the new one."""
     _withdraw(appointment.notifications.exclude(kind__in=(Kind.AFTERCARE, Kind.NEXT_SESSION)))
-    _plan(
-        key=_appointment_key(appointment, Kind.RESCHEDULED),
-        kind=Kind.RESCHEDULED,
-        due_at=now,
-        patient=appointment.patient,
-        appointment=appointment,
-    )
+    _plan_about(appointment, Kind.RESCHEDULED, due_at=now)
     _plan_visit_reminders(appointment, now=now)
 
 
 def plan_for_cancellation(appointment, *, now) -> None:
     """Withdraw everything pending about the appointment and tell the patient it is cancelled."""
     _withdraw(appointment.notifications.all())
-    _plan(
-        key=_appointment_key(appointment, Kind.CANCELLED),
-        kind=Kind.CANCELLED,
-        due_at=now,
-        patient=appointment.patient,
-        appointment=appointment,
-    )
+    _plan_about(appointment, Kind.CANCELLED, due_at=now)
 
 
 def plan_for_no_show(appointment) -> None:
