@@ -29,44 +29,46 @@ def _setting(name):
     return settings.NOTIFICATIONS[name]
 
 
-def _plan(*, key, kind, due_at, patient, appointment=None, course=None) -> Notification:
-    """One row per event: planning the same event again changes nothing."""
-    notification, _ = Notification.objects.get_or_create(
+def _email(*, key, kind, due_at, patient, appointment=None, course=None) -> Notification:
+    return Notification(
         key=key,
-        defaults=dict(
-            kind=kind,
-            due_at=due_at,
-            patient=patient,
-            appointment=appointment,
-            course=course or (appointment.course if appointment else None),
-            appointment_version=appointment.version if appointment else None,
-        ),
+        kind=kind,
+        due_at=due_at,
+        patient=patient,
+        appointment=appointment,
+        course=course or (appointment.course if appointment else None),
+        appointment_version=appointment.version if appointment else None,
     )
-    return notification
 
 
-def _plan_about(appointment, kind, *, due_at) -> Notification:
+def _about(appointment, kind, *, due_at) -> Notification:
     """An email about this version of the appointment."""
     key = f"a{appointment.pk}.v{appointment.version}.{kind}"
-    return _plan(key=key, kind=kind, due_at=due_at, patient=appointment.patient, appointment=appointment)
+    return _email(key=key, kind=kind, due_at=due_at, patient=appointment.patient, appointment=appointment)
+
+
+def _store(emails) -> None:
+    """One insert for all of an event's emails; `key` is unique, so planning an event twice adds nothing."""
+    Notification.objects.bulk_create(emails, ignore_conflicts=True)
 
 
 def _clinic_time(day, hour) -> datetime:
     return local_instant(day, time(hour), timezone.get_default_timezone())
 
 
-def _plan_visit_reminders(appointment, *, now) -> None:
+def _visit_reminders(appointment, *, now, prep_sent=False) -> list[Notification]:
     """A treatment's prep reminder (two weeks ahead, or at once when booked later) and day-before note."""
     if appointment.kind != Appointment.Kind.TREATMENT:
-        return
+        return []
+    emails = []
     prep_due = appointment.start - timedelta(days=_setting("PREP_REMINDER_DAYS"))
-    prep_sent = appointment.notifications.filter(kind=Kind.PREP_REMINDER, status=Status.SENT).exists()
     if prep_due > now or not prep_sent:
-        _plan_about(appointment, Kind.PREP_REMINDER, due_at=max(prep_due, now))
+        emails.append(_about(appointment, Kind.PREP_REMINDER, due_at=max(prep_due, now)))
     day_before = _clinic_time(timezone.localdate(appointment.start) - timedelta(days=1), _setting("DAY_BEFORE_HOUR"))
     # Booked after the note's time: send it at once, unless the visit is already today.
     if day_before > now or timezone.localdate(appointment.start) > timezone.localdate(now):
-        _plan_about(appointment, Kind.DAY_BEFORE, due_at=max(day_before, now))
+        emails.append(_about(appointment, Kind.DAY_BEFORE, due_at=max(day_before, now)))
+    return emails
 
 
 def _withdraw(queryset) -> int:
@@ -76,23 +78,24 @@ def _withdraw(queryset) -> int:
 
 def plan_for_booking(appointment, *, now) -> None:
     """Booking confirmation, the treatment's reminders, and no more prompts to book this session."""
-    _plan_about(appointment, Kind.CONFIRMATION, due_at=now)
-    _plan_visit_reminders(appointment, now=now)
+    _store([_about(appointment, Kind.CONFIRMATION, due_at=now), *_visit_reminders(appointment, now=now)])
     if appointment.kind == Appointment.Kind.TREATMENT:
         _withdraw(Notification.objects.filter(course=appointment.course_id, kind=Kind.NEXT_SESSION))
 
 
 def plan_for_reschedule(appointment, *, now) -> None:
-    """Replace the pending emails about the old time with a notice and reminders for the new one."""
+    """Replace the pending emails about the old time with a notice and reminders for the new one;
+    a prep reminder already sent is not sent again for a move inside the prep window."""
     _withdraw(appointment.notifications.exclude(kind__in=(Kind.AFTERCARE, Kind.NEXT_SESSION)))
-    _plan_about(appointment, Kind.RESCHEDULED, due_at=now)
-    _plan_visit_reminders(appointment, now=now)
+    prep_sent = appointment.notifications.filter(kind=Kind.PREP_REMINDER, status=Status.SENT).exists()
+    reminders = _visit_reminders(appointment, now=now, prep_sent=prep_sent)
+    _store([_about(appointment, Kind.RESCHEDULED, due_at=now), *reminders])
 
 
 def plan_for_cancellation(appointment, *, now) -> None:
     """Withdraw everything pending about the appointment and tell the patient it is cancelled."""
     _withdraw(appointment.notifications.all())
-    _plan_about(appointment, Kind.CANCELLED, due_at=now)
+    _store([_about(appointment, Kind.CANCELLED, due_at=now)])
 
 
 def plan_for_no_show(appointment) -> None:
@@ -103,30 +106,23 @@ def plan_for_completion(appointment, *, now) -> None:
     """Aftercare at once; prompts to book the next session while none is booked."""
     if appointment.kind != Appointment.Kind.TREATMENT:
         return
-    _plan(
-        key=f"a{appointment.pk}.{Kind.AFTERCARE}",
-        kind=Kind.AFTERCARE,
-        due_at=now,
-        patient=appointment.patient,
-        appointment=appointment,
-    )
+    patient = appointment.patient
+    emails = [
+        _email(key=f"a{appointment.pk}.{Kind.AFTERCARE}", kind=Kind.AFTERCARE, due_at=now, patient=patient,
+               appointment=appointment)
+    ]  # fmt: skip
     course = appointment.course
     sessions = course_sessions(course)
-    if sessions.count() >= course.planned_sessions or sessions.filter(start__gt=appointment.start).exists():
-        return
-    first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
-    last_day = timezone.localdate(appointment.start) + course.max_interval  # the window's last day
-    closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
-    second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
-    for number, due in enumerate((first, second), 1):
-        if number == 1 or due > first:
-            _plan(
-                key=f"c{course.pk}.after{appointment.pk}.{Kind.NEXT_SESSION}.{number}",
-                kind=Kind.NEXT_SESSION,
-                due_at=due,
-                patient=appointment.patient,
-                course=course,
-            )
+    if sessions.count() < course.planned_sessions and not sessions.filter(start__gt=appointment.start).exists():
+        first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
+        last_day = timezone.localdate(appointment.start) + course.max_interval  # the window's last day
+        closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
+        second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
+        for number, due in enumerate((first, second), 1):
+            if number == 1 or due > first:
+                key = f"c{course.pk}.after{appointment.pk}.{Kind.NEXT_SESSION}.{number}"
+                emails.append(_email(key=key, kind=Kind.NEXT_SESSION, due_at=due, patient=patient, course=course))
+    _store(emails)
 
 
 def claim_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
