@@ -91,3 +91,15 @@ def test_epoch_seconds_round_trip_to_aware_datetimes():
     moment = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)
     assert instant(epoch(moment)) == moment
     assert instant(epoch(moment)).astimezone(LONDON).time() == time(2, 30)
+
+
+def test_busy_index_and_subtract_take_overlapping_intervals_in_start_order():
+    # Appointments read in start order: a long one with a short one inside it, then one it overlaps.
+    busy = [(at(9), at(12)), (at(10), at(10, 30)), (at(11, 30), at(13))]
+    index = BusyIndex(busy)
+    assert not index.is_free(at(10, 45), at(11))  # inside the long one, after the short one ended
+    assert not index.is_free(at(12, 30), at(14))
+    assert index.is_free(at(13), at(14))
+    assert index.is_free(at(8), at(9))
+    assert subtract([(at(8), at(14))], busy) == [(at(8), at(9)), (at(13), at(14))]
+    assert subtract([(at(8), at(14))], busy) == subtract([(at(8), at(14))], merge(busy))

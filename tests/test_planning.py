@@ -3,6 +3,8 @@
 from datetime import time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from scheduling.models import Appointment
@@ -16,6 +18,7 @@ from scheduling.services import (
 )
 from tests.conftest import local
 from tests.factories import (
+    AppointmentFactory,
     ClinicClosureFactory,
     PatientFactory,
     PractitionerFactory,
@@ -68,6 +71,35 @@ def test_the_plan_keeps_to_the_last_sessions_practitioner_weekday_and_time(clini
         assert session.slot.practitioner == clinic.practitioner
         assert (when.weekday(), when.time()) == (3, time(14, 30))  # Thursdays at 14:30, like the first
     assert timezone.localdate(plan[0].start) == timezone.localdate(first.start) + timedelta(days=42)
+
+
+def test_the_plan_keeps_to_the_usual_weekday_and_time_when_the_practitioner_is_free_all_week(clinic, frozen):
+    # More free time in each window than the planner weighs: it takes the first candidates in time order.
+    for weekday in (5, 6):
+        WorkingHoursFactory(practitioner=clinic.practitioner, weekday=weekday, start_time=time(9), end_time=time(17))
+    appointment_book(
+        patient=clinic.patient, kind="treatment", course=clinic.course, start=local(17, 11),
+        practitioner=clinic.practitioner, room=clinic.room, device=clinic.device, acknowledge_short_prep=True,
+    )  # fmt: skip
+    plan = course_plan(course=clinic.course)
+    assert {(timezone.localtime(p.start).weekday(), timezone.localtime(p.start).time()) for p in plan} == {(2, time(11))}
+
+
+def test_planning_takes_a_few_queries_plus_one_per_session_however_busy_the_clinic(clinic, frozen):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            sessions = len(course_plan(course=clinic.course))
+        return len(captured), sessions
+
+    quiet, sessions = queries()
+    for day in range(15, 20):
+        for hour in (9, 11, 13):
+            AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, patient=PatientFactory(),
+                               start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
+    assert queries() == (quiet, sessions)
+    # The course's sessions and areas, one calendar of hours, time off, closures, rooms and lasers,
+    # then one query per session for the appointments in its window.
+    assert quiet == 2 + 5 + sessions
 
 
 def test_the_plan_says_clearly_when_a_session_has_no_room_in_its_window(clinic, frozen):

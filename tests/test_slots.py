@@ -86,6 +86,16 @@ def test_a_slot_leaves_room_for_its_own_buffer_before_the_next_booking(clinic, f
     assert starts(slots) == ["Mon 01 09:00", "Mon 01 09:15", "Mon 01 10:45", "Mon 01 11:00"]
 
 
+def test_a_slot_at_the_end_of_the_search_window_still_keeps_its_turnover_free(clinic, frozen):
+    other = PractitionerFactory()
+    AppointmentFactory(practitioner=other, room=clinic.room, start=local(1, 17, 5), end=local(1, 17, 35),
+                       blocked_until=local(1, 17, 45))  # fmt: skip
+    # Starts up to 16:30 are asked for; a 16:30 session would keep the room until 17:10, into the
+    # 17:05 booking that begins after the window.
+    slots = find_slots(start_date=date(2027, 3, 1), days=1, length=THIRTY, limit=100, latest_start=local(1, 16, 31))
+    assert starts(slots)[-1] == "Mon 01 16:15"
+
+
 def test_the_patients_other_appointments_are_avoided(clinic, frozen):
     elsewhere = PractitionerFactory()
     AppointmentFactory(patient=clinic.patient, practitioner=elsewhere, room=RoomFactory(), start=local(1, 9),

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ClinicConfig(AppConfig):
+    name = "clinic"
+    verbose_name = "Clinic"
+
+    def ready(self):
+        from clinic.roles import ensure_groups
+
+        post_migrate.connect(ensure_groups, dispatch_uid="clinic.ensure_groups")

@@ -1,0 +1,80 @@
+"""Staff roles: the Django groups Reception, Dermatologist and Manager, and the checks pages use.
+
+Groups and their model permissions are (re)made after every `migrate`, so a fresh database and
+`seed_demo` always find them. A page names the roles that may use it; anonymous users go to the
+login page, staff in another role get 403.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+RECEPTION = "Reception"
+DERMATOLOGIST = "Dermatologist"
+MANAGER = "Manager"
+ROLES = (RECEPTION, DERMATOLOGIST, MANAGER)
+
+# Model permissions per role ("app_label.codename"); the pages check roles, the admin these.
+PERMISSIONS = {
+    RECEPTION: [
+        "patients.view_patient", "patients.add_patient", "patients.change_patient", "patients.view_condition",
+        "scheduling.view_appointment", "scheduling.view_treatmentcourse", "scheduling.view_notification",
+        "scheduling.view_practitioner", "scheduling.view_room", "scheduling.view_laserdevice",
+    ],
+    DERMATOLOGIST: [
+        "patients.view_patient", "patients.change_patient", "patients.view_condition", "patients.view_assessment",
+        "patients.add_assessment", "patients.change_assessment", "scheduling.view_appointment",
+        "scheduling.view_treatmentcourse", "scheduling.add_treatmentcourse", "scheduling.change_treatmentcourse",
+        "scheduling.view_sessionrecord", "scheduling.add_sessionrecord", "scheduling.view_notification",
+    ],
+    MANAGER: [
+        "patients.view_patient", "patients.view_condition", "patients.add_condition", "patients.change_condition",
+        "scheduling.view_appointment", "scheduling.view_treatmentcourse", "scheduling.view_notification",
+        "scheduling.view_practitioner", "scheduling.change_practitioner", "scheduling.view_workinghours",
+        "scheduling.add_workinghours", "scheduling.change_workinghours", "scheduling.delete_workinghours",
+        "scheduling.view_timeoff", "scheduling.add_timeoff", "scheduling.change_timeoff", "scheduling.delete_timeoff",
+        "scheduling.view_clinicclosure", "scheduling.add_clinicclosure", "scheduling.change_clinicclosure",
+        "scheduling.view_room", "scheduling.add_room", "scheduling.change_room", "scheduling.view_laserdevice",
+        "scheduling.add_laserdevice", "scheduling.change_laserdevice", "scheduling.view_treatmentarea",
+        "scheduling.add_treatmentarea", "scheduling.change_treatmentarea",
+    ],
+}  # fmt: skip
+
+
+def ensure_groups(**kwargs) -> None:
+    """Create the role groups and give them their permissions (idempotent; runs after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, names in PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for name in names:
+            app_label, codename = name.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def has_role(user, *roles) -> bool:
+    """Superusers have every role; others have the roles of their groups."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return user.groups.filter(name__in=roles).exists()
+
+
+def role_required(*roles):
+    """Page decorator: log in first, then one of `roles`, or 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied("Your role cannot use this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
