@@ -14,4 +14,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("p/", include("scheduling.patient_urls")),
+    path("patients/", include(("patients.urls", "patients"))),
 ]

@@ -1,0 +1,94 @@
+"""Staff pages for patients: search, register, edit, and the patient page."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
+
+from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, ROLES, role_required
+from patients import services
+from patients.forms import PatientForm
+from patients.models import Patient
+
+EDITORS = (RECEPTION, DERMATOLOGIST)
+# Who sees assessments' clinical details and session records.
+CLINICIANS = (DERMATOLOGIST, MANAGER)
+
+
+def _roles(user) -> set[str]:
+    """The user's roles in one query (a superuser has them all)."""
+    if user.is_superuser:
+        return set(ROLES)
+    return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+
+
+@role_required(*ROLES)
+def search(request):
+    query = request.GET.get("q", "")
+    results = services.patient_search(query=query, limit=services.SEARCH_LIMIT + 1)
+    context = {
+        "query": query.strip(),
+        "patients": results[: services.SEARCH_LIMIT],
+        "more": len(results) > services.SEARCH_LIMIT,
+        "limit": services.SEARCH_LIMIT,
+        "can_add": bool(_roles(request.user) & set(EDITORS)),
+    }
+    # htmx asks for the whole page when it restores history it no longer holds.
+    partial = "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
+    template = "patients/_search_results.html" if partial else "patients/search.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
+    return response
+
+
+def _save(form, *, patient=None):
+    """Save a valid form through the service; on a refusal, put its errors on the form."""
+    try:
+        if patient is None:
+            return services.patient_create(**form.cleaned_data)
+        return services.patient_update(patient=patient, **form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@role_required(*EDITORS)
+def create(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = _save(form)
+        if patient is not None:
+            messages.success(request, f"{patient.full_name} is registered.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "title": "New patient"})
+
+
+@role_required(*EDITORS)
+def edit(request, patient_id):
+    patient = get_object_or_404(Patient, pk=patient_id)
+    title = f"Edit {patient.full_name}"  # before the form writes the typed name into `patient`
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        # The form wrote into `patient`; the service saves from a fresh copy, so hand it a clean one.
+        saved = _save(form, patient=Patient(pk=patient.pk))
+        if saved is not None:
+            messages.success(request, f"{saved.full_name}'s details are saved.")
+            return redirect("patients:detail", patient_id=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "title": title, "patient_id": patient.pk})
+
+
+@role_required(*ROLES)
+def detail(request, patient_id):
+    roles = _roles(request.user)
+    try:
+        overview = services.patient_overview(patient_id=patient_id, clinical=bool(roles & set(CLINICIANS)))
+    except Patient.DoesNotExist:
+        raise Http404("No such patient.") from None
+    context = {
+        "overview": overview,
+        "patient": overview.patient,
+        "can_edit": bool(roles & set(EDITORS)),
+        "can_book": RECEPTION in roles,
+    }
+    return render(request, "patients/detail.html", context)
