@@ -14,5 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("p/", include("scheduling.patient_urls")),
+    path("clinical/", include("scheduling.clinical_urls")),
+    path("queues/", include("scheduling.queue_views")),
     path("patients/", include(("patients.urls", "patients"))),
 ]
