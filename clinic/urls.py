@@ -7,6 +7,7 @@ from clinic import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include(("scheduling.urls", "scheduling"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

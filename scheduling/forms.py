@@ -1,0 +1,156 @@
+"""Forms of the staff pages: they check that input is well formed and name their fields after the
+service arguments. Whether a booking is allowed is the services' decision, not theirs.
+
+Times typed or clicked on a page are the clinic's wall-clock time; Django's form fields make them
+aware in the current time zone, and the hidden start of a slot carries its UTC offset.
+"""
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from patients.models import Patient
+from scheduling.models import Appointment, LaserDevice, Practitioner, Room
+
+# How far ahead a search may look: bookings go up to two years ahead.
+SEARCH_HORIZON = timedelta(days=730)
+
+
+def _active_practitioners():
+    return Practitioner.objects.filter(active=True).select_related("user")
+
+
+class DayBoardForm(forms.Form):
+    """The day board's date picker and its column switch."""
+
+    BY_CHOICES = [("practitioner", "Practitioners"), ("room", "Rooms"), ("device", "Lasers")]
+
+    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(choices=BY_CHOICES, required=False)
+
+    def clean_by(self):
+        return self.cleaned_data["by"] or "practitioner"
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day is not None and not 1900 <= day.year <= 2999:
+            raise forms.ValidationError("Pick a day between the years 1900 and 2999.")
+        return day
+
+
+class SlotSearchForm(forms.Form):
+    """Where the slot finder starts looking."""
+
+    date = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        today = timezone.localdate()
+        if day is not None and day < today:
+            raise forms.ValidationError("Pick today or a later day.")
+        if day is not None and day > today + SEARCH_HORIZON:
+            raise forms.ValidationError("Bookings can be made up to two years ahead.")
+        return day
+
+
+class CourseSlotSearchForm(SlotSearchForm):
+    practitioner = forms.ModelChoiceField(
+        queryset=_active_practitioners(), required=False, empty_label="Any practitioner"
+    )
+
+
+class VisitSearchForm(SlotSearchForm):
+    """The slot finder for consultations and reviews: who, what, and optionally with whom and when."""
+
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        choices=[(Appointment.Kind.CONSULTATION, "Consultation"), (Appointment.Kind.REVIEW, "Review")],
+        required=False,
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=_active_practitioners(), required=False, empty_label="Any practitioner"
+    )
+    start = forms.DateTimeField(required=False, widget=forms.HiddenInput, help_text="A time clicked on the day board.")
+
+    field_order = ["kind", "practitioner", "date"]
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or Appointment.Kind.CONSULTATION
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Patient", required=False, max_length=100)
+
+
+class SlotBookForm(forms.Form):
+    """One slot of the slot finder, posted by its button."""
+
+    start = forms.DateTimeField(widget=forms.HiddenInput)
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.all(), widget=forms.HiddenInput)
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), widget=forms.HiddenInput)
+    device = forms.ModelChoiceField(queryset=LaserDevice.objects.all(), required=False, widget=forms.HiddenInput)
+    acknowledge_short_prep = forms.BooleanField(
+        required=False, label="The patient knows this is inside the 14-day sun-free prep window."
+    )
+
+
+class VisitBookForm(SlotBookForm):
+    patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
+    kind = forms.ChoiceField(
+        choices=[(Appointment.Kind.CONSULTATION, "Consultation"), (Appointment.Kind.REVIEW, "Review")],
+        widget=forms.HiddenInput,
+    )
+
+
+class PlanSearchForm(forms.Form):
+    start = forms.DateField(label="No session before", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PlanEntryForm(forms.Form):
+    start = forms.DateTimeField(widget=forms.HiddenInput)
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.all(), widget=forms.HiddenInput)
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), widget=forms.HiddenInput)
+    device = forms.ModelChoiceField(queryset=LaserDevice.objects.all(), widget=forms.HiddenInput)
+
+
+PlanEntryFormSet = forms.formset_factory(PlanEntryForm, extra=0, min_num=1, validate_min=True, max_num=30)
+
+
+class PlanBookForm(forms.Form):
+    acknowledge_short_prep = forms.BooleanField(
+        required=False,
+        label="The patient knows that sessions marked “short prep” leave less than the 14-day sun-free window.",
+    )
+
+
+class CheckInForm(forms.Form):
+    """The prep checklist and the contraindication re-screen asked at the desk."""
+
+    no_sun = forms.BooleanField(required=False, label="No sun or tanning beds in the last two weeks")
+    no_peels_or_waxing = forms.BooleanField(required=False, label="No chemical peels or waxing")
+    clean_skin = forms.BooleanField(required=False, label="Clean skin: no make-up or creams")
+    eyewear = forms.BooleanField(required=False, label="Protective eyewear provided")
+    new_medication = forms.BooleanField(required=False, label="New medication (e.g. photosensitising)")
+    pregnancy = forms.BooleanField(required=False, label="Pregnancy or breastfeeding")
+    recent_tan = forms.BooleanField(required=False, label="Recent tan")
+    skin_infection = forms.BooleanField(required=False, label="Skin infection in the area")
+    remarks = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    PREP = ("no_sun", "no_peels_or_waxing", "clean_skin", "eyewear")
+    CONTRAINDICATIONS = ("new_medication", "pregnancy", "recent_tan", "skin_infection")
+
+    def flags(self) -> list[str]:
+        """What the dermatologist should look at before treating: sun exposure not ruled out, or a
+        contraindication reported."""
+        data = self.cleaned_data
+        reasons = [] if data["no_sun"] else ["sun or tanning beds in the last two weeks not ruled out"]
+        reasons += [self.fields[name].label.lower() for name in self.CONTRAINDICATIONS if data[name]]
+        return reasons
+
+    def unconfirmed_prep(self) -> list[str]:
+        return [self.fields[name].label for name in self.PREP[1:] if not self.cleaned_data[name]]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text="Told to the patient and kept with the appointment.")

@@ -1,0 +1,35 @@
+"""The staff pages of scheduling, in the `scheduling` namespace."""
+
+from datetime import date
+
+from django.urls import path, register_converter
+
+from scheduling.views import appointments, booking, dayboard
+
+
+class DateConverter:
+    """A calendar date as YYYY-MM-DD in the years 1900-2999; an impossible date (2027-02-30) is a 404."""
+
+    regex = r"(?:19|2\d)\d\d-\d\d-\d\d"
+
+    def to_python(self, value: str) -> date:
+        return date.fromisoformat(value)  # ValueError means no match
+
+    def to_url(self, value: date) -> str:
+        return value.isoformat()
+
+
+register_converter(DateConverter, "isodate")
+
+urlpatterns = [
+    path("day/", dayboard.day_board, name="day_board"),
+    path("day/<isodate:day>/", dayboard.day_board, name="day_board_date"),
+    path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment"),
+    path("appointments/<int:pk>/check-in/", appointments.appointment_check_in_view, name="appointment_check_in"),
+    path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),
+    path("appointments/<int:pk>/cancel/", appointments.appointment_cancel_view, name="appointment_cancel"),
+    path("appointments/<int:pk>/no-show/", appointments.appointment_no_show_view, name="appointment_no_show"),
+    path("courses/<int:pk>/book/", booking.course_book, name="course_book"),
+    path("courses/<int:pk>/plan/", booking.course_plan_view, name="course_plan"),
+    path("book/consultation/", booking.book_visit, name="book_visit"),
+]

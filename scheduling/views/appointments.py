@@ -1,0 +1,185 @@
+"""The appointment page and its actions: check-in, reschedule, cancel, no-show."""
+
+import logging
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.views.decorators.http import require_POST
+
+from clinic.roles import has_role, role_required
+from scheduling.forms import CancelForm, CheckInForm, SlotBookForm, SlotSearchForm
+from scheduling.models import Appointment
+from scheduling.services import (
+    IllegalTransition,
+    SchedulingError,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_no_show,
+    appointment_reschedule,
+    find_slots,
+)
+
+from . import BOOKERS, VIEWERS, refuse
+
+logger = logging.getLogger(__name__)
+
+FLAG_PREFIX = "Flagged at check-in"
+RESCHEDULE_DAYS = 7
+RESCHEDULE_SLOTS = 40
+MOVABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+def _load(pk: int) -> Appointment:
+    related = (
+        "patient",
+        "course__condition",
+        "practitioner__user",
+        "room",
+        "device",
+        "booked_by",
+        "short_prep_acknowledged_by",
+    )
+    return get_object_or_404(Appointment.objects.select_related(*related), pk=pk)
+
+
+def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
+    context = {
+        "appointment": appointment,
+        "can_act": has_role(request.user, *BOOKERS),
+        "movable": appointment.status in MOVABLE,
+        "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
+        "check_in_form": check_in_form or CheckInForm(),
+        "cancel_form": cancel_form or CancelForm(),
+        "board_url": reverse("scheduling:day_board_date", kwargs={"day": timezone.localdate(appointment.start)}),
+    }
+    return render(request, "scheduling/appointment_detail.html", context)
+
+
+@role_required(*VIEWERS)
+def appointment_detail(request, pk):
+    return _detail(request, _load(pk))
+
+
+@role_required(*BOOKERS)
+@require_POST
+def appointment_check_in_view(request, pk):
+    appointment = _load(pk)
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The patient is not checked in yet: see the check-in form.")
+        return _detail(request, appointment, check_in_form=form)
+    flags = form.flags() if appointment.kind == Appointment.Kind.TREATMENT else []
+    try:
+        with transaction.atomic():
+            appointment_check_in(appointment=appointment)
+            _note_check_in(appointment, flags=flags, remarks=form.cleaned_data["remarks"], by=request.user)
+    except SchedulingError as error:
+        refuse(request, error)
+        return _detail(request, _load(pk), check_in_form=form)
+    name = appointment.patient.first_name
+    if flags:
+        logger.info("appointment %s flagged at check-in", appointment.pk)
+        messages.warning(request, f"{name} is checked in and flagged for the dermatologist: {'; '.join(flags)}.")
+    else:
+        messages.success(request, f"{name} is checked in.")
+    if appointment.kind == Appointment.Kind.TREATMENT and form.unconfirmed_prep():
+        messages.info(request, f"Not confirmed at the desk: {', '.join(form.unconfirmed_prep()).lower()}.")
+    return redirect("scheduling:appointment", pk=appointment.pk)
+
+
+def _note_check_in(appointment: Appointment, *, flags: list[str], remarks: str, by) -> None:
+    """Keep the re-screen with the appointment. There is no field for a flag yet, so it is a line in
+    `notes` starting with FLAG_PREFIX, which the day board and the appointment page look for."""
+    if not flags and not remarks:
+        return
+    when = formats.date_format(timezone.localtime(), "j M Y H:i")
+    who = by.get_full_name() or by.get_username()
+    if flags:
+        line = f"{FLAG_PREFIX} ({when}, {who}): {'; '.join(flags)}."
+        line += f" Remarks: {remarks}" if remarks else ""
+    else:
+        line = f"Check-in remarks ({when}, {who}): {remarks}"
+    appointment.notes = f"{appointment.notes}\n{line}".strip()
+    appointment.save(update_fields=["notes", "updated_at"])
+
+
+@role_required(*BOOKERS)
+@require_POST
+def appointment_cancel_view(request, pk):
+    appointment = _load(pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The appointment is not cancelled: give a reason of up to 200 characters.")
+        return _detail(request, appointment, cancel_form=form)
+    try:
+        appointment_cancel(appointment=appointment, reason=form.cleaned_data["reason"])
+    except SchedulingError as error:
+        refuse(request, error)
+        return _detail(request, _load(pk), cancel_form=form)
+    messages.success(request, f"The {appointment.get_kind_display().lower()} is cancelled; the patient will be told.")
+    return redirect("scheduling:appointment", pk=appointment.pk)
+
+
+@role_required(*BOOKERS)
+@require_POST
+def appointment_no_show_view(request, pk):
+    appointment = _load(pk)
+    try:
+        appointment_no_show(appointment=appointment)
+    except IllegalTransition as error:
+        refuse(request, error)
+    else:
+        messages.success(request, f"{appointment.patient.first_name} is recorded as a no-show.")
+    return redirect("scheduling:appointment", pk=appointment.pk)
+
+
+@role_required(*BOOKERS)
+def appointment_reschedule_view(request, pk):
+    """The slot finder for the appointment's practitioner and length from a chosen day (at first the
+    appointment's own); a slot's button moves the appointment there."""
+    appointment = _load(pk)
+    search = SlotSearchForm(request.GET or None)
+    conflicts, posted = [], None
+    if request.method == "POST":
+        form = SlotBookForm(request.POST)
+        posted = request.POST.get("start")
+        if form.is_valid():
+            try:
+                appointment_reschedule(appointment=appointment, by=request.user, **form.cleaned_data)
+            except SchedulingError as error:
+                conflicts = refuse(request, error)
+                appointment = _load(pk)  # the failed move left its new time on the object
+            else:
+                when = formats.date_format(timezone.localtime(appointment.start), "D j M Y H:i")
+                messages.success(request, f"Moved to {when}. The patient will be asked to confirm again.")
+                return redirect("scheduling:appointment", pk=appointment.pk)
+        else:
+            messages.error(request, "That slot could not be read; pick one again.")
+    around = search.cleaned_data["date"] if search.is_bound and search.is_valid() else None
+    around = around or max(timezone.localdate(appointment.start), timezone.localdate())
+    slots = []
+    if appointment.status in MOVABLE:
+        slots = find_slots(
+            start_date=around,
+            days=RESCHEDULE_DAYS,
+            length=appointment.end - appointment.start,
+            kind=appointment.kind,
+            practitioner=appointment.practitioner,
+            patient=appointment.patient,
+            condition=appointment.course.condition if appointment.course_id else None,
+            ignore_appointment_ids=[appointment.pk],
+            limit=RESCHEDULE_SLOTS,
+        )
+    context = {
+        "appointment": appointment,
+        "movable": appointment.status in MOVABLE,
+        "search": search if search.is_bound else SlotSearchForm(initial={"date": around}),
+        "around": around,
+        "slots": slots,
+        "posted": posted,
+        "conflicts": conflicts,
+    }
+    return render(request, "scheduling/appointment_reschedule.html", context)

@@ -1,0 +1,273 @@
+"""Booking pages: the next session of a course, a whole course plan, and consultations or reviews.
+
+A slot finder page reads where to search from its query string and books from its POST body; the
+forms post back to the same address, so a refusal re-renders the same search with the message.
+"""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+
+from clinic.roles import role_required
+from patients.models import Patient
+from scheduling.forms import (
+    CourseSlotSearchForm,
+    PatientSearchForm,
+    PlanBookForm,
+    PlanEntryFormSet,
+    PlanSearchForm,
+    SlotBookForm,
+    VisitBookForm,
+    VisitSearchForm,
+)
+from scheduling.models import Appointment, TreatmentCourse
+from scheduling.services import (
+    PREP_WINDOW,
+    SchedulingError,
+    appointment_book,
+    course_book_plan,
+    course_plan,
+    find_slots,
+)
+from scheduling.services.booking import BOOKABLE_COURSE_STATUSES
+
+from . import BOOKERS, refuse
+
+SEARCH_DAYS = 28
+SLOTS_SHOWN = 10
+VISIT_MINUTES = 30
+PATIENTS_SHOWN = 20
+
+
+def _when(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "D j M Y H:i")
+
+
+def _valid(form) -> dict:
+    """The fields of a search form that are filled in correctly; a wrong one shows why on the page."""
+    if not form.is_bound:
+        return {}
+    form.is_valid()
+    return form.cleaned_data
+
+
+def _load_course(pk: int) -> TreatmentCourse:
+    return get_object_or_404(TreatmentCourse.objects.select_related("patient", "condition"), pk=pk)
+
+
+@role_required(*BOOKERS)
+def course_book(request, pk):
+    """The next free slots for the course's next session; a slot's button books it."""
+    course = _load_course(pk)
+    conflicts, posted = [], None
+    if request.method == "POST":
+        form = SlotBookForm(request.POST)
+        posted = request.POST.get("start")
+        if form.is_valid():
+            try:
+                appointment = appointment_book(
+                    patient=course.patient,
+                    kind=Appointment.Kind.TREATMENT,
+                    course=course,
+                    booked_by=request.user,
+                    **form.cleaned_data,
+                )
+            except SchedulingError as error:
+                conflicts = refuse(request, error)
+                course.refresh_from_db()
+            else:
+                messages.success(
+                    request,
+                    f"Session {appointment.sequence} of {course.planned_sessions} booked for "
+                    f"{_when(appointment.start)} with {appointment.practitioner}.",
+                )
+                return redirect("scheduling:appointment", pk=appointment.pk)
+        else:
+            messages.error(request, "That slot could not be read; pick one again.")
+    sessions = list(
+        course.appointments.filter(kind=Appointment.Kind.TREATMENT)
+        .select_related("practitioner__user", "room", "device")
+        .order_by("start", "pk")
+    )
+    held = sum(1 for a in sessions if a.is_active)
+    bookable = course.status in BOOKABLE_COURSE_STATUSES and held < course.planned_sessions
+    # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
+    # for the course's interval, which the slot search keeps by itself.
+    first_day = timezone.localdate() + (timedelta(0) if held else PREP_WINDOW)
+    search = CourseSlotSearchForm(request.GET or None, initial={"date": first_day})
+    slots = []
+    if bookable:
+        wanted = _valid(search)
+        try:
+            slots = find_slots(
+                course=course,
+                start_date=wanted.get("date") or first_day,
+                days=SEARCH_DAYS,
+                practitioner=wanted.get("practitioner"),
+                limit=SLOTS_SHOWN,
+            )
+        except SchedulingError as error:
+            refuse(request, error)
+    context = {
+        "course": course,
+        "sessions": sessions,
+        "held": held,
+        "bookable": bookable,
+        "search": search,
+        "slots": slots,
+        "posted": posted,
+        "conflicts": conflicts,
+    }
+    return render(request, "scheduling/course_book.html", context)
+
+
+@role_required(*BOOKERS)
+def course_plan_view(request, pk):
+    """Every session still to book, proposed by `course_plan`; one button books them all or none."""
+    course = _load_course(pk)
+    search = PlanSearchForm(request.GET or None)
+    confirm = PlanBookForm(request.POST or None)
+    conflicts = []
+    if request.method == "POST":
+        entries = PlanEntryFormSet(request.POST, prefix="session")
+        if entries.is_valid() and confirm.is_valid():
+            try:
+                booked = course_book_plan(
+                    course=course,
+                    sessions=[entry.cleaned_data for entry in entries],
+                    acknowledge_short_prep=confirm.cleaned_data["acknowledge_short_prep"],
+                    booked_by=request.user,
+                )
+            except SchedulingError as error:
+                conflicts = refuse(request, error)
+                course.refresh_from_db()
+            else:
+                messages.success(
+                    request,
+                    f"Booked {len(booked)} session{'s' if len(booked) != 1 else ''}, "
+                    f"from {_when(booked[0].start)} to {_when(booked[-1].start)}.",
+                )
+                return redirect("scheduling:course_book", pk=course.pk)
+        else:
+            messages.error(request, "The plan could not be read; here is a fresh one.")
+    plan = []
+    try:
+        plan = course_plan(course=course, start_date=_valid(search).get("start"))
+    except SchedulingError as error:
+        refuse(request, error)
+    entries = PlanEntryFormSet(
+        prefix="session",
+        initial=[
+            {"start": s.start, "practitioner": s.slot.practitioner, "room": s.slot.room, "device": s.slot.device}
+            for s in plan
+        ],
+    )
+    context = {
+        "course": course,
+        "search": search,
+        "confirm": confirm,
+        "entries": entries,
+        "rows": list(zip(plan, entries.forms, strict=False)),  # an empty formset still has its min_num form
+        "short_prep": any(s.slot.short_prep for s in plan),
+        "conflicts": conflicts,
+    }
+    return render(request, "scheduling/course_plan.html", context)
+
+
+@role_required(*BOOKERS)
+def book_visit(request):
+    """Consultations and reviews: find the patient, then a free 30-minute slot, and book it.
+
+    The day board links here with `start` and `practitioner` when an empty slot is clicked."""
+    search = VisitSearchForm(request.GET or None)
+    wanted = _valid(search)
+    patient = wanted.get("patient")
+    conflicts, posted = [], None
+    if request.method == "POST":
+        form = VisitBookForm(request.POST)
+        posted = request.POST.get("start")
+        if form.is_valid():
+            try:
+                appointment = appointment_book(
+                    duration_minutes=VISIT_MINUTES, booked_by=request.user, **form.cleaned_data
+                )
+            except SchedulingError as error:
+                conflicts = refuse(request, error)
+            else:
+                messages.success(
+                    request,
+                    f"{appointment.get_kind_display()} booked for {appointment.patient.first_name} "
+                    f"{appointment.patient.last_name} on {_when(appointment.start)} with {appointment.practitioner}.",
+                )
+                return redirect("scheduling:appointment", pk=appointment.pk)
+        else:
+            messages.error(request, "That slot could not be read; pick one again.")
+    context = {
+        "search": search,
+        "patient": patient,
+        "kind": wanted.get("kind", Appointment.Kind.CONSULTATION),
+        "start": wanted.get("start"),
+        "conflicts": conflicts,
+        "posted": posted,
+    }
+    if patient is None:
+        context.update(_patient_search(request))
+    else:
+        start = wanted.get("start")
+        first_day = wanted.get("date") or (timezone.localdate(start) if start else timezone.localdate())
+        context["slots"] = find_slots(
+            start_date=first_day,
+            days=SEARCH_DAYS,
+            kind=context["kind"],
+            length=timedelta(minutes=VISIT_MINUTES),
+            practitioner=wanted.get("practitioner"),
+            patient=patient,
+            earliest=start if start and not wanted.get("date") else None,
+            limit=SLOTS_SHOWN,
+        )
+        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"))
+        context["change_patient_url"] = _here(request, patient=None)
+    return render(request, "scheduling/book_visit.html", context)
+
+
+def _here(request, **changes) -> str:
+    """This page's address with some query parameters changed (None drops one)."""
+    query = request.GET.copy()
+    for name, value in changes.items():
+        query.pop(name, None)
+        if value is not None:
+            query[name] = value
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
+def _patient_search(request) -> dict:
+    finder = PatientSearchForm(request.GET or None)
+    words = _valid(finder).get("q", "").split()
+    patients = []
+    if words:
+        found = Patient.objects.all()
+        for word in words:
+            found = found.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
+            )
+        patients = [(p, _here(request, patient=p.pk, q=None)) for p in found[:PATIENTS_SHOWN]]
+    keep = {name: request.GET[name] for name in ("start", "practitioner", "kind") if request.GET.get(name)}
+    return {"finder": finder, "searched": bool(words), "patients": patients, "keep": keep}
+
+
+def _course_links(request, patient, day, practitioner) -> list:
+    """The patient's courses that take bookings, with their booking pages at the same day."""
+    query = QueryDict(mutable=True)
+    query["date"] = day.isoformat()
+    if practitioner is not None:
+        query["practitioner"] = practitioner.pk
+    courses = patient.courses.filter(status__in=BOOKABLE_COURSE_STATUSES).select_related("condition")
+    return [(c, f"{reverse('scheduling:course_book', kwargs={'pk': c.pk})}?{query.urlencode()}") for c in courses]
