@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from patients.models import Condition
+from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     LaserDeviceFactory,
     PatientFactory,
