@@ -1,12 +1,14 @@
 """A real Chromium for the browser tests (Debian's package, driven by Playwright)."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+# Screenshots for the README are refreshed with SAVE_SCREENSHOTS=1; otherwise they go to a temp dir.
+DOCS_SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="session")
@@ -46,5 +48,6 @@ def log_in(page, live_server, username, password="correct-horse-battery"):
 
 
 def screenshot(page, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    folder = DOCS_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
