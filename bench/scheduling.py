@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/scheduling.py                      # 50,000 appointments on PostgreSQL
     .venv/bin/python bench/scheduling.py --appointments 500000  # ten times as many
+    .venv/bin/python bench/scheduling.py --only slots planning  # some of the figures
 
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clinic_bench); it is
 created, migrated and filled on the first run and reused while it has the same size.
@@ -20,6 +21,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appointments", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=30, help="repetitions per figure")
+    parser.add_argument("--only", nargs="+", choices=FIGURES, default=list(FIGURES), help="figures to print")
     args = parser.parse_args()
 
     url = setup_django()
@@ -32,10 +34,8 @@ def main():
         + f" (ready in {time.perf_counter() - started:.1f} s)"
     )
     print()
-    slot_search(args.runs)
-    course_planning(max(5, args.runs // 3))
-    booking_throughput()
-    concurrent_booking()
+    for figure in args.only:
+        FIGURES[figure](args.runs)
 
 
 def median_ms(samples):
@@ -169,6 +169,13 @@ def concurrent_booking(threads=32):
     for error in errors[:3]:
         print("  ", error)
 
+
+FIGURES = {
+    "slots": slot_search,
+    "planning": lambda runs: course_planning(max(5, runs // 3)),
+    "booking": lambda runs: booking_throughput(),
+    "concurrency": lambda runs: concurrent_booking(),
+}
 
 if __name__ == "__main__":
     main()

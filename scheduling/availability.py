@@ -4,7 +4,8 @@ An instant is a whole number of seconds since the Unix epoch (UTC): the slot swe
 adds thousands of them, and integers do that several times faster than aware datetimes. Convert
 with `epoch()` and `instant()` at the edges. An interval is a `(start, end)` pair, half-open:
 `[start, end)`. Lists of intervals handed between these functions are sorted by start and do not
-overlap ("normalised"), which `merge` produces from any list.
+overlap ("normalised"), which `merge` produces from any list; busy lists given to `BusyIndex` and
+`subtract` need only be sorted by start, as appointments read in start order are.
 """
 
 from bisect import bisect_left

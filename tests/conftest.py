@@ -1,5 +1,6 @@
 """Personas used across the suite: the clinic's receptionist, dermatologist and manager."""
 
+import importlib
 from datetime import datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -58,6 +59,23 @@ def frozen(time_machine):
     """The clock stands still at Monday 1 March 2027, 08:00 London time."""
     time_machine.move_to(MONDAY_MORNING, tick=False)
     return timezone.now()
+
+
+def ensure_catalogue():
+    """The conditions and treatment areas the data migrations seed. A test with a live server runs
+    on committed data that is flushed afterwards; this puts the catalogue back (idempotently)."""
+    from django.apps import apps
+
+    for module in ("patients.migrations.0003_seed_conditions", "scheduling.migrations.0002_seed_treatment_areas"):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _catalogue_for_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        ensure_catalogue()
 
 
 @pytest.fixture
