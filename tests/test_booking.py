@@ -397,3 +397,14 @@ def test_moving_an_appointment_answers_the_patients_request_to_cancel_the_old_ti
     moved = appointment_reschedule(appointment=appointment, start=local(2, 12))
     moved.refresh_from_db()
     assert moved.cancel_requested_at is None
+
+
+def test_a_check_in_keeps_what_the_re_screen_found_and_flags_the_session(clinic, time_machine, receptionist):
+    time_machine.move_to(local(1, 8), tick=False)
+    appointment = book_treatment(clinic, local(1, 10))
+    time_machine.move_to(local(1, 9, 50), tick=False)
+    appointment_check_in(appointment=appointment, flags=["recent tan"], remarks="Holiday last week", by=receptionist)
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
+    assert appointment.notes.startswith("Flagged at check-in (1 Mar 2027 09:50, ")
+    assert "recent tan. Remarks: Holiday last week" in appointment.notes

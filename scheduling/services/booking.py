@@ -144,12 +144,35 @@ def appointment_confirm(*, appointment: Appointment) -> Appointment:
     return _move(appointment, "confirm", Appointment.Status.CONFIRMED)
 
 
-def appointment_check_in(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
-    """Check a patient in; possible on the day of the appointment only."""
+# How a session flagged for the dermatologist at check-in starts its line in `notes`.
+CHECK_IN_FLAG = "Flagged at check-in"
+
+
+def appointment_check_in(
+    *, appointment: Appointment, flags=(), remarks: str = "", by=None, now: datetime | None = None
+) -> Appointment:
+    """Check a patient in; possible on the day of the appointment only.
+
+    `flags` are what the re-screen found (sun exposure not ruled out, a new contraindication); they
+    flag the session for the dermatologist, who decides whether to go ahead. They and any remarks
+    are kept with the appointment, with who checked the patient in and when.
+    """
     now = now or timezone.now()
     if timezone.localdate(appointment.start) != timezone.localdate(now):
         raise IllegalTransition("Patients are checked in on the day of their appointment.")
-    return _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
+    with transaction.atomic():
+        appointment = _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
+        if flags or remarks:
+            when = formats.date_format(timezone.localtime(now), "j M Y H:i")
+            who = (by.get_full_name() or by.get_username()) if by else "the desk"
+            if flags:
+                line = f"{CHECK_IN_FLAG} ({when}, {who}): {'; '.join(flags)}."
+                line += f" Remarks: {remarks}" if remarks else ""
+            else:
+                line = f"Check-in remarks ({when}, {who}): {remarks}"
+            appointment.notes = f"{appointment.notes}\n{line}".strip()
+            appointment.save(update_fields=["notes", "updated_at"])
+    return appointment
 
 
 def appointment_complete(*, appointment: Appointment, record: dict | None = None) -> Appointment:

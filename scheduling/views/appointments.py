@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib import messages
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -26,7 +25,6 @@ from . import BOOKERS, VIEWERS, refuse
 
 logger = logging.getLogger(__name__)
 
-FLAG_PREFIX = "Flagged at check-in"
 RESCHEDULE_DAYS = 7
 RESCHEDULE_SLOTS = 40
 MOVABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
@@ -73,9 +71,9 @@ def appointment_check_in_view(request, pk):
         return _detail(request, appointment, check_in_form=form)
     flags = form.flags() if appointment.kind == Appointment.Kind.TREATMENT else []
     try:
-        with transaction.atomic():
-            appointment_check_in(appointment=appointment)
-            _note_check_in(appointment, flags=flags, remarks=form.cleaned_data["remarks"], by=request.user)
+        appointment_check_in(
+            appointment=appointment, flags=flags, remarks=form.cleaned_data["remarks"], by=request.user
+        )
     except SchedulingError as error:
         refuse(request, error)
         return _detail(request, _load(pk), check_in_form=form)
@@ -88,22 +86,6 @@ def appointment_check_in_view(request, pk):
     if appointment.kind == Appointment.Kind.TREATMENT and form.unconfirmed_prep():
         messages.info(request, f"Not confirmed at the desk: {', '.join(form.unconfirmed_prep()).lower()}.")
     return redirect("scheduling:appointment", pk=appointment.pk)
-
-
-def _note_check_in(appointment: Appointment, *, flags: list[str], remarks: str, by) -> None:
-    """Keep the re-screen with the appointment. There is no field for a flag yet, so it is a line in
-    `notes` starting with FLAG_PREFIX, which the day board and the appointment page look for."""
-    if not flags and not remarks:
-        return
-    when = formats.date_format(timezone.localtime(), "j M Y H:i")
-    who = by.get_full_name() or by.get_username()
-    if flags:
-        line = f"{FLAG_PREFIX} ({when}, {who}): {'; '.join(flags)}."
-        line += f" Remarks: {remarks}" if remarks else ""
-    else:
-        line = f"Check-in remarks ({when}, {who}): {remarks}"
-    appointment.notes = f"{appointment.notes}\n{line}".strip()
-    appointment.save(update_fields=["notes", "updated_at"])
 
 
 @role_required(*BOOKERS)
