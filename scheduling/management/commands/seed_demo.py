@@ -334,7 +334,10 @@ class DemoHistory:
             return
         # An active course: some sessions done, one inside the two weeks around today.
         done = rng.randint(0, course.planned_sessions - 2)
-        window_day = self.today + timedelta(days=rng.randint(-7, 7))
+        if index % 4 == 0:
+            done = 0  # a first session today, so that today's board is busy
+        offset = rng.randint(-7, 7)
+        window_day = self.today + timedelta(days=0 if index % 4 == 0 else offset)
         first_day = window_day - timedelta(days=done * (course.min_interval_days + 3))
         appointments = self.sessions(course, derm, first_day=first_day, count=done + 1, rng=rng)
         if index >= 38 and appointments and appointments[-1].start > self.now:
