@@ -105,6 +105,9 @@ class VisitBookForm(SlotBookForm):
 
 class PlanSearchForm(forms.Form):
     start = forms.DateField(label="No session before", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reflow = forms.BooleanField(
+        required=False, label="Move the booked sessions too (re-flow after a cancellation or no-show)"
+    )
 
 
 class PlanEntryForm(forms.Form):
@@ -112,6 +115,7 @@ class PlanEntryForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.all(), widget=forms.HiddenInput)
     room = forms.ModelChoiceField(queryset=Room.objects.all(), widget=forms.HiddenInput)
     device = forms.ModelChoiceField(queryset=LaserDevice.objects.all(), widget=forms.HiddenInput)
+    appointment = forms.ModelChoiceField(queryset=Appointment.objects.all(), required=False, widget=forms.HiddenInput)
 
 
 PlanEntryFormSet = forms.formset_factory(PlanEntryForm, extra=0, min_num=1, validate_min=True, max_num=30)

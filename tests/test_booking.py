@@ -257,7 +257,7 @@ ALL_MOVES = {
 LEGAL = {
     "booked": {"confirm", "check_in", "no_show", "cancel"},
     "confirmed": {"check_in", "no_show", "cancel"},
-    "checked_in": {"complete"},
+    "checked_in": {"complete", "cancel"},
     "completed": set(),
     "cancelled": set(),
     "no_show": set(),

@@ -326,7 +326,10 @@ def plan_data(response, **extra):
     data = {f"session-{k}": v for k, v in entries.management_form.initial.items()}
     for form in entries.forms:
         for name, value in form.initial.items():
-            data[form.add_prefix(name)] = value.isoformat() if name == "start" else value.pk
+            if value is None:  # an empty hidden field, as the browser posts it
+                data[form.add_prefix(name)] = ""
+            else:
+                data[form.add_prefix(name)] = value.isoformat() if name == "start" else value.pk
     return data | extra
 
 
@@ -410,3 +413,29 @@ def test_a_visit_onto_a_taken_time_names_the_resource(reception, clinic):
     response = reception.post(link, slot_data(slot, patient=clinic.patient.pk, kind="consultation"))
     assert texts(response) == ["That time is already taken for the practitioner and room."]
     assert not Appointment.objects.filter(patient=clinic.patient).exists()
+
+
+def test_a_flagged_session_deferred_by_the_dermatologist_is_re_planned(clinic, dermatologist, client, time_machine):
+    from scheduling.services import appointment_check_in, course_book_plan, course_plan
+
+    plan = course_plan(course=clinic.course)
+    entries = [dict(start=p.start, practitioner=p.slot.practitioner, room=p.slot.room, device=p.slot.device)
+               for p in plan[:3]]  # fmt: skip
+    first, second, third = course_book_plan(course=clinic.course, sessions=entries)
+    time_machine.move_to(first.start, tick=False)
+    appointment_check_in(appointment=first, flags=["recent tan"])
+    client.force_login(dermatologist.user)
+    page = client.get(f"/appointments/{first.pk}/").content.decode()
+    assert "Not today: call it off and re-plan the course" in page
+    response = client.post(f"/appointments/{first.pk}/defer/")
+    assert response.status_code == 302
+    assert response.url == f"/courses/{clinic.course.pk}/plan/?reflow=on"
+    first.refresh_from_db()
+    assert first.status == "cancelled"
+    replan = client.get(response.url)
+    rows = replan.context["rows"]
+    assert [session.appointment for session, _ in rows[:2]] == [second, third]  # the booked ones move
+    client.post(response.url, plan_data(replan, acknowledge_short_prep="on"))
+    second.refresh_from_db()
+    assert second.version == 2  # moved by the re-planned course, not booked again
+    assert clinic.course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).count() == 8

@@ -464,7 +464,8 @@ LEGAL_MOVES = {
     "check_in": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
     "complete": (Appointment.Status.CHECKED_IN,),
     "no_show": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
-    "cancel": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+    # A checked-in session can still be called off: the dermatologist defers it after the re-screen.
+    "cancel": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN),
 }
 
 

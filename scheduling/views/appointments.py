@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
-from clinic.roles import has_role, role_required
+from clinic.roles import DERMATOLOGIST, has_role, role_required
 from scheduling.forms import CancelForm, CheckInForm, SlotBookForm, SlotSearchForm
 from scheduling.models import Appointment
 from scheduling.services import (
@@ -52,6 +52,9 @@ def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
         "check_in_form": check_in_form or CheckInForm(),
         "cancel_form": cancel_form or CancelForm(),
         "board_url": reverse("scheduling:day_board_date", kwargs={"day": timezone.localdate(appointment.start)}),
+        "can_decide": appointment.status == Appointment.Status.CHECKED_IN
+        and appointment.kind == Appointment.Kind.TREATMENT
+        and has_role(request.user, DERMATOLOGIST),
     }
     return render(request, "scheduling/appointment_detail.html", context)
 
@@ -165,3 +168,18 @@ def appointment_reschedule_view(request, pk):
         "conflicts": conflicts,
     }
     return render(request, "scheduling/appointment_reschedule.html", context)
+
+
+@role_required(DERMATOLOGIST)
+@require_POST
+def appointment_defer_view(request, pk):
+    """The dermatologist does not treat a flagged session today: it is called off and the rest of
+    the course is re-planned from the plan page."""
+    appointment = _load(pk)
+    try:
+        appointment_cancel(appointment=appointment, reason="Not treated: deferred after the check-in re-screen")
+    except SchedulingError as error:
+        refuse(request, error)
+        return _detail(request, _load(pk))
+    messages.warning(request, "The session is called off; re-plan the sessions still to come below.")
+    return redirect(f"{reverse('scheduling:course_plan', kwargs={'pk': appointment.course_id})}?reflow=on")

@@ -157,13 +157,20 @@ def course_plan_view(request, pk):
             messages.error(request, "The plan could not be read; here is a fresh one.")
     plan = []
     try:
-        plan = course_plan(course=course, start_date=_valid(search).get("start"))
+        terms = _valid(search)
+        plan = course_plan(course=course, start_date=terms.get("start"), reflow=bool(terms.get("reflow")))
     except SchedulingError as error:
         refuse(request, error)
     entries = PlanEntryFormSet(
         prefix="session",
         initial=[
-            {"start": s.start, "practitioner": s.slot.practitioner, "room": s.slot.room, "device": s.slot.device}
+            {
+                "start": s.start,
+                "practitioner": s.slot.practitioner,
+                "room": s.slot.room,
+                "device": s.slot.device,
+                "appointment": s.appointment,
+            }
             for s in plan
         ],
     )
