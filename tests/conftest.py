@@ -96,3 +96,20 @@ def clinic(db, dermatologist):
         patient=course.patient,
         course=course,
     )
+
+
+def book_treatment(clinic, start, **overrides):
+    """Book a session of the clinic's course through the booking service (short prep accepted)."""
+    from scheduling.services import appointment_book
+
+    arguments = dict(
+        patient=clinic.patient,
+        kind="treatment",
+        course=clinic.course,
+        start=start,
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        device=clinic.device,
+        acknowledge_short_prep=True,
+    )
+    return appointment_book(**arguments | overrides)

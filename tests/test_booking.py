@@ -21,7 +21,7 @@ from scheduling.services import (
     course_cancel,
     course_propose,
 )
-from tests.conftest import local
+from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,
     ClinicClosureFactory,
@@ -37,20 +37,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 RECORD = dict(wavelength_nm=1064, fluence_j_cm2="2.5", spot_size_mm="4.0", pulses=900, skin_reaction="mild_erythema")
-
-
-def book_treatment(clinic, start, **overrides):
-    arguments = dict(
-        patient=clinic.patient,
-        kind="treatment",
-        course=clinic.course,
-        start=start,
-        practitioner=clinic.practitioner,
-        room=clinic.room,
-        device=clinic.device,
-        acknowledge_short_prep=True,
-    )
-    return appointment_book(**arguments | overrides)
 
 
 def book_consultation(clinic, start, **overrides):

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from patients.models import Assessment, Contraindication
 from scheduling.models import Appointment, Notification, SessionRecord, TreatmentCourse
-from scheduling.services import appointment_book, appointment_check_in, appointment_complete
+from scheduling.services import appointment_check_in, appointment_complete
 from scheduling.services.assessments import assessment_record, course_update_proposal
 from scheduling.services.errors import IllegalTransition
-from tests.conftest import local
+from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,
     AssessmentFactory,
@@ -40,23 +40,10 @@ def candidate_assessment(dermatologist, patient=None, **overrides):
     return assessment
 
 
-def book_session(clinic, start):
-    return appointment_book(
-        patient=clinic.patient,
-        kind="treatment",
-        course=clinic.course,
-        start=start,
-        practitioner=clinic.practitioner,
-        room=clinic.room,
-        device=clinic.device,
-        acknowledge_short_prep=True,
-    )
-
-
 @pytest.fixture
 def checked_in(clinic, frozen, time_machine):
     """Ada's first tattoo-removal session today at 10:00, checked in."""
-    session = book_session(clinic, local(1, 10))
+    session = book_treatment(clinic, local(1, 10))
     time_machine.move_to(local(1, 9, 55), tick=False)
     return appointment_check_in(appointment=session)
 
@@ -455,7 +442,7 @@ def test_the_first_session_starts_blank_but_the_next_starts_from_the_previous_se
     assert first.context["form"]["fluence_j_cm2"].value() is None
     assert first.context["form"]["area"].value() == area().pk  # the course's only area
     appointment_complete(appointment=checked_in, record=RECORD | {"fluence_j_cm2": "3.10", "area": area()})
-    second = book_session(clinic, local(12, 10, month=4))
+    second = book_treatment(clinic, local(12, 10, month=4))
     time_machine.move_to(local(12, 9, 50, month=4), tick=False)
     appointment_check_in(appointment=second)
     client.force_login(dermatologist.user)  # six weeks on, the first session cookie has expired
@@ -496,7 +483,7 @@ def test_an_area_of_another_course_is_not_offered(client, dermatologist, checked
 
 
 def test_a_session_not_checked_in_is_refused_with_the_services_reason(client, dermatologist, clinic, frozen):
-    session = book_session(clinic, local(2, 10))
+    session = book_treatment(clinic, local(2, 10))
     client.force_login(dermatologist.user)
     url = reverse("clinical:record", args=[session.pk])
     page = client.get(url)

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from scheduling.models import Appointment
-from scheduling.services import appointment_book, appointment_cancel
-from tests.conftest import local
+from scheduling.services import appointment_cancel
+from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,
     LaserDeviceFactory,
@@ -25,19 +25,6 @@ MONDAY = date(2027, 3, 15)
 def board(day=MONDAY, by=None):
     url = reverse("scheduling:day_board_date", kwargs={"day": day})
     return f"{url}?by={by}" if by else url
-
-
-def book_session(clinic, start):
-    return appointment_book(
-        patient=clinic.patient,
-        kind=Appointment.Kind.TREATMENT,
-        course=clinic.course,
-        start=start,
-        practitioner=clinic.practitioner,
-        room=clinic.room,
-        device=clinic.device,
-        acknowledge_short_prep=True,
-    )
 
 
 @pytest.fixture
@@ -74,7 +61,7 @@ def test_a_user_without_a_role_is_refused(client, db):
 
 
 def test_a_session_shows_as_a_card_with_its_course_and_number(reception, clinic, frozen):
-    appointment = book_session(clinic, local(15, 10))
+    appointment = book_treatment(clinic, local(15, 10))
     page = reception.get(board()).content.decode()
     assert "Ada Byron" in page
     assert "Tattoo removal 1/8" in page
@@ -115,7 +102,7 @@ def test_past_slots_time_off_and_a_managers_view_offer_no_booking(client, clinic
 
 
 def test_rooms_and_lasers_can_be_the_columns(reception, clinic, frozen):
-    book_session(clinic, local(15, 10))
+    book_treatment(clinic, local(15, 10))
     AppointmentFactory(start=local(15, 11), practitioner=clinic.practitioner, room=clinic.room)
     by_room = reception.get(board(by="room"))
     assert [c.label for c in by_room.context["columns"]] == ["Room 1"]
@@ -150,7 +137,7 @@ def test_a_day_nobody_works_says_so(reception, clinic, frozen):
 
 
 def test_cancelled_appointments_are_listed_below_the_grid(reception, clinic, frozen):
-    appointment = book_session(clinic, local(15, 10))
+    appointment = book_treatment(clinic, local(15, 10))
     appointment_cancel(appointment=appointment, reason="Patient unwell")
     response = reception.get(board())
     assert response.context["inactive"] == [appointment]

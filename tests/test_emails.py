@@ -13,24 +13,11 @@ from scheduling.emails import build_message
 from scheduling.models import Appointment, Notification
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.services import notifications as outbox
-from tests.conftest import local
+from tests.conftest import book_treatment, local
 from tests.factories import AppointmentFactory, AssessmentFactory, PatientFactory
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
-
-
-def book_treatment(clinic, start):
-    return appointment_book(
-        patient=clinic.patient,
-        kind="treatment",
-        course=clinic.course,
-        start=start,
-        practitioner=clinic.practitioner,
-        room=clinic.room,
-        device=clinic.device,
-        acknowledge_short_prep=True,
-    )
 
 
 def planned(appointment, kind):

@@ -17,19 +17,12 @@ from scheduling.services import (
     appointment_reschedule,
 )
 from scheduling.services import notifications as outbox
-from tests.conftest import local
+from tests.conftest import book_treatment, local
 
 pytestmark = pytest.mark.django_db
 RECORD = dict(wavelength_nm=1064, fluence_j_cm2="2.5", spot_size_mm="4.0", pulses=900, skin_reaction="mild_erythema")
 K = Notification.Kind
 S = Notification.Status
-
-
-def book(clinic, start, **extra):
-    return appointment_book(
-        patient=clinic.patient, kind="treatment", course=clinic.course, start=start, practitioner=clinic.practitioner,
-        room=clinic.room, device=clinic.device, acknowledge_short_prep=True, **extra,
-    )  # fmt: skip
 
 
 def planned(appointment_or_course, *statuses):
@@ -40,7 +33,7 @@ def planned(appointment_or_course, *statuses):
 
 
 def test_a_treatment_booked_a_month_ahead_plans_confirmation_prep_and_day_before_across_dst(clinic, frozen):
-    appointment = book(clinic, local(31, 10))  # clocks go forward on 28 March
+    appointment = book_treatment(clinic, local(31, 10))  # clocks go forward on 28 March
     assert planned(appointment) == [
         (K.CONFIRMATION, frozen, S.PENDING),
         (K.PREP_REMINDER, appointment.start - timedelta(days=14), S.PENDING),
@@ -50,7 +43,7 @@ def test_a_treatment_booked_a_month_ahead_plans_confirmation_prep_and_day_before
 
 
 def test_a_treatment_booked_five_days_ahead_sends_its_prep_reminder_at_once(clinic, frozen):
-    appointment = book(clinic, local(6, 10) - timedelta(days=1))  # Friday 5 March
+    appointment = book_treatment(clinic, local(6, 10) - timedelta(days=1))  # Friday 5 March
     assert (K.PREP_REMINDER, frozen, S.PENDING) in planned(appointment)
 
 
@@ -61,7 +54,7 @@ def test_a_consultation_gets_only_its_confirmation(clinic, frozen):
 
 
 def test_a_reschedule_replaces_the_pending_emails_with_a_notice_and_new_reminders(clinic, frozen):
-    appointment = book(clinic, local(31, 10))
+    appointment = book_treatment(clinic, local(31, 10))
     moved = appointment_reschedule(appointment=appointment, start=local(7, 10, month=4))
     assert planned(moved, S.PENDING) == [
         (K.RESCHEDULED, frozen, S.PENDING),
@@ -74,14 +67,14 @@ def test_a_reschedule_replaces_the_pending_emails_with_a_notice_and_new_reminder
 
 
 def test_a_cancellation_withdraws_everything_pending_and_sends_a_notice(clinic, frozen):
-    appointment = book(clinic, local(31, 10))
+    appointment = book_treatment(clinic, local(31, 10))
     appointment_cancel(appointment=appointment, reason="Holiday")
     assert planned(appointment, S.PENDING) == [(K.CANCELLED, frozen, S.PENDING)]
 
 
 def test_completion_gives_aftercare_and_next_session_prompts_until_the_next_session_is_booked(clinic, time_machine):
     time_machine.move_to(local(1, 8), tick=False)
-    session = book(clinic, local(1, 10))
+    session = book_treatment(clinic, local(1, 10))
     time_machine.move_to(local(1, 10, 40), tick=False)
     appointment_check_in(appointment=session)
     appointment_complete(appointment=session, record=dict(RECORD))
@@ -91,13 +84,13 @@ def test_completion_gives_aftercare_and_next_session_prompts_until_the_next_sess
     prompts = [(due, status) for kind, due, status in prompts if kind == K.NEXT_SESSION]
     # Two days later, then 14 days before the 42-56 day window closes (26 April, so 12 April 10:00).
     assert prompts == [(now + timedelta(days=2), S.PENDING), (local(12, 10, month=4), S.PENDING)]
-    book(clinic, local(19, 10, month=4))
+    book_treatment(clinic, local(19, 10, month=4))
     assert not clinic.course.notifications.filter(kind=K.NEXT_SESSION, status=S.PENDING).exists()
 
 
 def test_a_no_show_withdraws_the_pending_emails(clinic, time_machine):
     time_machine.move_to(local(1, 8), tick=False)
-    session = book(clinic, local(2, 10))
+    session = book_treatment(clinic, local(2, 10))
     time_machine.move_to(local(2, 10, 20), tick=False)
     appointment_no_show(appointment=session)
     assert planned(session, S.PENDING) == []
@@ -107,7 +100,7 @@ def test_a_no_show_withdraws_the_pending_emails(clinic, time_machine):
 
 
 def test_the_dispatcher_claims_only_due_rows_and_claims_stale_ones_again(clinic, frozen):
-    appointment = book(clinic, local(31, 10))
+    appointment = book_treatment(clinic, local(31, 10))
     claimed = outbox.claim_due(now=frozen)
     assert [Notification.objects.get(pk=pk).kind for pk in claimed] == [K.CONFIRMATION]
     assert outbox.claim_due(now=frozen + timedelta(minutes=1)) == []  # queued, not yet stale
@@ -122,7 +115,7 @@ def test_an_email_nobody_may_receive_is_skipped_with_the_reason(clinic, frozen, 
     for field, value in change.items():
         setattr(clinic.patient, field, value)
     clinic.patient.save()
-    book(clinic, local(31, 10))
+    book_treatment(clinic, local(31, 10))
     [row] = outbox.claim_due(now=frozen)
     assert outbox.send(row) == "skipped"
     notification = Notification.objects.get(pk=row)
@@ -132,7 +125,7 @@ def test_an_email_nobody_may_receive_is_skipped_with_the_reason(clinic, frozen, 
 
 
 def test_a_reminder_for_a_cancelled_appointment_is_never_sent(clinic, frozen):
-    appointment = book(clinic, local(31, 10))
+    appointment = book_treatment(clinic, local(31, 10))
     claimed = outbox.claim_due(now=appointment.start)  # everything, as if the dispatcher ran late
     appointment.status = "cancelled"  # cancelled between the claim and the send
     appointment.save(update_fields=["status"])
@@ -142,7 +135,7 @@ def test_a_reminder_for_a_cancelled_appointment_is_never_sent(clinic, frozen):
 
 
 def test_a_row_is_sent_once_and_never_again(clinic, frozen):
-    book(clinic, local(31, 10))
+    book_treatment(clinic, local(31, 10))
     [row] = outbox.claim_due(now=frozen)
     assert outbox.send(row) == "sent"
     assert outbox.send(row) == "not-claimed"
@@ -155,7 +148,7 @@ def test_a_failing_mail_server_is_retried_with_growing_delays_then_shown_as_fail
     # A real SMTP connection to a port nobody listens on.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
-    book(clinic, local(31, 10))
+    book_treatment(clinic, local(31, 10))
     [row] = outbox.claim_due(now=frozen)
     delays = []
     for _ in range(settings.NOTIFICATIONS["MAX_ATTEMPTS"] - 1):
@@ -171,7 +164,7 @@ def test_a_failing_mail_server_is_retried_with_growing_delays_then_shown_as_fail
 
 
 def test_dispatch_command_dry_run_lists_and_claims_nothing(clinic, frozen, capsys):
-    book(clinic, local(31, 10))
+    book_treatment(clinic, local(31, 10))
     call_command("dispatch_notifications", "--dry-run", "--at", "2027-03-31T00:00+00:00")
     out = capsys.readouterr().out
     assert "3 due" in out
@@ -179,7 +172,7 @@ def test_dispatch_command_dry_run_lists_and_claims_nothing(clinic, frozen, capsy
 
 
 def test_dispatch_command_claims_what_is_due_at_the_given_time(clinic, frozen, capsys):
-    book(clinic, local(31, 10))
+    book_treatment(clinic, local(31, 10))
     call_command("dispatch_notifications", "--at", "2027-03-31T00:00+00:00")
     assert "3 claimed" in capsys.readouterr().out
     assert set(Notification.objects.values_list("status", flat=True)) == {S.QUEUED}
