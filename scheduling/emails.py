@@ -20,7 +20,7 @@ from icalendar import Calendar, Event, vCalAddress
 
 from scheduling.links import link_url
 from scheduling.models import Appointment, Notification
-from scheduling.services.slots import PREP_WINDOW, interval_window
+from scheduling.services.slots import interval_window, is_short_prep, prep_begins
 
 Kind = Notification.Kind
 # Emails about one appointment's time: they carry the calendar invitation.
@@ -145,8 +145,8 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
             context["cancel_url"] = link_url("cancel", appointment=appointment)
         if appointment.kind == Appointment.Kind.TREATMENT and notification.kind in PREP_LINK_KINDS:
             context["prep_url"] = link_url("prep", appointment=appointment)
-        context["short_prep"] = appointment.start - now < PREP_WINDOW
-        context["prep_from"] = timezone.localtime(appointment.start - PREP_WINDOW)
+        context["short_prep"] = is_short_prep(kind=appointment.kind, start=appointment.start, now=now)
+        context["prep_from"] = timezone.localtime(prep_begins(appointment.start))
     if course is not None:
         context["prep_text"] = course.condition.prep_text
         context["aftercare_text"] = course.condition.aftercare_text

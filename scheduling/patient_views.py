@@ -16,7 +16,7 @@ from scheduling.links import LinkError, read_link
 from scheduling.models import Appointment
 from scheduling.services import IllegalTransition, appointment_confirm
 from scheduling.services.patient_requests import appointment_request_cancellation, patient_unsubscribe
-from scheduling.services.slots import PREP_WINDOW
+from scheduling.services.slots import is_short_prep, prep_begins
 
 
 def _page(request, template, *, status=200, **context):
@@ -99,8 +99,8 @@ def prep(request, token):
         "prep.html",
         visit=_visit(appointment),
         prep_text=course.condition.prep_text if course else "",
-        short_prep=appointment.start - timezone.now() < PREP_WINDOW,
-        prep_from=timezone.localtime(appointment.start - PREP_WINDOW),
+        short_prep=is_short_prep(kind=appointment.kind, start=appointment.start, now=timezone.now()),
+        prep_from=timezone.localtime(prep_begins(appointment.start)),
     )
 
 

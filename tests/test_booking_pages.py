@@ -266,6 +266,13 @@ def test_a_first_session_is_searched_for_after_the_two_prep_weeks(reception, cli
     assert not any(slot.short_prep for slot in response.context["slots"])
 
 
+def test_a_first_session_searched_mid_morning_still_leaves_fourteen_whole_days(reception, clinic, time_machine):
+    time_machine.move_to(local(1, 10, 20), tick=False)
+    slots = reception.get(course_book_url(clinic.course)).context["slots"]
+    assert slots[0].start == local(15, 10, 30)
+    assert not any(slot.short_prep for slot in slots)
+
+
 def test_a_slot_inside_the_prep_window_needs_the_acknowledgement(reception, clinic):
     today = course_book_url(clinic.course, date="2027-03-01")
     response = reception.get(today)
@@ -415,7 +422,9 @@ def test_a_visit_onto_a_taken_time_names_the_resource(reception, clinic):
     assert not Appointment.objects.filter(patient=clinic.patient).exists()
 
 
-def test_a_flagged_session_deferred_by_the_dermatologist_is_re_planned(clinic, dermatologist, client, time_machine):
+def test_a_flagged_session_deferred_by_the_dermatologist_is_re_planned(
+    clinic, dermatologist, client, frozen, time_machine
+):
     from scheduling.services import appointment_check_in, course_book_plan, course_plan
 
     plan = course_plan(course=clinic.course)

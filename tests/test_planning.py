@@ -56,6 +56,13 @@ def test_a_fresh_course_starts_after_the_two_week_prep_unless_asked_to_start_soo
     assert sooner[0].slot.short_prep
 
 
+def test_a_fresh_course_planned_mid_morning_still_leaves_fourteen_whole_days(clinic, time_machine):
+    time_machine.move_to(local(1, 10, 20), tick=False)
+    plan = course_plan(course=clinic.course)
+    assert timezone.localtime(plan[0].start) == local(15, 10, 30)
+    assert not plan[0].slot.short_prep
+
+
 def test_the_plan_keeps_to_the_last_sessions_practitioner_weekday_and_time(clinic, frozen):
     other = PractitionerFactory()
     for weekday in range(7):

@@ -78,8 +78,11 @@ def course_plan(
         sequence = len(fixed) + index + 1
         if anchor is None:
             # A fresh course starts after the two sun-free weeks of preparation unless asked otherwise.
-            first_day = max(start_date or timezone.localdate(now + PREP_WINDOW), timezone.localdate(now))
-            earliest = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+            if start_date is None:
+                earliest = now + PREP_WINDOW
+            else:
+                first_day = max(start_date, timezone.localdate(now))
+                earliest = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
             latest = earliest + timedelta(days=FIRST_SESSION_SEARCH_DAYS)
         else:
             earliest, latest = interval_window(anchor.start, course)

@@ -94,6 +94,11 @@ def is_short_prep(*, kind: str, start: datetime, now: datetime) -> bool:
     return kind == Appointment.Kind.TREATMENT and start - now < PREP_WINDOW
 
 
+def prep_begins(start: datetime) -> datetime:
+    """When the sun-free preparation for a treatment at `start` begins."""
+    return start - PREP_WINDOW
+
+
 def suitable_devices(condition):
     """Active lasers set up for `condition` (all active lasers when there is no condition)."""
     devices = LaserDevice.objects.filter(active=True)

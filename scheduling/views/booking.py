@@ -98,7 +98,8 @@ def course_book(request, pk):
     bookable = course.status in BOOKABLE_COURSE_STATUSES and held < course.planned_sessions
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
     # for the course's interval, which the slot search keeps by itself.
-    first_day = timezone.localdate() + (timedelta(0) if held else PREP_WINDOW)
+    prep_ready = None if held else timezone.now() + PREP_WINDOW
+    first_day = timezone.localdate(prep_ready) if prep_ready else timezone.localdate()
     search = CourseSlotSearchForm(request.GET or None, initial={"date": first_day})
     slots = []
     if bookable:
@@ -107,6 +108,7 @@ def course_book(request, pk):
             slots = find_slots(
                 course=course,
                 start_date=wanted.get("date") or first_day,
+                earliest=None if wanted.get("date") else prep_ready,
                 days=SEARCH_DAYS,
                 practitioner=wanted.get("practitioner"),
                 limit=SLOTS_SHOWN,
