@@ -7,6 +7,10 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from clinic.middleware import session_started
         from clinic.roles import ensure_groups
 
         post_migrate.connect(ensure_groups, dispatch_uid="clinic.ensure_groups")
+        user_logged_in.connect(session_started, dispatch_uid="clinic.session_started")

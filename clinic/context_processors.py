@@ -1,17 +1,17 @@
-from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION
+from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, can, user_roles
 
 
 def roles(request):
-    """Which staff roles the signed-in user has, for the navigation."""
+    """Which staff roles the signed-in user has, and what they may do, for the navigation."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"roles": {}}
-    names = set(user.groups.values_list("name", flat=True))
-    everything = user.is_superuser
+    names = user_roles(user)
     return {
         "roles": {
-            "reception": everything or RECEPTION in names,
-            "dermatologist": everything or DERMATOLOGIST in names,
-            "manager": everything or MANAGER in names,
+            "reception": RECEPTION in names,
+            "dermatologist": DERMATOLOGIST in names,
+            "manager": MANAGER in names,
+            "view_audit": can(user, "view_audit"),
         }
     }

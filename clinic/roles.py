@@ -55,13 +55,49 @@ def ensure_groups(**kwargs) -> None:
         group.permissions.set(wanted)
 
 
+# The permission matrix: what each role may do. Every page and API endpoint names one of these
+# abilities, and the README's table is this dict (a test keeps them equal).
+ABILITIES = {
+    "view_schedule": (RECEPTION, DERMATOLOGIST, MANAGER),  # day board, appointments, work queues, catalogue
+    "book": (RECEPTION, DERMATOLOGIST),  # book, plan, reschedule, cancel, check in, no-show
+    "view_patients": (RECEPTION, DERMATOLOGIST, MANAGER),  # search, contact details, courses, communication log
+    "edit_patients": (RECEPTION, DERMATOLOGIST),  # register and edit patients
+    "view_clinical": (DERMATOLOGIST,),  # assessments and session records; each opening is audited
+    "treat": (DERMATOLOGIST,),  # assess, propose, change and approve courses, record sessions
+    "oversee_courses": (DERMATOLOGIST, MANAGER),  # courses awaiting approval or a results review
+    "view_audit": (MANAGER,),  # the audit trail, on the patient page and in the admin
+    "manage_data": (MANAGER,),  # a patient's data export and erasure on request
+    "edit_catalogue": (MANAGER,),  # conditions, areas, rooms, lasers, hours, closures (admin)
+}
+
+
+def user_roles(user) -> frozenset[str]:
+    """The user's roles, read once per request (a superuser has them all)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_clinic_roles", None)
+    if cached is None:
+        if user.is_superuser:
+            cached = frozenset(ROLES)
+        else:
+            cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        user._clinic_roles = cached
+    return cached
+
+
+def can(user, ability: str) -> bool:
+    """Whether the user's roles include one that the matrix allows `ability`."""
+    return bool(user_roles(user) & set(ABILITIES[ability]))
+
+
+def ability_required(ability: str):
+    """Page decorator: log in first, then a role with `ability`, or 403."""
+    return role_required(*ABILITIES[ability])
+
+
 def has_role(user, *roles) -> bool:
     """Superusers have every role; others have the roles of their groups."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return user.groups.filter(name__in=roles).exists()
+    return bool(user_roles(user) & set(roles))
 
 
 def role_required(*roles):

@@ -1,3 +1,4 @@
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -123,3 +124,8 @@ class Assessment(models.Model):
     def get_contraindications_display(self):
         labels = dict(Contraindication.choices)
         return [labels.get(code, code) for code in self.contraindications]
+
+
+# The audit trail: every change to patients and assessments, with who made it.
+auditlog.register(Patient, exclude_fields=["updated_at"])
+auditlog.register(Assessment, m2m_fields={"conditions"})

@@ -6,24 +6,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 
-from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, ROLES, role_required
+from clinic.roles import ability_required, can
 from patients import services
 from patients.forms import PatientForm
 from patients.models import Patient
 
-EDITORS = (RECEPTION, DERMATOLOGIST)
-# Who sees assessments' clinical details and session records.
-CLINICIANS = (DERMATOLOGIST, MANAGER)
 
-
-def _roles(user) -> set[str]:
-    """The user's roles in one query (a superuser has them all)."""
-    if user.is_superuser:
-        return set(ROLES)
-    return set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-
-
-@role_required(*ROLES)
+@ability_required("view_patients")
 def search(request):
     query = request.GET.get("q", "")
     results = services.patient_search(query=query, limit=services.SEARCH_LIMIT + 1)
@@ -32,7 +21,7 @@ def search(request):
         "patients": results[: services.SEARCH_LIMIT],
         "more": len(results) > services.SEARCH_LIMIT,
         "limit": services.SEARCH_LIMIT,
-        "can_add": bool(_roles(request.user) & set(EDITORS)),
+        "can_add": can(request.user, "edit_patients"),
     }
     # htmx asks for the whole page when it restores history it no longer holds.
     partial = "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
@@ -53,7 +42,7 @@ def _save(form, *, patient=None):
         return None
 
 
-@role_required(*EDITORS)
+@ability_required("edit_patients")
 def create(request):
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -64,7 +53,7 @@ def create(request):
     return render(request, "patients/form.html", {"form": form, "title": "New patient"})
 
 
-@role_required(*EDITORS)
+@ability_required("edit_patients")
 def edit(request, patient_id):
     patient = get_object_or_404(Patient, pk=patient_id)
     title = f"Edit {patient.full_name}"  # before the form writes the typed name into `patient`
@@ -78,17 +67,16 @@ def edit(request, patient_id):
     return render(request, "patients/form.html", {"form": form, "title": title, "patient_id": patient.pk})
 
 
-@role_required(*ROLES)
+@ability_required("view_patients")
 def detail(request, patient_id):
-    roles = _roles(request.user)
     try:
-        overview = services.patient_overview(patient_id=patient_id, clinical=bool(roles & set(CLINICIANS)))
+        overview = services.patient_overview(patient_id=patient_id, clinical=can(request.user, "view_clinical"))
     except Patient.DoesNotExist:
         raise Http404("No such patient.") from None
     context = {
         "overview": overview,
         "patient": overview.patient,
-        "can_edit": bool(roles & set(EDITORS)),
-        "can_book": RECEPTION in roles,
+        "can_edit": can(request.user, "edit_patients"),
+        "can_book": can(request.user, "book"),
     }
     return render(request, "patients/detail.html", context)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action, api_view
+from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from rest_framework.routers import DefaultRouter
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from clinic.roles import can
 from patients.models import Condition, Patient
 from scheduling import serializers as s
 from scheduling.availability import day_bounds
@@ -83,6 +84,30 @@ class IsDermatologist(BasePermission):
         return bool(practitioner and practitioner.active and practitioner.role == Practitioner.Role.DERMATOLOGIST)
 
 
+def allows(ability: str) -> type[BasePermission]:
+    """A DRF permission for one ability of the permission matrix (clinic.roles.ABILITIES)."""
+
+    class Allows(BasePermission):
+        message = "Your role cannot do this."
+
+        def has_permission(self, request, view):
+            return can(request.user, ability)
+
+    return Allows
+
+
+class MatrixViewSet(viewsets.GenericViewSet):
+    """A viewset whose actions each need an ability of the permission matrix: `abilities` maps an
+    action to its ability, `default` covers the rest. Login comes first, so strangers get 401."""
+
+    abilities: dict[str, str] = {}
+    default: str = "view_schedule"
+
+    def get_permissions(self):
+        ability = self.abilities.get(self.action, self.default)
+        return [*super().get_permissions(), allows(ability)()]
+
+
 class Pages(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -95,6 +120,7 @@ class Pages(PageNumberPagination):
     responses={200: s.AvailabilitySerializer, 400: FIELD_ERRORS},
 )
 @api_view(["GET"])
+@permission_classes([IsAuthenticated, allows("view_schedule")])
 def availability(request):
     """Free starts in time order: a practitioner, a room and (for a treatment) a suitable laser."""
     slots = find_slots(**_valid(s.AvailabilityQuerySerializer, request.query_params))
@@ -105,7 +131,11 @@ APPOINTMENT_MOVED = {200: s.AppointmentSerializer, 400: FIELD_ERRORS, 409: STATE
 
 
 @extend_schema(tags=["appointments"])
-class AppointmentViewSet(viewsets.GenericViewSet):
+class AppointmentViewSet(MatrixViewSet):
+    abilities = {
+        **dict.fromkeys(("create", "reschedule", "cancel", "confirm", "check_in", "no_show"), "book"),
+        "complete": "treat",
+    }
     queryset = Appointment.objects.all()
     serializer_class = s.AppointmentSerializer
     pagination_class = Pages
@@ -195,7 +225,8 @@ class AppointmentViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["courses"])
-class CourseViewSet(viewsets.GenericViewSet):
+class CourseViewSet(MatrixViewSet):
+    abilities = {"create": "treat", "approve": "treat", "book_plan": "book"}
     queryset = TreatmentCourse.objects.select_related("patient", "condition").prefetch_related("areas")
     serializer_class = s.CourseSerializer
 
@@ -241,7 +272,9 @@ class CourseViewSet(viewsets.GenericViewSet):
 
 
 @extend_schema(tags=["patients"])
-class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, MatrixViewSet):
+    abilities = {"create": "edit_patients", "partial_update": "edit_patients"}
+    default = "view_patients"
     queryset = Patient.objects.all()
     serializer_class = s.PatientSerializer
     pagination_class = Pages
@@ -268,7 +301,7 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(serializer.data)
 
 
-class _Catalogue(viewsets.ReadOnlyModelViewSet):
+class _Catalogue(mixins.ListModelMixin, mixins.RetrieveModelMixin, MatrixViewSet):
     """Short reference lists, returned whole."""
 
     pagination_class = None

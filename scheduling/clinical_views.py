@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.roles import DERMATOLOGIST, MANAGER, role_required
+from clinic.roles import ability_required
 from patients.models import Assessment
 from scheduling.clinical_forms import CoursePlanForm, CourseProposalForm, SessionRecordForm, add_service_error
 from scheduling.models import Appointment, Practitioner, SessionRecord, TreatmentCourse
@@ -32,7 +32,7 @@ def dermatologist_required(view):
     work in a dermatologist's name, so a manager or superuser without one gets 403."""
 
     @wraps(view)
-    @role_required(DERMATOLOGIST)
+    @ability_required("treat")
     def wrapped(request, *args, **kwargs):
         request.practitioner = acting_dermatologist(request.user)
         if request.practitioner is None:
@@ -99,7 +99,7 @@ def _proposed_courses():
 
 
 @require_safe
-@role_required(DERMATOLOGIST, MANAGER)
+@ability_required("oversee_courses")
 def review_queue(request):
     return render(
         request,
@@ -212,7 +212,7 @@ def _settings_of(previous: SessionRecord | None, course) -> dict:
 
 
 @require_safe
-@role_required(DERMATOLOGIST, MANAGER)
+@ability_required("oversee_courses")
 def results_queue(request):
     """Completed courses whose patient has no review booked after the course's last session."""
     last_session = Appointment.objects.filter(

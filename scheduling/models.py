@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -416,3 +417,9 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.patient} ({self.get_status_display().lower()})"
+
+
+# The audit trail: every change to courses, appointments and session records, with who made it.
+auditlog.register(TreatmentCourse, m2m_fields={"areas"})
+auditlog.register(Appointment, exclude_fields=["updated_at"])
+auditlog.register(SessionRecord)

@@ -12,7 +12,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, role_required
+from clinic.roles import ability_required
 from scheduling.models import Appointment, Notification, TreatmentCourse
 from scheduling.services.slots import interval_window
 
@@ -72,7 +72,7 @@ def _first(queryset):
 
 
 @require_safe
-@role_required(RECEPTION, MANAGER, DERMATOLOGIST)
+@ability_required("view_schedule")
 def index(request):
     now = timezone.now()
     due = unbooked_courses(now)

@@ -41,7 +41,7 @@ def dermatologist(db):
 
 @pytest.fixture
 def manager(db):
-    return _in_group(UserFactory(username="manager", is_staff=True, is_superuser=True), "Manager")
+    return _in_group(UserFactory(username="manager", is_staff=True), "Manager")
 
 
 LONDON = ZoneInfo("Europe/London")

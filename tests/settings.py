@@ -13,3 +13,10 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 # The end-to-end tests talk to a real Redis; keep their queues apart from a running dev worker.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = TEST_REDIS_URL
+
+# The test client and the live server speak plain http.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+# Tests jump the clock by hours; the idle timeout has its own test (tests/test_security.py).
+SESSION_COOKIE_AGE = 7 * 24 * 3600

@@ -297,7 +297,7 @@ def test_listing_by_date_shows_that_clinic_local_day(api, clinic, django_assert_
     after_midnight = AppointmentFactory(start=at(22, 0, 30))  # still 24 June in UTC
     for hour in (11, 12, 13):
         visit(clinic, at(21, hour))
-    with django_assert_num_queries(2):  # count and page, whatever the number of appointments
+    with django_assert_num_queries(3):  # the role, count and page, whatever the number of appointments
         response = api.get(f"{API}/appointments/", {"date": day(21)})
     assert response.status_code == 200
     ids = [row["id"] for row in response.json()["results"]]
@@ -432,8 +432,8 @@ def test_completing_a_treatment_keeps_its_session_record(derm_api, checked_in_tr
     assert record.area == area()
 
 
-def test_completing_a_treatment_without_its_record_is_400(api, checked_in_treatment):
-    response = api.post(f"{API}/appointments/{checked_in_treatment.pk}/complete/", {})
+def test_completing_a_treatment_without_its_record_is_400(derm_api, checked_in_treatment):
+    response = derm_api.post(f"{API}/appointments/{checked_in_treatment.pk}/complete/", {})
     assert response.status_code == 400
     assert "record" in response.json()
     checked_in_treatment.refresh_from_db()
@@ -456,18 +456,18 @@ def test_completing_a_treatment_without_its_record_is_400(api, checked_in_treatm
         ({"area": 999999}, "area"),
     ],
 )
-def test_a_session_record_out_of_bounds_is_400(api, checked_in_treatment, change, field):
-    response = api.post(f"{API}/appointments/{checked_in_treatment.pk}/complete/", RECORD | change)
+def test_a_session_record_out_of_bounds_is_400(derm_api, checked_in_treatment, change, field):
+    response = derm_api.post(f"{API}/appointments/{checked_in_treatment.pk}/complete/", RECORD | change)
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert not SessionRecord.objects.exists()
 
 
-def test_completing_a_consultation_needs_no_record_and_a_booked_one_cannot_complete(api, clinic):
+def test_completing_a_consultation_needs_no_record_and_a_booked_one_cannot_complete(derm_api, clinic):
     consultation = visit(clinic, at(0, 11), status=Appointment.Status.CHECKED_IN)
-    assert api.post(f"{API}/appointments/{consultation.pk}/complete/").status_code == 200
+    assert derm_api.post(f"{API}/appointments/{consultation.pk}/complete/").status_code == 200
     booked = visit(clinic, at(0, 12))
-    refused = api.post(f"{API}/appointments/{booked.pk}/complete/", RECORD)
+    refused = derm_api.post(f"{API}/appointments/{booked.pk}/complete/", RECORD)
     assert refused.status_code == 409
     assert refused.json() == {"detail": "A booked appointment cannot be completed."}
 
@@ -563,13 +563,14 @@ def test_the_catalogue_lists_conditions_areas_practitioners_rooms_and_devices(ap
 def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermatologist):
     patient = PatientFactory()
     body = {"patient": patient.pk, "condition": condition("tattoo-removal").pk, "areas": [area().pk]}
-    response = api.post(f"{API}/courses/", body)
+    assert api.post(f"{API}/courses/", body).status_code == 403  # reception books, dermatologists propose
+    response = derm_api.post(f"{API}/courses/", body)
     assert response.status_code == 201
     course = response.json()
     assert (course["planned_sessions"], course["min_interval_days"], course["max_interval_days"]) == (8, 42, 56)
-    assert (course["status"], course["proposed_by"], course["areas"]) == ("proposed", None, [area().pk])
-    by_doctor = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6})
-    assert (by_doctor.json()["planned_sessions"], by_doctor.json()["proposed_by"]) == (6, dermatologist.pk)
+    assert (course["status"], course["proposed_by"], course["areas"]) == ("proposed", dermatologist.pk, [area().pk])
+    shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6})
+    assert shorter.json()["planned_sessions"] == 6
     assert api.get(f"{API}/courses/{course['id']}/").json() == course
 
 
@@ -585,9 +586,9 @@ def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermato
         ({"min_interval_days": 30, "max_interval_days": 20}, "max_interval_days"),
     ],
 )
-def test_course_proposals_are_validated(api, change, field):
+def test_course_proposals_are_validated(derm_api, change, field):
     body = {"patient": PatientFactory().pk, "condition": condition().pk, "areas": [area().pk]}
-    response = api.post(f"{API}/courses/", body | change)
+    response = derm_api.post(f"{API}/courses/", body | change)
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert not TreatmentCourse.objects.exists()

@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -36,25 +35,16 @@ VALID = {
 
 
 @pytest.fixture
-def view_only_manager(db):
-    """A manager who is not a superuser (the shared `manager` persona is one, and passes every check)."""
-    user = UserFactory(username="plain.manager")
-    user.groups.add(Group.objects.get_or_create(name="Manager")[0])
-    return user
-
-
-@pytest.fixture
 def patient(db):
     return PatientFactory(first_name="Grace", last_name="Hopper", email="grace@example.com", phone="+44 7700 900555")
 
 
 @pytest.fixture
-def personas(receptionist, dermatologist, manager, view_only_manager):
+def personas(receptionist, dermatologist, manager):
     return {
         "receptionist": receptionist,
         "dermatologist": dermatologist.user,
         "manager": manager,
-        "view_only_manager": view_only_manager,
     }
 
 
@@ -89,11 +79,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client, patient, page):
         ("dermatologist", "create", 200),
         ("dermatologist", "detail", 200),
         ("dermatologist", "edit", 200),
-        ("view_only_manager", "search", 200),
-        ("view_only_manager", "create", 403),
-        ("view_only_manager", "detail", 200),
-        ("view_only_manager", "edit", 403),
-        ("manager", "edit", 200),  # the shared manager persona is a superuser
+        ("manager", "search", 200),
+        ("manager", "create", 403),
+        ("manager", "detail", 200),
+        ("manager", "edit", 403),
     ],
 )
 def test_each_role_reaches_only_its_pages(client, personas, patient, persona, page, status):
@@ -107,8 +96,8 @@ def test_a_user_without_a_role_is_refused(client, patient):
         assert client.get(url).status_code == 403
 
 
-def test_a_view_only_manager_cannot_post_changes(client, view_only_manager, patient):
-    client.force_login(view_only_manager)
+def test_a_manager_cannot_post_changes(client, manager, patient):
+    client.force_login(manager)
     assert client.post(reverse("patients:create"), VALID).status_code == 403
     assert client.post(reverse("patients:edit", args=[patient.pk]), VALID).status_code == 403
     assert not Patient.objects.filter(last_name="Lovelace").exists()
@@ -331,12 +320,12 @@ def test_an_empty_search_explains_what_to_type(client, receptionist, three_patie
     assert response.context["patients"] == []
 
 
-def test_no_match_offers_to_add_a_patient_to_those_who_may(client, receptionist, view_only_manager, three_patients):
+def test_no_match_offers_to_add_a_patient_to_those_who_may(client, receptionist, manager, three_patients):
     client.force_login(receptionist)
     page = client.get(reverse("patients:search"), {"q": "Turing"}).content.decode()
     assert "No patient matches “Turing”" in page
     assert f'href="{reverse("patients:create")}">add a new patient' in page
-    client.force_login(view_only_manager)
+    client.force_login(manager)
     page = client.get(reverse("patients:search"), {"q": "Turing"}).content.decode()
     assert "No patient matches “Turing”" in page and "add a new patient" not in page
 
@@ -429,8 +418,8 @@ def test_a_proposed_course_waits_for_approval(client, receptionist, frozen):
     assert f"/courses/{course.pk}/book/" not in page
 
 
-def test_the_page_lists_appointments_and_the_communication_log(client, view_only_manager, history):
-    client.force_login(view_only_manager)
+def test_the_page_lists_appointments_and_the_communication_log(client, manager, history):
+    client.force_login(manager)
     response = client.get(reverse("patients:detail", args=[history["patient"].pk]))
     overview = response.context["overview"]
     assert [a.pk for a in overview.upcoming] == [history["second"].pk]

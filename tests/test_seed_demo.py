@@ -62,5 +62,7 @@ def test_seed_demo_users_can_log_in_with_the_printed_password(client):
     from scheduling.management.commands.seed_demo import DEMO_PASSWORD
 
     for username in ("reception", "manager", "dr.patel"):
-        assert client.login(username=username, password=DEMO_PASSWORD)
+        response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 302 and response.url == "/"
+        client.post("/accounts/logout/")
     assert get_user_model().objects.get(username="reception").groups.filter(name="Reception").exists()

@@ -3,6 +3,7 @@
 import logging
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
 from patients.models import Patient
@@ -17,20 +18,21 @@ REQUESTABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 def appointment_request_cancellation(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
     """Record that the patient asked to cancel; the appointment stays booked until reception acts.
 
-    One conditional update: only a booked or confirmed appointment still at the version the patient
-    saw takes the request, and asking again keeps the first request's time. Raises IllegalTransition
+    Under a row lock, only a booked or confirmed appointment still at the version the patient saw
+    takes the request, and asking again keeps the first request's time. Raises IllegalTransition
     when the appointment has moved on (checked in, completed, cancelled, rescheduled meanwhile).
     """
     now = now or timezone.now()
-    Appointment.objects.filter(
-        pk=appointment.pk, version=appointment.version, status__in=REQUESTABLE, cancel_requested_at__isnull=True
-    ).update(cancel_requested_at=now, updated_at=now)
-    seen_version = appointment.version
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if current.version != appointment.version:
+            raise IllegalTransition("Your appointment has changed since this email was sent.")
+        if current.status not in REQUESTABLE:
+            raise IllegalTransition(f"A {current.get_status_display().lower()} appointment cannot be cancelled.")
+        if current.cancel_requested_at is None:
+            current.cancel_requested_at = now
+            current.save(update_fields=["cancel_requested_at", "updated_at"])  # saved, so the audit trail sees it
     appointment.refresh_from_db()
-    if appointment.version != seen_version:
-        raise IllegalTransition("Your appointment has changed since this email was sent.")
-    if appointment.status not in REQUESTABLE:
-        raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be cancelled.")
     log.info("appointment %s: the patient asked to cancel", appointment.pk)
     return appointment
 
@@ -39,9 +41,12 @@ def patient_unsubscribe(*, patient: Patient) -> bool:
     """Stop reminder and aftercare emails to the patient; True if they were on, False if already off.
 
     Emails already planned are skipped when their time comes, because sending checks the consent."""
-    changed = Patient.objects.filter(pk=patient.pk, email_consent=True).update(
-        email_consent=False, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        current = Patient.objects.select_for_update().get(pk=patient.pk)
+        changed = current.email_consent
+        if changed:
+            current.email_consent = False
+            current.save(update_fields=["email_consent", "updated_at"])
     patient.email_consent = False
     if changed:
         log.info("patient %s unsubscribed from emails by link", patient.pk)

@@ -6,12 +6,7 @@ scheduling service and renders or redirects; a service refusal becomes a message
 
 from django.contrib import messages
 
-from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION
 from scheduling.services import BookingConflict, SchedulingError
-
-# Who may look at the schedule, and who may change it.
-VIEWERS = (RECEPTION, DERMATOLOGIST, MANAGER)
-BOOKERS = (RECEPTION, DERMATOLOGIST)
 
 
 def refuse(request, error: SchedulingError) -> list:

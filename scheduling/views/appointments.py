@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
-from clinic.roles import DERMATOLOGIST, has_role, role_required
+from clinic.roles import ability_required, can
 from scheduling.forms import CancelForm, CheckInForm, SlotBookForm, SlotSearchForm
 from scheduling.models import Appointment
 from scheduling.services import (
@@ -21,7 +21,7 @@ from scheduling.services import (
     find_slots,
 )
 
-from . import BOOKERS, VIEWERS, refuse
+from . import refuse
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def _load(pk: int) -> Appointment:
 def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
     context = {
         "appointment": appointment,
-        "can_act": has_role(request.user, *BOOKERS),
+        "can_act": can(request.user, "book"),
         "movable": appointment.status in MOVABLE,
         "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
         "check_in_form": check_in_form or CheckInForm(),
@@ -54,17 +54,17 @@ def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
         "board_url": reverse("scheduling:day_board_date", kwargs={"day": timezone.localdate(appointment.start)}),
         "can_decide": appointment.status == Appointment.Status.CHECKED_IN
         and appointment.kind == Appointment.Kind.TREATMENT
-        and has_role(request.user, DERMATOLOGIST),
+        and can(request.user, "treat"),
     }
     return render(request, "scheduling/appointment_detail.html", context)
 
 
-@role_required(*VIEWERS)
+@ability_required("view_schedule")
 def appointment_detail(request, pk):
     return _detail(request, _load(pk))
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 @require_POST
 def appointment_check_in_view(request, pk):
     appointment = _load(pk)
@@ -91,7 +91,7 @@ def appointment_check_in_view(request, pk):
     return redirect("scheduling:appointment", pk=appointment.pk)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 @require_POST
 def appointment_cancel_view(request, pk):
     appointment = _load(pk)
@@ -108,7 +108,7 @@ def appointment_cancel_view(request, pk):
     return redirect("scheduling:appointment", pk=appointment.pk)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 @require_POST
 def appointment_no_show_view(request, pk):
     appointment = _load(pk)
@@ -121,7 +121,7 @@ def appointment_no_show_view(request, pk):
     return redirect("scheduling:appointment", pk=appointment.pk)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 def appointment_reschedule_view(request, pk):
     """The slot finder for the appointment's practitioner and length from a chosen day (at first the
     appointment's own); a slot's button moves the appointment there."""
@@ -170,7 +170,7 @@ def appointment_reschedule_view(request, pk):
     return render(request, "scheduling/appointment_reschedule.html", context)
 
 
-@role_required(DERMATOLOGIST)
+@ability_required("treat")
 @require_POST
 def appointment_defer_view(request, pk):
     """The dermatologist does not treat a flagged session today: it is called off and the rest of

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from clinic.roles import role_required
+from clinic.roles import ability_required
 from patients.models import Patient
 from scheduling.forms import (
     CourseSlotSearchForm,
@@ -36,7 +36,7 @@ from scheduling.services import (
 )
 from scheduling.services.booking import BOOKABLE_COURSE_STATUSES
 
-from . import BOOKERS, refuse
+from . import refuse
 
 SEARCH_DAYS = 28
 SLOTS_SHOWN = 10
@@ -60,7 +60,7 @@ def _load_course(pk: int) -> TreatmentCourse:
     return get_object_or_404(TreatmentCourse.objects.select_related("patient", "condition"), pk=pk)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 def course_book(request, pk):
     """The next free slots for the course's next session; a slot's button books it."""
     course = _load_course(pk)
@@ -128,7 +128,7 @@ def course_book(request, pk):
     return render(request, "scheduling/course_book.html", context)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 def course_plan_view(request, pk):
     """Every session still to book, proposed by `course_plan`; one button books them all or none."""
     course = _load_course(pk)
@@ -188,7 +188,7 @@ def course_plan_view(request, pk):
     return render(request, "scheduling/course_plan.html", context)
 
 
-@role_required(*BOOKERS)
+@ability_required("book")
 def book_visit(request):
     """Consultations and reviews: find the patient, then a free 30-minute slot, and book it.
 

@@ -14,12 +14,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from clinic.roles import has_role, role_required
+from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment, ClinicClosure, LaserDevice, Room, TimeOff, WorkingHours
-
-from . import BOOKERS, VIEWERS
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60
@@ -51,7 +49,7 @@ class Column:
     cells: list[Cell] = field(default_factory=list)
 
 
-@role_required(*VIEWERS)
+@ability_required("view_schedule")
 def day_board(request, day: date | None = None):
     form = DayBoardForm(request.GET)
     if not form.is_valid():  # a wrong value falls back to its default
@@ -62,7 +60,7 @@ def day_board(request, day: date | None = None):
             return redirect(_board_url(form.cleaned_data["date"], by))
         day = timezone.localdate()
     board = _Board.load(day, by)
-    can_book = has_role(request.user, *BOOKERS)
+    can_book = can(request.user, "book")
     columns = board.columns(now=timezone.now(), can_book=can_book)
     context = {
         "day": day,

@@ -178,7 +178,7 @@ class Command(BaseCommand):
         groups = {name: Group.objects.get_or_create(name=name)[0] for name in ("Reception", "Dermatologist", "Manager")}
         derms = [self.dermatologist(*row, group=groups["Dermatologist"]) for row in DERMATOLOGISTS]
         for username, first, last, group, is_staff in OFFICE_STAFF:
-            user = self.user(username, first, last, is_staff=is_staff, is_superuser=is_staff)
+            user = self.user(username, first, last, is_staff=is_staff)
             user.groups.add(groups[group])
 
         rooms = [Room.objects.get_or_create(name=name)[0] for name in ("Room 1", "Room 2")]
