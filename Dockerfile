@@ -12,4 +12,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
 USER clinic
 
 EXPOSE 8000
-CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "clinic.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -33,6 +33,8 @@ class NoPatientDataReporter(ExceptionReporter):
         data = super().get_traceback_data()
         if "request_GET_items" in data:
             data["request_GET_items"] = [(key, self.filter.cleansed_substitute) for key in self.request.GET]
+        if "request_insecure_uri" in data:
+            data["request_insecure_uri"] = data["request_insecure_uri"].split("?", 1)[0]
         if "request_FILES_items" in data:
             data["request_FILES_items"] = [(key, self.filter.cleansed_substitute) for key in self.request.FILES]
         return data

@@ -37,7 +37,7 @@ PERMISSIONS = {
         "scheduling.view_clinicclosure", "scheduling.add_clinicclosure", "scheduling.change_clinicclosure",
         "scheduling.view_room", "scheduling.add_room", "scheduling.change_room", "scheduling.view_laserdevice",
         "scheduling.add_laserdevice", "scheduling.change_laserdevice", "scheduling.view_treatmentarea",
-        "scheduling.add_treatmentarea", "scheduling.change_treatmentarea",
+        "scheduling.add_treatmentarea", "scheduling.change_treatmentarea", "auditlog.view_logentry",
     ],
 }  # fmt: skip
 

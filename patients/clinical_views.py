@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from patients.audit import record_clinical_access
 from patients.clinical_forms import AssessmentForm
 from patients.models import Patient
 from scheduling.clinical_forms import add_service_error
@@ -27,6 +28,7 @@ def assess(request, patient_id):
                 return _next_step(request, assessment)
     else:
         form = AssessmentForm(initial={"skin_type": patient.skin_type})
+        record_clinical_access(patient=patient, by=request.user, what="assessment form")
     latest = patient.assessments.select_related("dermatologist__user").prefetch_related("conditions").first()
     return render(request, "clinical/assess.html", {"patient": patient, "form": form, "latest": latest})
 

@@ -65,7 +65,7 @@ class Condition(models.Model):
 class Patient(models.Model):
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(null=True)  # required on forms; empty only once erased
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     skin_type = models.PositiveSmallIntegerField(choices=SkinType.choices, null=True, blank=True)
@@ -75,6 +75,9 @@ class Patient(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the personal details were erased on request."
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]

@@ -145,6 +145,8 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
     changes = _normalise(changes)
     with transaction.atomic():
         locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.erased_at is not None:
+            raise ValidationError("This patient's details were erased on request and cannot be edited.")
         for name, value in changes.items():
             setattr(locked, name, value)
         _validate(locked, set(changes))

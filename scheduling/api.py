@@ -6,6 +6,7 @@ service and renders the result. Service refusals become answers in one place, `e
 400 with a message per field.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.urls import path
 from django.utils import timezone
@@ -21,6 +22,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from clinic.roles import can
+from patients import services as patient_services
 from patients.models import Condition, Patient
 from scheduling import serializers as s
 from scheduling.availability import day_bounds
@@ -62,6 +64,10 @@ def exception_handler(exc, context):
     if isinstance(exc, SchedulingError):
         set_rollback()
         return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):  # a rule of patients.services
+        set_rollback()
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
 
 
@@ -272,12 +278,18 @@ class CourseViewSet(MatrixViewSet):
 
 
 @extend_schema(tags=["patients"])
-class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, MatrixViewSet):
+class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
     abilities = {"create": "edit_patients", "partial_update": "edit_patients"}
     default = "view_patients"
     queryset = Patient.objects.all()
     serializer_class = s.PatientSerializer
     pagination_class = Pages
+
+    @extend_schema(request=s.PatientSerializer, responses={201: s.PatientSerializer, 400: FIELD_ERRORS})
+    def create(self, request):
+        """Register a patient; the same rules as the staff pages (patients.services)."""
+        patient = patient_services.patient_create(**_valid(s.PatientSerializer, request.data))
+        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[s.PatientSearchSerializer])
     def list(self, request):
@@ -294,11 +306,12 @@ class PatientViewSet(mixins.CreateModelMixin, mixins.RetrieveModelMixin, MatrixV
         page = self.paginate_queryset(patients)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @extend_schema(request=s.PatientSerializer, responses={200: s.PatientSerializer, 400: FIELD_ERRORS})
     def partial_update(self, request, pk=None):
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        serializer.save()
-        return Response(serializer.data)
+        patient = patient_services.patient_update(patient=serializer.instance, **serializer.validated_data)
+        return Response(self.get_serializer(patient).data)
 
 
 class _Catalogue(mixins.ListModelMixin, mixins.RetrieveModelMixin, MatrixViewSet):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.roles import ability_required
+from patients.audit import record_clinical_access
 from patients.models import Assessment
 from scheduling.clinical_forms import CoursePlanForm, CourseProposalForm, SessionRecordForm, add_service_error
 from scheduling.models import Appointment, Practitioner, SessionRecord, TreatmentCourse
@@ -50,6 +51,8 @@ def propose_course(request, assessment_id):
     )
     conditions = assessment.conditions.all()
     context = {"assessment": assessment, "patient": assessment.patient, "conditions": conditions}
+    if request.method != "POST":
+        record_clinical_access(patient=assessment.patient, by=request.user, what="course proposal")
     blocker = assessment_blocker(assessment)
     if blocker is None and not conditions:
         blocker = "The assessment found no condition to treat, so there is no course to propose."
@@ -186,6 +189,7 @@ def record_session(request, appointment_id):
                 return redirect(patient_page(appointment.patient_id))
     else:
         form = SessionRecordForm(course=course, initial=_settings_of(previous, course))
+        record_clinical_access(patient=appointment.patient, by=request.user, what="session record form")
     context = {
         "appointment": appointment,
         "course": course,

@@ -149,7 +149,8 @@ class CourseSerializer(serializers.ModelSerializer):
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    """Patients are plain records with no scheduling rules, so this serializer also saves them."""
+    """A patient's details; the rules (phone, birth date, ...) are patients.services', which the
+    views call, so the API accepts exactly what the staff pages accept."""
 
     date_of_birth = day_field()
 
@@ -167,11 +168,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "notes",
         ]
         extra_kwargs = {"notes": {"max_length": TEXT_MAX}}
-
-    def validate_date_of_birth(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError("The date of birth cannot be in the future.")
-        return value
 
 
 class ConditionSerializer(serializers.ModelSerializer):

@@ -32,11 +32,19 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
+    """A fresh browser tab. Every page it shows must keep the Content Security Policy: Chromium
+    reports each blocked inline script or style on the console, and any such report fails the test."""
     context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="en-GB")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)  # generous: CI machines are small and busy
+    violations = []
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(f"{page.url}: {message.text}"),
+    )
     yield page
     context.close()
+    assert violations == [], f"the page broke its Content Security Policy: {violations}"
 
 
 def log_in(page, live_server, username, password="correct-horse-battery"):

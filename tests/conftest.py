@@ -12,6 +12,7 @@ from django.utils import timezone
 from patients.models import Condition
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
+    AssessmentFactory,
     LaserDeviceFactory,
     PatientFactory,
     PractitionerFactory,
@@ -113,3 +114,17 @@ def book_treatment(clinic, start, **overrides):
         acknowledge_short_prep=True,
     )
     return appointment_book(**arguments | overrides)
+
+
+@pytest.fixture
+def records(clinic, frozen):
+    """One of each record the staff pages open, by name, for tables of URLs (ids)."""
+    proposed = TreatmentCourseFactory(patient=clinic.patient, planned_sessions=3)
+    return {
+        "appointment": book_treatment(clinic, local(1, 10)).pk,
+        "course": clinic.course.pk,
+        "proposed": proposed.pk,
+        "patient": clinic.patient.pk,
+        "assessment": AssessmentFactory(patient=clinic.patient, dermatologist=clinic.practitioner).pk,
+        "catalogue": None,  # filled per route: the first row of its list
+    }

@@ -522,6 +522,9 @@ def test_a_patient_is_created_read_and_updated(api):
         ({"email": "not-an-email"}, "email"),
         ({"first_name": ""}, "first_name"),
         ({"first_name": "x" * 101}, "first_name"),
+        ({"phone": "call me maybe"}, "phone"),  # the staff pages' rules, from patients.services
+        ({"phone": "12345"}, "phone"),
+        ({"date_of_birth": "1900-01-01"}, "date_of_birth"),  # older than anyone alive
     ],
 )
 def test_patient_details_are_validated(api, change, field):

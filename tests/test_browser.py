@@ -95,3 +95,24 @@ def test_a_course_goes_from_approval_to_plan_to_a_recorded_session_with_aftercar
     aftercare = Notification.objects.get(appointment=first, kind="aftercare")
     assert aftercare.status == "pending"
     assert "Aftercare" in page.locator("body").inner_text()
+
+
+def test_the_admin_the_api_docs_and_the_manager_pages_keep_the_content_security_policy(
+    live_server, page, open_all_week, manager
+):
+    """The `page` fixture fails the test on any console report of a blocked inline script or style."""
+    clinic = open_all_week
+    log_in(page, live_server, "manager")
+    for path in (
+        "/day/",
+        f"/patients/{clinic.patient.pk}/",
+        f"/patients/{clinic.patient.pk}/erase/",
+        "/queues/",
+        "/admin/",
+        f"/admin/patients/patient/{clinic.patient.pk}/change/",
+        "/admin/auditlog/logentry/",
+        "/api/docs/",
+    ):
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+    page.wait_for_selector(".swagger-ui")  # the docs rendered: their script ran under the policy

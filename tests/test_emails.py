@@ -221,6 +221,17 @@ def test_no_email_carries_clinical_details_or_more_than_the_first_name(clinic, f
             assert secret.lower() not in (message.subject + text + html + raw).lower(), (row.kind, secret)
 
 
+def test_subjects_and_calendar_entries_name_no_condition(clinic, frozen):
+    """A subject shows on a locked phone's screen and a calendar entry on a shared calendar."""
+    appointment = book_treatment(clinic, local(22, 10))
+    for row in Notification.objects.filter(appointment=appointment):
+        message = build_message(row)
+        calendars = [part for part in message.message().walk() if part.get_content_type() == "text/calendar"]
+        seen = message.subject + "".join(part.get_payload(decode=True).decode() for part in calendars)
+        assert "tattoo" not in seen.lower(), row.kind
+        assert "laser treatment" in seen.lower()
+
+
 def test_plain_text_is_not_html_escaped_and_html_is(clinic, frozen):
     clinic.patient.first_name = "Siobhán <O'Neill>"
     clinic.patient.save()

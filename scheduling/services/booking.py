@@ -63,6 +63,8 @@ def appointment_book(
     now = now or timezone.now()
     if kind not in Appointment.Kind.values:
         raise SchedulingError("Choose consultation, treatment or review.", field="kind")
+    if patient.erased_at is not None:
+        raise SchedulingError("This patient's details were erased on request; register them again.", field="patient")
     if kind == Appointment.Kind.TREATMENT:
         if course is None:
             raise SchedulingError("A treatment is booked on a course.", field="course")

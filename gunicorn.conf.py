@@ -1,0 +1,7 @@
+"""gunicorn's settings, read from the working directory (docker-compose.yml runs it from /app).
+
+The access log leaves out query strings and referers: a search box's `?q=` can hold a patient's
+name, and logs are kept longer and by more people than the database."""
+
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
