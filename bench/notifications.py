@@ -27,14 +27,17 @@ TOTAL = 1_000_000
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mails", type=int, default=2000, help="mails for the end-to-end figure")
+    parser.add_argument("--only", nargs="+", choices=("claim", "mail"), default=("claim", "mail"))
     args = parser.parse_args()
     # The dispatcher in this process and the workers share a Redis database of their own.
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     url = setup_django()
     build()
     print(f"database: {url.rsplit('@', 1)[-1]}")
-    claim_benchmark()
-    mail_benchmark(args.mails)
+    if "claim" in args.only:
+        claim_benchmark()
+    if "mail" in args.only:
+        mail_benchmark(args.mails)
 
 
 def _subject():
