@@ -239,6 +239,7 @@ NOTIFICATIONS = {
     "MAX_ATTEMPTS": 5,  # then the row shows as failed
     "RETRY_BASE_SECONDS": 60,  # doubled after each failure
     "REQUEUE_AFTER_SECONDS": 300,  # a row queued or sending this long is claimed again
+    "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
     "LINK_MAX_AGE_DAYS": 60,  # patient links expire
 }
 
@@ -249,7 +250,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ROUTES = {"scheduling.tasks.send_notification": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "scheduling.tasks.send_notifications": {"queue": "mail"},
+    "scheduling.tasks.send_notification": {"queue": "mail"},
+}
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
 }

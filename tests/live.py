@@ -31,20 +31,32 @@ def free_port() -> int:
 
 
 class Inbox:
-    """An aiosmtpd handler that keeps every message it receives, parsed."""
+    """An aiosmtpd handler that keeps every message it receives, parsed, and the SMTP session
+    (one per connection) it came over. It refuses messages whose Message-ID is in `refuse`."""
 
     def __init__(self):
         self.messages = []
+        self.refuse = set()
+        self._sessions = []
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = message_from_bytes(envelope.original_content or envelope.content)
+        if message["Message-ID"] in self.refuse:
+            return "554 Transaction failed"
         with self._lock:
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            self.messages.append(message)
+            self._sessions.append(session)
         return "250 Message accepted for delivery"
 
     def message_ids(self):
         with self._lock:
             return [m["Message-ID"] for m in self.messages]
+
+    def connections(self) -> int:
+        """How many SMTP connections delivered the messages received."""
+        with self._lock:
+            return len({id(session) for session in self._sessions})
 
 
 class SMTPServer:

@@ -1,12 +1,17 @@
 """The outbox: which emails a booking change plans, when, and how rows are claimed and sent."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from scheduling import tasks
 from scheduling.models import Notification
 from scheduling.services import (
     appointment_book,
@@ -18,6 +23,7 @@ from scheduling.services import (
 )
 from scheduling.services import notifications as outbox
 from tests.conftest import book_treatment, local
+from tests.live import SMTPServer
 
 pytestmark = pytest.mark.django_db
 RECORD = dict(wavelength_nm=1064, fluence_j_cm2="2.5", spot_size_mm="4.0", pulses=900, skin_reaction="mild_erythema")
@@ -183,3 +189,166 @@ def test_dispatch_command_refuses_a_time_without_offset(clinic, frozen):
 
     with pytest.raises(CommandError, match="offset"):
         call_command("dispatch_notifications", "--at", "2027-03-31T00:00")
+
+
+# --- Sending in batches ------------------------------------------------------------------------------
+
+
+class MeddlingBackend(locmem.EmailBackend):
+    """The test mail backend, which runs `meanwhile(sent_so_far)` after each message it takes:
+    what another worker or the patient does while a batch is under way."""
+
+    meanwhile = None
+
+    def send_messages(self, messages):
+        sent = super().send_messages(messages)
+        if MeddlingBackend.meanwhile:
+            MeddlingBackend.meanwhile(len(mail.outbox))
+        return sent
+
+
+@pytest.fixture
+def meanwhile(settings):
+    settings.EMAIL_BACKEND = "tests.test_notifications.MeddlingBackend"
+
+    def register(action):
+        MeddlingBackend.meanwhile = action
+
+    yield register
+    MeddlingBackend.meanwhile = None
+
+
+def three_due(clinic):
+    """A treatment's confirmation, prep reminder and day-before note, all claimed by the dispatcher."""
+    appointment = book_treatment(clinic, local(31, 10))
+    claimed = outbox.claim_due(now=appointment.start)
+    assert len(claimed) == 3
+    return claimed
+
+
+def statuses(ids):
+    rows = dict(Notification.objects.filter(pk__in=ids).values_list("pk", "status"))
+    return [rows[pk] for pk in ids]
+
+
+def message_id(pk):
+    return f"<notification-{pk}@127.0.0.1>"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server, and the mail backend pointed at it."""
+    with SMTPServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
+        yield server
+
+
+def test_a_batch_goes_out_over_one_connection_to_the_mail_server(clinic, frozen, smtp):
+    ids = three_due(clinic)
+    assert outbox.send_batch(ids) == dict.fromkeys(ids, "sent")
+    assert smtp.inbox.message_ids() == [message_id(pk) for pk in ids]
+    assert smtp.inbox.connections() == 1
+    assert statuses(ids) == [S.SENT] * 3
+
+
+def test_a_refused_message_is_retried_and_the_rest_of_the_batch_goes_out_on_a_fresh_connection(clinic, frozen, smtp):
+    first, refused, last = ids = three_due(clinic)
+    smtp.inbox.refuse.add(message_id(refused))
+    assert outbox.send_batch(ids) == {first: "sent", refused: "retry", last: "sent"}
+    assert smtp.inbox.message_ids() == [message_id(first), message_id(last)]
+    assert smtp.inbox.connections() == 2  # the connection that saw the failure was not used again
+    assert statuses(ids) == [S.SENT, S.PENDING, S.SENT]
+    assert "554" in Notification.objects.get(pk=refused).last_error
+
+
+def test_a_row_taken_elsewhere_during_a_batch_is_left_alone_and_a_sent_row_is_not_sent_again(clinic, frozen, meanwhile):
+    first, already_sent, taken = ids = three_due(clinic)
+    Notification.objects.filter(pk=already_sent).update(status=S.SENT)  # another worker's batch sent it
+
+    def another_worker_claims_the_last_row(sent_so_far):
+        if sent_so_far == 1:
+            Notification.objects.filter(pk=taken, status=S.QUEUED).update(status=S.SENDING)
+
+    meanwhile(another_worker_claims_the_last_row)
+    assert outbox.send_batch(ids) == {first: "sent", already_sent: "not-claimed", taken: "not-claimed"}
+    assert [m.extra_headers["Message-ID"] for m in mail.outbox] == [message_id(first)]
+    assert statuses(ids) == [S.SENT, S.SENT, S.SENDING]  # the other worker's to finish
+
+
+def test_an_unsubscribe_during_a_batch_stops_the_rest_of_its_emails(clinic, frozen, meanwhile):
+    from scheduling.services.patient_requests import patient_unsubscribe
+
+    ids = three_due(clinic)
+    meanwhile(lambda sent_so_far: patient_unsubscribe(patient=clinic.patient))
+    assert list(outbox.send_batch(ids).values()) == ["sent", "skipped", "skipped"]
+    assert len(mail.outbox) == 1
+    assert Notification.objects.get(pk=ids[2]).last_error == "The patient has not agreed to emails."
+
+
+def test_a_cancellation_during_a_batch_withdraws_the_rest_of_its_emails(clinic, frozen, meanwhile):
+    ids = three_due(clinic)
+    appointment = Notification.objects.get(pk=ids[0]).appointment
+    meanwhile(lambda sent_so_far: appointment_cancel(appointment=appointment, reason="Holiday"))
+    assert list(outbox.send_batch(ids).values()) == ["sent", "not-claimed", "not-claimed"]
+    assert statuses(ids) == [S.SENT, S.CANCELLED, S.CANCELLED]
+
+
+def test_a_batch_out_of_time_puts_its_unsent_rows_back_for_the_next_dispatch(clinic, frozen, meanwhile, monkeypatch):
+    first, *rest = ids = three_due(clinic)
+    clock = [0.0]
+    monkeypatch.setattr(outbox, "monotonic", lambda: clock[0])
+
+    def a_slow_mail_server(sent_so_far):
+        clock[0] += 61
+
+    meanwhile(a_slow_mail_server)
+    assert outbox.send_batch(ids, stop_after=60) == {first: "sent", **dict.fromkeys(rest, "released")}
+    assert statuses(ids) == [S.SENT, S.PENDING, S.PENDING]
+    assert sorted(outbox.claim_due(now=local(31, 10))) == sorted(rest)  # the next dispatch takes them
+
+
+def test_a_row_that_breaks_its_batch_strands_only_itself(clinic, frozen, monkeypatch):
+    first, broken, last = ids = three_due(clinic)
+    still_wanted = outbox.unwanted_reason
+
+    def unwanted_reason(notification):
+        if notification.pk == broken:
+            raise RuntimeError("a bug")
+        return still_wanted(notification)
+
+    monkeypatch.setattr(outbox, "unwanted_reason", unwanted_reason)
+    with pytest.raises(RuntimeError):
+        outbox.send_batch(ids)
+    # The broken row is claimed again once stale; the one after it goes out with the next dispatch.
+    assert statuses(ids) == [S.SENT, S.SENDING, S.PENDING]
+
+
+def test_each_row_is_read_after_its_claim_and_what_only_shapes_the_text_once_a_batch(clinic, frozen):
+    ids = three_due(clinic)
+    with CaptureQueriesContext(connection) as queries:
+        assert set(outbox.send_batch(ids).values()) == {"sent"}
+    statements = Counter(query["sql"].split(maxsplit=1)[0] for query in queries.captured_queries)
+    # The batch's practitioners and courses; then per row: claim, read, record the outcome.
+    assert (statements["SELECT"], statements["UPDATE"]) == (1 + 3, 2 * 3)
+
+
+def test_dispatch_queues_the_claimed_rows_in_batches_on_the_mail_queue(
+    clinic, frozen, time_machine, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "SEND_BATCH_SIZE": 2}
+    queued = []
+    monkeypatch.setattr(tasks.send_notifications, "delay", queued.append)
+    appointment = book_treatment(clinic, local(31, 10))
+    time_machine.move_to(appointment.start, tick=False)  # all three are due
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_notifications() == 3
+    ids = list(Notification.objects.filter(status=S.QUEUED).order_by("due_at").values_list("pk", flat=True))
+    assert queued == [ids[:2], ids[2:]]
+    assert settings.CELERY_TASK_ROUTES["scheduling.tasks.send_notifications"] == {"queue": "mail"}
+
+
+def test_the_send_task_reports_what_happened_to_its_batch(clinic, frozen):
+    ids = three_due(clinic)
+    Notification.objects.filter(pk=ids[0]).update(status=S.SENT)
+    assert tasks.send_notifications(ids) == {"not-claimed": 1, "sent": 2}

@@ -1,5 +1,5 @@
 """The patient-email outbox: planning rows with the booking changes that cause them, claiming due
-rows for the workers, and sending one row exactly once.
+rows for the workers, and sending each row exactly once, a batch of rows over one connection.
 
 Planning functions run inside the caller's transaction, so a booking and its emails commit or roll
 back together. Rows are never enqueued as far-future Celery tasks: the dispatcher claims what is
@@ -8,6 +8,7 @@ due every minute, so a lost Redis queue delays mail but loses none.
 
 import logging
 from datetime import datetime, time, timedelta
+from time import monotonic
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -173,39 +174,140 @@ def unwanted_reason(notification) -> str:
 
 def send(notification_id: int, *, now: datetime | None = None) -> str:
     """Send one claimed row; returns what happened (sent, skipped, retry, failed, not-claimed).
+    A batch of one: see `send_batch`."""
+    return send_batch([notification_id], now=now)[notification_id]
 
-    The row moves from queued to sending in one conditional update before the mail server is
-    contacted, so two workers never send the same row, and a row already sent is never sent
-    again. A failure puts the row back as pending with a doubled delay, up to MAX_ATTEMPTS.
+
+def send_batch(notification_ids, *, now: datetime | None = None, stop_after: float | None = None) -> dict[int, str]:
+    """Send claimed rows over one connection to the mail server; returns what happened to each row
+    (sent, skipped, retry, failed, not-claimed, or released when `stop_after` ran out).
+
+    Each row moves from queued to sending in its own conditional update right before its message
+    is handed over, and its outcome is recorded right after, so two workers never send the same
+    row, a row already sent is never sent again, and a worker killed mid-batch leaves only the
+    message it had in flight to go out twice. One row's outcome and the next row's claim commit
+    together: one durable commit per email instead of two.
+
+    Whether an email is still wanted is decided on the row, patient and appointment read after its
+    claim (and a next-session prompt's course); what only shapes the text (the practitioner's
+    name, the condition's advice) is read once for the batch. A failure puts the row back as
+    pending with a doubled delay, up to MAX_ATTEMPTS. Rows not reached within `stop_after` seconds,
+    or after a row broke the batch with an unexpected error, go back to pending for the next
+    dispatch, so neither a slow mail server nor one bad row holds the rest back.
     """
+    from django.core.mail import get_connection
+
+    started = monotonic()
+    ids = list(dict.fromkeys(notification_ids))
+    shared = _shared_parts(ids)
+    results = {}
+    outcome = None  # the last row's (id, status, fields), still to be recorded
+    position = 0
+    mail_connection = get_connection()
+    try:
+        for position, notification_id in enumerate(ids):
+            if stop_after is not None and monotonic() - started > stop_after:
+                results.update(_release(ids[position:]))
+                break
+            row_now = now or timezone.now()
+            with transaction.atomic():
+                if outcome:
+                    _finish(*outcome)
+                claimed = Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
+                    status=Status.SENDING, claimed_at=row_now, attempts=F("attempts") + 1
+                )
+            outcome = None
+            if not claimed:
+                results[notification_id] = "not-claimed"
+                continue
+            result, status, fields = _send_claimed(notification_id, mail_connection, shared, now=row_now)
+            results[notification_id] = result
+            outcome = (notification_id, status, fields)
+    except Exception:
+        _release(ids[position + 1 :])  # the row that failed stays sending, to be claimed again later
+        raise
+    finally:
+        if outcome:
+            _finish(*outcome)
+        _close(mail_connection)
+    return results
+
+
+def _send_claimed(notification_id, mail_connection, shared, *, now) -> tuple[str, str, dict]:
+    """Send a row this worker has claimed: what happened, and the status and fields to record."""
     from scheduling.emails import build_message
 
-    now = now or timezone.now()
-    claimed = Notification.objects.filter(pk=notification_id, status=Status.QUEUED).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return "not-claimed"
-    # Few joins: planning a ten-table join costs PostgreSQL more than fetching the rest one by one.
+    # Few joins: planning a ten-table join costs PostgreSQL more than the batch's shared read.
     notification = Notification.objects.select_related("patient", "appointment").get(pk=notification_id)
+    _reuse(notification, *shared)
     reason = unwanted_reason(notification)
     if reason:
-        _finish(notification, Status.SKIPPED, last_error=reason)
-        return "skipped"
+        return "skipped", Status.SKIPPED, {"last_error": reason}
     try:
-        build_message(notification).send()
+        _hand_over(build_message(notification), mail_connection)
     except Exception as error:  # noqa: BLE001 - any failure to hand over the mail is retried, then shown
         log.warning("notification %s: sending failed (attempt %s): %s", notification.pk, notification.attempts, error)
         if notification.attempts >= _setting("MAX_ATTEMPTS"):
-            _finish(notification, Status.FAILED, last_error=str(error)[:1000])
-            return "failed"
+            return "failed", Status.FAILED, {"last_error": str(error)[:1000]}
         delay = _setting("RETRY_BASE_SECONDS") * 2 ** (notification.attempts - 1)
-        _finish(notification, Status.PENDING, last_error=str(error)[:1000], due_at=now + timedelta(seconds=delay))
-        return "retry"
-    _finish(notification, Status.SENT, sent_at=timezone.now(), last_error="")
-    return "sent"
+        return "retry", Status.PENDING, {"last_error": str(error)[:1000], "due_at": now + timedelta(seconds=delay)}
+    return "sent", Status.SENT, {"sent_at": timezone.now(), "last_error": ""}
 
 
-def _finish(notification, status, **fields) -> None:
+def _finish(notification_id, status, fields) -> None:
     # Only from `sending`: a row the dispatcher already handed to another worker is left alone.
-    Notification.objects.filter(pk=notification.pk, status=Status.SENDING).update(status=status, **fields)
+    Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(status=status, **fields)
+
+
+def _release(ids) -> dict[int, str]:
+    # Only rows still queued: one another worker has meanwhile taken stays with it.
+    Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(status=Status.PENDING, claimed_at=None)
+    return dict.fromkeys(ids, "released")
+
+
+def _shared_parts(ids) -> tuple[dict, dict]:
+    """The batch's practitioners and courses (with their users and conditions), in one query.
+    They shape what an email about an appointment says, never whether it goes out, so a batch
+    may share them."""
+    practitioners, courses = {}, {}
+    rows = Notification.objects.filter(pk__in=ids).select_related(
+        "appointment__practitioner__user", "appointment__course__condition", "course__condition"
+    )
+    for row in rows:
+        appointment = row.appointment
+        if appointment is not None:
+            practitioners[appointment.practitioner_id] = appointment.practitioner
+        for course in (row.course, appointment and appointment.course):
+            if course is not None:
+                courses[course.pk] = course
+    return practitioners, courses
+
+
+def _reuse(notification, practitioners, courses) -> None:
+    """Give the freshly read row the batch's practitioner and course, matched by id (so an
+    appointment moved to another practitioner meanwhile still reads its own). A next-session
+    prompt is about its course's progress: it reads its course afresh."""
+    appointment = notification.appointment
+    if appointment is not None:
+        if appointment.practitioner_id in practitioners:
+            appointment.practitioner = practitioners[appointment.practitioner_id]
+        if appointment.course_id in courses:
+            appointment.course = courses[appointment.course_id]
+    if notification.kind != Kind.NEXT_SESSION and notification.course_id in courses:
+        notification.course = courses[notification.course_id]
+
+
+def _hand_over(message, mail_connection) -> None:
+    try:
+        mail_connection.open()  # a no-op while the batch's connection is open; after a failure, a fresh one
+        mail_connection.send_messages([message])
+    except Exception:
+        _close(mail_connection)  # a connection in an unknown state is not used again
+        raise
+
+
+def _close(mail_connection) -> None:
+    try:
+        mail_connection.close()
+    except Exception as error:  # noqa: BLE001 - its messages are recorded already; it is dropped either way
+        log.warning("closing the mail connection failed: %s", error)
