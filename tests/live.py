@@ -43,7 +43,8 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         message = message_from_bytes(envelope.original_content or envelope.content)
         if message["Message-ID"] in self.refuse:
-            return "554 Transaction failed"
+            # As real servers do, the refusal names the recipient.
+            return f"554 Transaction failed for <{', '.join(envelope.rcpt_tos)}>"
         with self._lock:
             self.messages.append(message)
             self._sessions.append(session)

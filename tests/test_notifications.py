@@ -262,6 +262,16 @@ def test_a_refused_message_is_retried_and_the_rest_of_the_batch_goes_out_on_a_fr
     assert "554" in Notification.objects.get(pk=refused).last_error
 
 
+def test_a_refusal_naming_the_patients_address_is_logged_without_it(clinic, frozen, smtp, caplog):
+    first, refused, last = ids = three_due(clinic)
+    smtp.inbox.refuse.add(message_id(refused))
+    with caplog.at_level("WARNING"):
+        outbox.send_batch(ids)
+    assert clinic.patient.email in Notification.objects.get(pk=refused).last_error  # for staff, on the row
+    assert f"notification {refused}: sending failed" in caplog.text
+    assert clinic.patient.email not in caplog.text
+
+
 def test_a_row_taken_elsewhere_during_a_batch_is_left_alone_and_a_sent_row_is_not_sent_again(clinic, frozen, meanwhile):
     first, already_sent, taken = ids = three_due(clinic)
     Notification.objects.filter(pk=already_sent).update(status=S.SENT)  # another worker's batch sent it
