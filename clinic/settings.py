@@ -131,7 +131,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "scheduling.api_schema.ApiSchema",
     "EXCEPTION_HANDLER": "scheduling.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

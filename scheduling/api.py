@@ -45,7 +45,10 @@ from scheduling.services import (
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: a list of messages per input field.")
 STATE_ERROR = OpenApiResponse(s.ErrorSerializer, description="Not possible in the current state.")
-CONFLICT = OpenApiResponse(s.ConflictSerializer, description="The time is taken: each busy resource and its holder.")
+CONFLICT = OpenApiResponse(
+    s.ConflictSerializer,
+    description="The time is taken (each busy resource and its holder), or the current state does not allow it.",
+)
 
 
 def exception_handler(exc, context):

@@ -232,7 +232,9 @@ class ConflictItemSerializer(serializers.Serializer):
 
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    conflicts = ConflictItemSerializer(many=True)
+    conflicts = ConflictItemSerializer(
+        many=True, required=False, help_text="The busy resources, when the time is taken (not for a state refusal)."
+    )
 
 
 # Input

@@ -772,6 +772,45 @@ def test_the_schema_and_its_docs_page_are_served(api):
     assert "cdn" not in docs.content.decode().lower()  # patient data stays on the clinic's pages
 
 
+def test_the_schema_documents_the_refusals_every_endpoint_can_give(api):
+    paths = api.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, (method, path)
+            if "{id}" in path:
+                assert "404" in codes, (method, path)
+            if method != "get":
+                assert "400" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
+    assert {"400", "404"} <= set(paths[f"{API}/appointments/"]["get"]["responses"])  # a bad filter, no such page
+
+
+def test_a_409_is_documented_with_conflicts_only_when_the_time_is_taken(api, clinic):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    conflict = schema["components"]["schemas"]["Conflict"]
+    assert conflict["required"] == ["detail"]
+    cancelled = visit(clinic, at(21, 10), status=Appointment.Status.CANCELLED)
+    response = api.post(f"{API}/appointments/{cancelled.pk}/reschedule/", {"start": at(22, 10).isoformat()})
+    assert response.status_code == 409
+    assert list(response.json()) == ["detail"]
+
+
+@pytest.mark.parametrize("path", [f"{API}/appointments/0.5/cancel/", f"{API}/appointments/1.5e-3/", f"{API}/nothing/"])
+def test_an_api_url_that_matches_nothing_answers_404_in_json(api, path):
+    response = api.get(path)
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_that_does_not_exist_is_still_the_404_page(client, receptionist):
+    client.force_login(receptionist)
+    response = client.get("/nothing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_the_browsable_api_renders_for_a_logged_in_user(client, receptionist, clinic):
     client.force_login(receptionist)
     appointment = visit(clinic, at(21, 10))
