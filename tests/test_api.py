@@ -184,6 +184,7 @@ def test_availability_marks_treatments_inside_the_prep_window(api, clinic, cours
         ({"start": "2030-06-24"}, "duration"),
         ({"start": "2030-06-24", "duration": 7}, "duration"),
         ({"start": "2030-06-24", "kind": "surgery", "duration": 30}, "kind"),
+        ({"start": "2030-06-24", "duration": 30, "practitioner": ""}, "practitioner"),  # empty is not "any"
     ],
 )
 def test_availability_refuses_bad_queries_with_400_naming_the_field(api, clinic, query, field):
@@ -259,6 +260,8 @@ def test_booking_a_room_in_its_turnover_answers_409_naming_the_room(api, clinic,
         ({"device": None}, "device"),
         ({"kind": "massage"}, "kind"),
         ({"start": at(3, 10).isoformat()}, "acknowledge_short_prep"),
+        ({"start": at(3, 10).isoformat(), "acknowledge_short_prep": 1}, "acknowledge_short_prep"),  # not a flag
+        ({"notes": 5}, "notes"),  # text, not a number
     ],
 )
 def test_booking_refusals_answer_400_naming_the_field(api, clinic, course, change, field):
@@ -316,6 +319,30 @@ def test_listing_filters_by_practitioner_patient_and_status(api, clinic):
     assert [r["id"] for r in api.get(url, {"patient": mine.patient_id}).json()["results"]] == [mine.pk]
     assert [r["id"] for r in api.get(url, {"status": "cancelled"}).json()["results"]] == [cancelled.pk]
     assert api.get(url, {"status": "lost"}).status_code == 400
+
+
+@pytest.mark.parametrize("field", ["date", "practitioner", "patient", "status"])
+def test_an_empty_filter_is_refused_not_ignored(api, clinic, field):
+    response = api.get(f"{API}/appointments/?{field}=")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [("page_size=null", "page_size"), ("page_size=0", "page_size"), ("page_size=201", "page_size"), ("page=x", "page")],
+)
+def test_a_page_or_page_size_out_of_range_is_refused_not_replaced_by_the_default(api, query, field):
+    response = api.get(f"{API}/patients/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_pages_hold_page_size_records_and_a_page_past_the_end_is_404(api):
+    PatientFactory.create_batch(3)
+    page = api.get(f"{API}/patients/", {"page_size": 2, "page": 2}).json()
+    assert (page["count"], len(page["results"])) == (3, 1)
+    assert api.get(f"{API}/patients/", {"page_size": 2, "page": 3}).status_code == 404
 
 
 def test_listing_without_a_date_shows_what_is_not_over_yet(api, clinic):
@@ -522,6 +549,10 @@ def test_a_patient_is_created_read_and_updated(api):
         ({"email": "not-an-email"}, "email"),
         ({"first_name": ""}, "first_name"),
         ({"first_name": "x" * 101}, "first_name"),
+        # JSON values of the wrong type are refused, not converted
+        ({"notes": 0}, "notes"),
+        ({"phone": 7700900123}, "phone"),
+        ({"email_consent": 0}, "email_consent"),
     ],
 )
 def test_patient_details_are_validated(api, change, field):
@@ -530,6 +561,12 @@ def test_patient_details_are_validated(api, change, field):
     assert list(response.json()) == [field]
     patient = PatientFactory()
     assert api.patch(f"{API}/patients/{patient.pk}/", change).status_code == 400
+
+
+def test_a_patient_can_still_be_registered_with_form_data(api):
+    response = api.post(f"{API}/patients/", PATIENT | {"email_consent": "true"}, format="multipart")
+    assert response.status_code == 201
+    assert response.json() == PATIENT | {"id": response.json()["id"]}
 
 
 def test_patients_are_searched_by_every_word_in_q(api):
@@ -785,6 +822,8 @@ def test_the_schema_documents_the_refusals_every_endpoint_can_give(api):
             if "requestBody" in operation:
                 assert "415" in codes, (method, path)
     assert {"400", "404"} <= set(paths[f"{API}/appointments/"]["get"]["responses"])  # a bad filter, no such page
+    page_size = next(p for p in paths[f"{API}/patients/"]["get"]["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
 
 
 def test_a_409_is_documented_with_conflicts_only_when_the_time_is_taken(api, clinic):
