@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from clinic import views
 
+handler404 = views.not_found
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include(("scheduling.urls", "scheduling"))),

@@ -1,8 +1,18 @@
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
 
 
 @login_required
 def home(request):
     practitioner = getattr(request.user, "practitioner", None)
     return render(request, "home.html", {"practitioner": practitioner, "groups": request.user.groups.all()})
+
+
+def not_found(request, exception):
+    """No URL matched (e.g. `/api/v1/appointments/1.5/`): API clients get JSON like every other API
+    answer, people the usual page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)

@@ -48,7 +48,10 @@ from scheduling.services import (
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: a list of messages per input field.")
 STATE_ERROR = OpenApiResponse(s.ErrorSerializer, description="Not possible in the current state.")
-CONFLICT = OpenApiResponse(s.ConflictSerializer, description="The time is taken: each busy resource and its holder.")
+CONFLICT = OpenApiResponse(
+    s.ConflictSerializer,
+    description="The time is taken (each busy resource and its holder), or the current state does not allow it.",
+)
 
 
 def exception_handler(exc, context):
@@ -75,6 +78,12 @@ def _valid(serializer_class, data) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def _query(serializer_class, request) -> dict:
+    """The query string, checked. It is read as plain values, not as an HTML form would be: there an
+    empty value means "not given", so `?status=` would silently list every status."""
+    return _valid(serializer_class, request.query_params.dict())
 
 
 def _practitioner(user):
@@ -115,9 +124,30 @@ class MatrixViewSet(viewsets.GenericViewSet):
 
 
 class Pages(PageNumberPagination):
+    """Pages of 50, or `page_size` up to 200. A page number or size that is not a whole number in range
+    is refused (400) rather than replaced by the default; a page past the end is 404."""
+
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = s.PageQuerySerializer.MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.query = _query(s.PageQuerySerializer, request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        return self.query.get("page_size", self.page_size)
+
+    def get_page_number(self, request, paginator):
+        return self.query.get("page", 1)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters
 
 
 @extend_schema(
@@ -129,7 +159,7 @@ class Pages(PageNumberPagination):
 @permission_classes([IsAuthenticated, allows("view_schedule")])
 def availability(request):
     """Free starts in time order: a practitioner, a room and (for a treatment) a suitable laser."""
-    slots = find_slots(**_valid(s.AvailabilityQuerySerializer, request.query_params))
+    slots = find_slots(**_query(s.AvailabilityQuerySerializer, request))
     return Response(s.AvailabilitySerializer({"slots": slots}).data)
 
 
@@ -149,7 +179,7 @@ class AppointmentViewSet(MatrixViewSet):
     @extend_schema(parameters=[s.AppointmentListQuerySerializer], responses={200: s.AppointmentSerializer(many=True)})
     def list(self, request):
         """The appointments of one local day, or (without `date`) those not over yet, in time order."""
-        query = _valid(s.AppointmentListQuerySerializer, request.query_params)
+        query = _query(s.AppointmentListQuerySerializer, request)
         appointments = self.get_queryset().order_by("start", "pk")
         if "date" in query:
             first, last = day_bounds(query["date"], timezone.get_default_timezone())
@@ -261,7 +291,7 @@ class CourseViewSet(MatrixViewSet):
     def plan(self, request, pk=None):
         """Proposed times for the sessions not yet booked (with `reflow`, for booked ones too)."""
         course = self.get_object()
-        sessions = course_plan(course=course, **_valid(s.PlanQuerySerializer, request.query_params))
+        sessions = course_plan(course=course, **_query(s.PlanQuerySerializer, request))
         return Response(s.PlanSerializer({"sessions": sessions}).data)
 
     @extend_schema(
@@ -294,7 +324,7 @@ class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
     @extend_schema(parameters=[s.PatientSearchSerializer])
     def list(self, request):
         """Patients by name; `q` matches every word against name, email or phone."""
-        query = _valid(s.PatientSearchSerializer, request.query_params)
+        query = _query(s.PatientSearchSerializer, request)
         patients = self.get_queryset()
         for word in query.get("q", "").split():
             patients = patients.filter(

@@ -8,6 +8,7 @@ on. Whether a booking or a plan is allowed is the services' decision, not theirs
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -34,6 +35,31 @@ def day_field(**kwargs) -> serializers.DateField:
     """A calendar date (YYYY-MM-DD) within FIRST_DAY .. LAST_DAY."""
     validators = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
     return serializers.DateField(validators=validators, **kwargs)
+
+
+class TypedInput:
+    """Input of the JSON type the schema names. DRF also reads form data, where every value is text, so
+    it converts freely: the number 0 would be stored as the text "0", or read as false. Text stays
+    accepted everywhere, so forms work as before; a JSON number where text or a flag is due is refused."""
+
+    input_types: tuple[type, ...] = (str,)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.input_types):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(TypedInput, serializers.CharField):
+    pass
+
+
+class EmailTextField(TypedInput, serializers.EmailField):
+    pass
+
+
+class FlagField(TypedInput, serializers.BooleanField):
+    input_types = (bool, str)
 
 
 def pk_field(queryset, **kwargs) -> serializers.PrimaryKeyRelatedField:
@@ -152,6 +178,12 @@ class PatientSerializer(serializers.ModelSerializer):
     """A patient's details; the rules (phone, birth date, ...) are patients.services', which the
     views call, so the API accepts exactly what the staff pages accept."""
 
+    serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.EmailField: EmailTextField,
+        models.BooleanField: FlagField,
+    }
     date_of_birth = day_field()
 
     class Meta:
@@ -228,7 +260,9 @@ class ConflictItemSerializer(serializers.Serializer):
 
 class ConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    conflicts = ConflictItemSerializer(many=True)
+    conflicts = ConflictItemSerializer(
+        many=True, required=False, help_text="The busy resources, when the time is taken (not for a state refusal)."
+    )
 
 
 # Input
@@ -291,10 +325,10 @@ class AppointmentBookSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(
         required=False, allow_null=True, help_text="For a visit without a course: 5 to 240, in fives (default 30)."
     )
-    acknowledge_short_prep = serializers.BooleanField(
+    acknowledge_short_prep = FlagField(
         default=False, help_text="The patient knows a treatment less than 14 days away leaves less prep time."
     )
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
 
 
 class RescheduleSerializer(serializers.Serializer):
@@ -302,11 +336,11 @@ class RescheduleSerializer(serializers.Serializer):
     practitioner = pk_field(Practitioner.objects.all(), required=False)
     room = pk_field(Room.objects.all(), required=False)
     device = pk_field(LaserDevice.objects.all(), required=False)
-    acknowledge_short_prep = serializers.BooleanField(default=False)
+    acknowledge_short_prep = FlagField(default=False)
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    reason = TextField(required=False, allow_blank=True, max_length=200, default="")
 
 
 class SessionRecordSerializer(serializers.Serializer):
@@ -318,7 +352,7 @@ class SessionRecordSerializer(serializers.Serializer):
     pulses = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
     skin_reaction = serializers.ChoiceField(choices=SessionRecord.Reaction.choices)
     area = pk_field(TreatmentArea.objects.all(), required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
 
     def validate_fluence_j_cm2(self, value):
         if value <= 0:
@@ -339,12 +373,12 @@ class CourseProposeSerializer(serializers.Serializer):
     min_interval_days = serializers.IntegerField(required=False, help_text="Default: the condition's.")
     max_interval_days = serializers.IntegerField(required=False, help_text="Default: the condition's.")
     assessment = pk_field(Assessment.objects.all(), required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX)
+    notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
 
 
 class PlanQuerySerializer(serializers.Serializer):
     start = day_field(source="start_date", required=False, help_text="No session before this local day.")
-    reflow = serializers.BooleanField(default=False, help_text="Propose new times for booked sessions too.")
+    reflow = FlagField(default=False, help_text="Propose new times for booked sessions too.")
 
 
 class PlanEntrySerializer(serializers.Serializer):
@@ -359,8 +393,15 @@ class PlanEntrySerializer(serializers.Serializer):
 
 class BookPlanSerializer(serializers.Serializer):
     sessions = PlanEntrySerializer(many=True, max_length=MAX_SESSIONS)
-    acknowledge_short_prep = serializers.BooleanField(default=False)
+    acknowledge_short_prep = FlagField(default=False)
+
+
+class PageQuerySerializer(serializers.Serializer):
+    MAX_PAGE_SIZE = 200
+
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
 
 
 class PatientSearchSerializer(serializers.Serializer):
-    q = serializers.CharField(required=False, allow_blank=True, max_length=100, help_text="Name, email or phone.")
+    q = TextField(required=False, allow_blank=True, max_length=100, help_text="Name, email or phone.")

@@ -184,6 +184,7 @@ def test_availability_marks_treatments_inside_the_prep_window(api, clinic, cours
         ({"start": "2030-06-24"}, "duration"),
         ({"start": "2030-06-24", "duration": 7}, "duration"),
         ({"start": "2030-06-24", "kind": "surgery", "duration": 30}, "kind"),
+        ({"start": "2030-06-24", "duration": 30, "practitioner": ""}, "practitioner"),  # empty is not "any"
     ],
 )
 def test_availability_refuses_bad_queries_with_400_naming_the_field(api, clinic, query, field):
@@ -259,6 +260,8 @@ def test_booking_a_room_in_its_turnover_answers_409_naming_the_room(api, clinic,
         ({"device": None}, "device"),
         ({"kind": "massage"}, "kind"),
         ({"start": at(3, 10).isoformat()}, "acknowledge_short_prep"),
+        ({"start": at(3, 10).isoformat(), "acknowledge_short_prep": 1}, "acknowledge_short_prep"),  # not a flag
+        ({"notes": 5}, "notes"),  # text, not a number
     ],
 )
 def test_booking_refusals_answer_400_naming_the_field(api, clinic, course, change, field):
@@ -316,6 +319,30 @@ def test_listing_filters_by_practitioner_patient_and_status(api, clinic):
     assert [r["id"] for r in api.get(url, {"patient": mine.patient_id}).json()["results"]] == [mine.pk]
     assert [r["id"] for r in api.get(url, {"status": "cancelled"}).json()["results"]] == [cancelled.pk]
     assert api.get(url, {"status": "lost"}).status_code == 400
+
+
+@pytest.mark.parametrize("field", ["date", "practitioner", "patient", "status"])
+def test_an_empty_filter_is_refused_not_ignored(api, clinic, field):
+    response = api.get(f"{API}/appointments/?{field}=")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [("page_size=null", "page_size"), ("page_size=0", "page_size"), ("page_size=201", "page_size"), ("page=x", "page")],
+)
+def test_a_page_or_page_size_out_of_range_is_refused_not_replaced_by_the_default(api, query, field):
+    response = api.get(f"{API}/patients/?{query}")
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+
+
+def test_pages_hold_page_size_records_and_a_page_past_the_end_is_404(api):
+    PatientFactory.create_batch(3)
+    page = api.get(f"{API}/patients/", {"page_size": 2, "page": 2}).json()
+    assert (page["count"], len(page["results"])) == (3, 1)
+    assert api.get(f"{API}/patients/", {"page_size": 2, "page": 3}).status_code == 404
 
 
 def test_listing_without_a_date_shows_what_is_not_over_yet(api, clinic):
@@ -525,6 +552,10 @@ def test_a_patient_is_created_read_and_updated(api):
         ({"phone": "call me maybe"}, "phone"),  # the staff pages' rules, from patients.services
         ({"phone": "12345"}, "phone"),
         ({"date_of_birth": "1900-01-01"}, "date_of_birth"),  # older than anyone alive
+        # JSON values of the wrong type are refused, not converted
+        ({"notes": 0}, "notes"),
+        ({"phone": 7700900123}, "phone"),
+        ({"email_consent": 0}, "email_consent"),
     ],
 )
 def test_patient_details_are_validated(api, change, field):
@@ -533,6 +564,12 @@ def test_patient_details_are_validated(api, change, field):
     assert list(response.json()) == [field]
     patient = PatientFactory()
     assert api.patch(f"{API}/patients/{patient.pk}/", change).status_code == 400
+
+
+def test_a_patient_can_still_be_registered_with_form_data(api):
+    response = api.post(f"{API}/patients/", PATIENT | {"email_consent": "true"}, format="multipart")
+    assert response.status_code == 201
+    assert response.json() == PATIENT | {"id": response.json()["id"]}
 
 
 def test_patients_are_searched_by_every_word_in_q(api):
@@ -774,6 +811,47 @@ def test_the_schema_and_its_docs_page_are_served(api):
     assert docs.status_code == 200
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs.content.decode()
     assert "cdn" not in docs.content.decode().lower()  # patient data stays on the clinic's pages
+
+
+def test_the_schema_documents_the_refusals_every_endpoint_can_give(api):
+    paths = api.get("/api/schema/", {"format": "json"}).json()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            codes = set(operation["responses"])
+            assert {"401", "403"} <= codes, (method, path)
+            if "{id}" in path:
+                assert "404" in codes, (method, path)
+            if method != "get":
+                assert "400" in codes, (method, path)
+            if "requestBody" in operation:
+                assert "415" in codes, (method, path)
+    assert {"400", "404"} <= set(paths[f"{API}/appointments/"]["get"]["responses"])  # a bad filter, no such page
+    page_size = next(p for p in paths[f"{API}/patients/"]["get"]["parameters"] if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+def test_a_409_is_documented_with_conflicts_only_when_the_time_is_taken(api, clinic):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    conflict = schema["components"]["schemas"]["Conflict"]
+    assert conflict["required"] == ["detail"]
+    cancelled = visit(clinic, at(21, 10), status=Appointment.Status.CANCELLED)
+    response = api.post(f"{API}/appointments/{cancelled.pk}/reschedule/", {"start": at(22, 10).isoformat()})
+    assert response.status_code == 409
+    assert list(response.json()) == ["detail"]
+
+
+@pytest.mark.parametrize("path", [f"{API}/appointments/0.5/cancel/", f"{API}/appointments/1.5e-3/", f"{API}/nothing/"])
+def test_an_api_url_that_matches_nothing_answers_404_in_json(api, path):
+    response = api.get(path)
+    assert (response.status_code, response["Content-Type"]) == (404, "application/json")
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_that_does_not_exist_is_still_the_404_page(client, receptionist):
+    client.force_login(receptionist)
+    response = client.get("/nothing/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_the_browsable_api_renders_for_a_logged_in_user(client, receptionist, clinic):

@@ -25,7 +25,7 @@ from scheduling.models import (
     WorkingHours,
 )
 
-DEMO_PASSWORD = "pico-demo-password"  # noqa: S105 - published demo logins
+DEMO_PASSWORD = "pico-demo-password"  # noqa: S105  # nosec B105 # the demo logins, published in the README
 GRID = timedelta(minutes=15)
 CONSULTATION = timedelta(minutes=30)
 
@@ -217,7 +217,7 @@ class Command(BaseCommand):
         builder = DemoHistory(
             diary=diary, derms=derms, rooms=rooms, devices=[picoway, picosure], conditions=conditions, today=today
         )
-        rng = random.Random(2026)
+        rng = random.Random(2026)  # nosec B311 # the same demo clinic every time, not a secret
         created = 0
         for index in range(40):
             first, last = FIRST_NAMES[index % 20], LAST_NAMES[(index * 7) % 20]
@@ -234,7 +234,7 @@ class Command(BaseCommand):
             )
             # Draw the same numbers whether or not the patient exists, so a partial run completes
             # exactly as a fresh one would have.
-            scenario_rng = random.Random(rng.random())
+            scenario_rng = random.Random(rng.random())  # nosec B311 # demo data, not a secret
             if is_new:
                 created += 1
                 builder.history(patient, index, scenario_rng)
