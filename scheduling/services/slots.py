@@ -20,7 +20,7 @@ from operator import itemgetter
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BigIntegerField, Func
+from django.db.models import BigIntegerField, Func, Q
 from django.utils import timezone
 
 from scheduling.availability import (
@@ -286,25 +286,27 @@ class Calendar:
         """`practitioner` if they can be booked at all, as a list to sweep."""
         return [p for p in self.practitioners if p.pk == practitioner.pk]
 
-    def diary(self, window: tuple[datetime, datetime], *, patient_id: int | None, ignore_ids=()) -> "Diary":
-        """Who and what is busy during `window`: one query."""
-        window_start, window_end = window
+    def diary(
+        self, window: tuple[datetime, datetime], *, patient_id: int | None, ignore_ids=(), days: list | None = None
+    ) -> "Diary":
+        """Who and what is busy during `window`, or only on those of its local `days` when given:
+        one query, run when the diary is first read."""
         # A slot ending at the window's end still keeps its room and laser for their turnover.
-        turnover = max(
-            [r.turnover_minutes for r in self.rooms] + [d.turnover_minutes for d in self.devices if d], default=0
+        turnover = timedelta(
+            minutes=max(
+                [r.turnover_minutes for r in self.rooms] + [d.turnover_minutes for d in self.devices if d], default=0
+            )
         )
-        busy = Appointment.objects.filter(
-            status__in=Appointment.ACTIVE_STATUSES,
-            start__lt=window_end + timedelta(minutes=turnover),
-            start__gt=window_start - LONGEST_HOLD,
-            blocked_until__gt=window_start,
-        )
+        held = Q(pk__in=[])  # nothing, when no day is left in the window
+        for span_start, span_end in _spans(window, days):
+            held |= Q(start__lt=span_end + turnover, start__gt=span_start - LONGEST_HOLD, blocked_until__gt=span_start)
+        busy = Appointment.objects.filter(held, status__in=Appointment.ACTIVE_STATUSES)
         if ignore_ids:
             busy = busy.exclude(pk__in=ignore_ids)
         columns = ("practitioner_id", "room_id", "device_id", "patient_id")
         # In start order: the index's order, and the one BusyIndex and subtract() take.
         rows = busy.order_by("start").values_list(*columns, Epoch("start"), Epoch("end"), Epoch("blocked_until"))
-        return Diary(_fetch(rows), patient_id=patient_id, turnover=60 * turnover)
+        return Diary(_fetch(rows), patient_id=patient_id, turnover=int(turnover.total_seconds()))
 
     def free_starts(
         self,
@@ -420,6 +422,24 @@ class Diary:
 
 
 _START = itemgetter(4)
+
+
+def _spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
+    """The stretches of `window` on local `days` (all of it without), neighbouring days joined."""
+    if days is None:
+        return [window]
+    tz = timezone.get_default_timezone()
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(days):
+        start, end = day_bounds(day, tz)
+        start, end = max(start, window[0]), min(end, window[1])
+        if start >= end:
+            continue
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _sessions(rows) -> list[Interval]:
