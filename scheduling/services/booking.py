@@ -16,10 +16,10 @@ from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse
 
 from . import guard, notifications
+from .diary import LONGEST_HOLD
 from .errors import BookingConflict, IllegalTransition, SchedulingError
 from .slots import (
     DEFAULT_VISIT_MINUTES,
-    LONGEST_HOLD,
     course_sessions,
     days_apart,
     is_short_prep,

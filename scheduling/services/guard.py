@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection
 
 from scheduling.models import Appointment, ClinicClosure, LaserDevice, TimeOff, WorkingHours
 
+from .diary import LONGEST_HOLD
 from .errors import Conflict
-from .slots import LONGEST_HOLD
 
 # One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
 _LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
