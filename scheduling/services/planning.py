@@ -71,7 +71,7 @@ def course_plan(
 
     length = session_length(course)
     anchor = fixed[-1] if fixed else None
-    preferred = anchor.practitioner if anchor else course.approved_by
+    preferred = anchor.practitioner_id if anchor else course.approved_by_id  # ids, which need no query
     ignore = [a.pk for a in movable]
     plan: list[PlannedSession] = []
     calendar = None
@@ -94,7 +94,7 @@ def course_plan(
             first_day = timezone.localdate(max(earliest, now))
             last_day = timezone.localdate(_last_moment(latest)) + course.max_interval * (remaining - 1)
             calendar = Calendar.load(first=first_day, last=last_day, kind=Appointment.Kind.TREATMENT,
-                                     condition=course.condition)  # fmt: skip
+                                     condition=course.condition_id)  # fmt: skip
         usual = timezone.localtime(anchor.start) if anchor is not None else None
         slot = _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, length=length)
         if slot is None:
@@ -105,7 +105,7 @@ def course_plan(
             )
         plan.append(PlannedSession(sequence, slot, earliest, latest, movable[index] if index < len(movable) else None))
         anchor = plan[-1]
-        preferred = slot.practitioner
+        preferred = slot.practitioner.pk
     return plan
 
 

@@ -67,7 +67,7 @@ def prep_begins(start: datetime) -> datetime:
 
 
 def suitable_devices(condition):
-    """Active lasers set up for `condition` (all active lasers when there is no condition)."""
+    """Active lasers set up for `condition`, a condition or its id (all active lasers without)."""
     devices = LaserDevice.objects.filter(active=True)
     return devices.filter(conditions=condition) if condition is not None else devices
 
@@ -160,7 +160,7 @@ def find_slots(
     if course is not None:
         length = session_length(course)
         patient = course.patient
-        condition = course.condition
+        condition = course.condition_id
         before = previous_session(course, exclude_ids=ignore_appointment_ids)
         if before is not None:
             earliest = max(earliest or before.start, interval_window(before.start, course)[0])
@@ -249,9 +249,9 @@ class Calendar:
             devices=devices,
         )
 
-    def only(self, practitioner: Practitioner) -> list[Practitioner]:
-        """`practitioner` if they can be booked at all, as a list to sweep."""
-        return [p for p in self.practitioners if p.pk == practitioner.pk]
+    def only(self, practitioner_id: int) -> list[Practitioner]:
+        """The practitioner with this id if they can be booked at all, as a list to sweep."""
+        return [p for p in self.practitioners if p.pk == practitioner_id]
 
     def diary(
         self, window: tuple[datetime, datetime], *, patient_id: int | None, ignore_ids=(), days: list | None = None
