@@ -64,6 +64,8 @@ def slot_search(runs):
 
 
 def course_planning(runs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from patients.models import Condition, Patient
@@ -75,14 +77,17 @@ def course_planning(runs):
     patient = Patient.objects.order_by("pk").first()
     course = course_propose(patient=patient, condition=tattoo, areas=[area])
     course_approve(course=course, by=Practitioner.objects.order_by("pk").first())
-    samples, sessions = [], 0
+    samples, sessions, queries = [], 0, []
     for i in range(runs):
-        began = time.perf_counter()
-        plan = course_plan(course=course, start_date=timezone.localdate() + timedelta(days=14 + i))
-        samples.append(time.perf_counter() - began)
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            plan = course_plan(course=course, start_date=timezone.localdate() + timedelta(days=14 + i))
+            samples.append(time.perf_counter() - began)
         sessions = len(plan)
+        queries.append(len(captured))
     course_cancel(course=course, reason="benchmark")
-    print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}")
+    print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}, "
+          f"{min(queries)}-{max(queries)} queries")  # fmt: skip
 
 
 def _bench_wing(patients=600):
