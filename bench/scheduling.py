@@ -64,6 +64,8 @@ def slot_search(runs):
 
 
 def course_planning(runs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from patients.models import Condition, Patient
@@ -75,14 +77,17 @@ def course_planning(runs):
     patient = Patient.objects.order_by("pk").first()
     course = course_propose(patient=patient, condition=tattoo, areas=[area])
     course_approve(course=course, by=Practitioner.objects.order_by("pk").first())
-    samples, sessions = [], 0
+    samples, sessions, queries = [], 0, []
     for i in range(runs):
-        began = time.perf_counter()
-        plan = course_plan(course=course, start_date=timezone.localdate() + timedelta(days=14 + i))
-        samples.append(time.perf_counter() - began)
+        with CaptureQueriesContext(connection) as captured:
+            began = time.perf_counter()
+            plan = course_plan(course=course, start_date=timezone.localdate() + timedelta(days=14 + i))
+            samples.append(time.perf_counter() - began)
         sessions = len(plan)
+        queries.append(len(captured))
     course_cancel(course=course, reason="benchmark")
-    print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}")
+    print(f"course planning, {sessions}-session tattoo course: median {median_ms(samples)}, "
+          f"{min(queries)}-{max(queries)} queries")  # fmt: skip
 
 
 def _bench_wing(patients=600):
@@ -112,23 +117,45 @@ def _bench_wing(patients=600):
     return practitioner, room, list(Patient.objects.filter(last_name="Bench wing").order_by("pk"))
 
 
-def booking_throughput(count=600):
-    from django.utils import timezone
+def _clear_bench_wing(practitioner):
+    """Delete the wing's bookings and, on PostgreSQL, vacuum what they leave behind, as autovacuum
+    would in a running clinic: every run books the same times, and index entries of deleted rows
+    piling up there would slow each run down a little more than the last."""
+    from django.db import connection
 
     from scheduling.models import Appointment
+
+    Appointment.objects.filter(practitioner=practitioner).delete()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE scheduling_appointment, scheduling_notification")
+
+
+def booking_throughput(count=600):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
     from scheduling.services import appointment_book
 
-    practitioner, room, patients = _bench_wing(count)
-    Appointment.objects.filter(practitioner=practitioner).delete()
+    practitioner, room, patients = _bench_wing(count + 1)
+    _clear_bench_wing(practitioner)
     first = timezone.localtime(timezone.now() + timedelta(days=400)).replace(hour=0, minute=0, second=0, microsecond=0)
-    began = time.perf_counter()
-    for i, patient in enumerate(patients):
+
+    def book(i):
         start = first + timedelta(days=i // 90, minutes=15 * (i % 90))
-        appointment_book(patient=patient, kind="consultation", start=start, practitioner=practitioner, room=room,
+        appointment_book(patient=patients[i], kind="consultation", start=start, practitioner=practitioner, room=room,
                          duration_minutes=15)  # fmt: skip
+
+    began = time.perf_counter()
+    for i in range(count):
+        book(i)
     elapsed = time.perf_counter() - began
-    Appointment.objects.filter(practitioner=practitioner).delete()
-    print(f"sequential bookings through the service: {count / elapsed:.0f} per second ({count} in {elapsed:.2f} s)")
+    with CaptureQueriesContext(connection) as captured:  # one more, to count its statements
+        book(count)
+    _clear_bench_wing(practitioner)
+    print(f"sequential bookings through the service: {count / elapsed:.0f} per second ({count} in {elapsed:.2f} s), "
+          f"{len(captured)} statements each with BEGIN and COMMIT")  # fmt: skip
 
 
 def concurrent_booking(threads=32):
@@ -139,7 +166,7 @@ def concurrent_booking(threads=32):
     from scheduling.services import BookingConflict, appointment_book
 
     practitioner, room, patients = _bench_wing()
-    Appointment.objects.filter(practitioner=practitioner).delete()
+    _clear_bench_wing(practitioner)
     patients = patients[:threads]
     start = timezone.localtime(timezone.now() + timedelta(days=401)).replace(hour=10, minute=0, second=0, microsecond=0)
     barrier, outcomes = threading.Barrier(threads), []
@@ -162,7 +189,7 @@ def concurrent_booking(threads=32):
     for worker in workers:
         worker.join()
     stored = Appointment.objects.filter(practitioner=practitioner, start=start).count()
-    Appointment.objects.filter(practitioner=practitioner).delete()
+    _clear_bench_wing(practitioner)
     errors = [o for o in outcomes if o.startswith("error")]
     print(f"{threads} concurrent bookings of one slot: {outcomes.count('booked')} booked, "
           f"{outcomes.count('conflict')} conflicts, {len(errors)} errors, {stored} stored")  # fmt: skip

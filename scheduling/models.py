@@ -421,5 +421,6 @@ class Notification(models.Model):
 
 # The audit trail: every change to courses, appointments and session records, with who made it.
 auditlog.register(TreatmentCourse, m2m_fields={"areas"})
-auditlog.register(Appointment, exclude_fields=["updated_at"])
+# The session record is audited on its own; reading it back here would cost a query per save.
+auditlog.register(Appointment, exclude_fields=["updated_at", "session_record"])
 auditlog.register(SessionRecord)

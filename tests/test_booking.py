@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from scheduling.models import Appointment, SessionRecord, TreatmentCourse
 from scheduling.services import (
@@ -40,8 +41,9 @@ RECORD = dict(wavelength_nm=1064, fluence_j_cm2="2.5", spot_size_mm="4.0", pulse
 
 
 def book_consultation(clinic, start, **overrides):
+    patient = overrides.pop("patient", None) or PatientFactory()
     arguments = dict(
-        patient=PatientFactory(), kind="consultation", start=start, practitioner=clinic.practitioner, room=clinic.room
+        patient=patient, kind="consultation", start=start, practitioner=clinic.practitioner, room=clinic.room
     )
     return appointment_book(**arguments | overrides)
 
@@ -332,6 +334,50 @@ def test_postgresql_refuses_overlapping_rows_written_past_the_service(clinic, fr
         AppointmentFactory(start=local(22, 10, 35), end=local(22, 11), **fresh)  # inside the turnover or the session
         if resource in ("practitioner", "patient"):
             AppointmentFactory(start=local(22, 10, 15), end=local(22, 11), **fresh)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="advisory locks are PostgreSQL's")
+def test_a_booking_holds_locks_on_its_practitioner_room_laser_and_patient_until_it_commits(clinic, frozen):
+    with transaction.atomic():  # the test's own transaction stands in for the rest of the request
+        book_treatment(clinic, local(22, 10))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")
+            held = sorted(row[0] for row in cursor.fetchall())
+    # The low 32 bits of each key are the resource's id; the namespace sits above them.
+    ids = [clinic.practitioner.pk, clinic.room.pk, clinic.device.pk, clinic.patient.pk]
+    assert held == sorted(ids)
+
+
+# --- Round trips ----------------------------------------------------------------------------------
+
+
+def queries(call):
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return [query["sql"] for query in captured]
+
+
+def test_a_booking_takes_six_statements_however_full_the_day(clinic, frozen):
+    for hour in (9, 11, 13, 15):
+        book_consultation(clinic, local(2, hour))
+    patient = PatientFactory()
+    sent = queries(lambda: book_consultation(clinic, local(2, 10), patient=patient))
+    # Its savepoint (a transaction of its own outside a test), the locks with the opening check,
+    # the overlap check, the appointment, its audit entry, its email, and the savepoint's release.
+    assert len(sent) == 7, sent
+
+
+def test_a_treatment_session_adds_only_its_course_to_the_round_trips(clinic, frozen):
+    book_treatment(clinic, local(22, 10))
+    # As for any booking, plus the course's areas, the locked course with its sessions, and the
+    # withdrawal of any prompt to book the next session.
+    assert len(queries(lambda: book_treatment(clinic, local(3, 10, month=5)))) == 7 + 4
+    # Booked between the two, it takes number 2 from the May session: both pass through a number
+    # above any real one on the way, so that no two sessions ever share a number. The two are read
+    # once, written twice each, and each gets an audit entry of its new number.
+    between = local(12, 10, month=4)
+    assert len(queries(lambda: book_treatment(clinic, between, check_spacing=False))) == 7 + 4 + 1 + 2 * 2 + 2
+    assert list(clinic.course.appointments.order_by("start").values_list("sequence", flat=True)) == [1, 2, 3]
 
 
 # --- Edges found in review ------------------------------------------------------------------------

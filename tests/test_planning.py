@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scheduling.models import Appointment
+from scheduling.models import Appointment, TreatmentCourse
 from scheduling.services import (
     BookingConflict,
     PlanError,
@@ -22,6 +22,7 @@ from tests.factories import (
     ClinicClosureFactory,
     PatientFactory,
     PractitionerFactory,
+    RoomFactory,
     TreatmentCourseFactory,
     WorkingHoursFactory,
 )
@@ -95,8 +96,9 @@ def test_the_plan_keeps_to_the_usual_weekday_and_time_when_the_practitioner_is_f
 
 def test_planning_takes_a_few_queries_plus_one_per_session_however_busy_the_clinic(clinic, frozen):
     def queries():
+        course = TreatmentCourse.objects.get(pk=clinic.course.pk)  # as a page loads it: no relations yet
         with CaptureQueriesContext(connection) as captured:
-            sessions = len(course_plan(course=clinic.course))
+            sessions = len(course_plan(course=course))
         return len(captured), sessions
 
     quiet, sessions = queries()
@@ -106,8 +108,32 @@ def test_planning_takes_a_few_queries_plus_one_per_session_however_busy_the_clin
                                start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
     assert queries() == (quiet, sessions)
     # The course's sessions and areas, one calendar of hours, time off, closures, rooms and lasers,
-    # then one query per session for the appointments in its window.
+    # then one query per session for the appointments in its window (on the usual weekday, once
+    # there is one).
     assert quiet == 2 + 5 + sessions
+
+
+def test_when_the_usual_weekday_is_taken_the_plan_moves_to_the_nearest_day_at_the_usual_time(clinic, frozen):
+    appointment_book(
+        patient=clinic.patient, kind="treatment", course=clinic.course, start=local(18, 14, 30),
+        practitioner=clinic.practitioner, room=clinic.room, device=clinic.device, acknowledge_short_prep=True,
+    )  # fmt: skip
+
+    def plan_and_count():
+        with CaptureQueriesContext(connection) as captured:
+            plan = course_plan(course=clinic.course)
+        return plan, len(captured)
+
+    _, usual_count = plan_and_count()
+    # The patient is away at another clinic's all day on each Thursday of the next session's
+    # window (29 April to 13 May), though the practitioner is free.
+    elsewhere = dict(patient=clinic.patient, practitioner=PractitionerFactory(), room=RoomFactory())
+    for day, month in ((29, 4), (6, 5), (13, 5)):
+        AppointmentFactory(start=local(day, 8, month=month), end=local(day, 18, month=month), **elsewhere)
+    plan, count = plan_and_count()
+    assert timezone.localtime(plan[0].start) == local(30, 14, 30, month=4)  # the Friday after, at 14:30
+    assert {timezone.localtime(p.start).strftime("%a %H:%M") for p in plan[1:]} == {"Fri 14:30"}
+    assert count == usual_count + 1  # the rest of that session's window, read once the Thursdays failed
 
 
 def test_the_plan_says_clearly_when_a_session_has_no_room_in_its_window(clinic, frozen):

@@ -8,10 +8,10 @@ from .booking import (
     appointment_confirm,
     appointment_no_show,
     appointment_reschedule,
-    find_conflicts,
 )
 from .courses import course_approve, course_cancel, course_propose
 from .errors import BookingConflict, Conflict, IllegalTransition, PlanError, SchedulingError
+from .guard import find_conflicts
 from .planning import PlannedSession, course_book_plan, course_plan
 from .slots import PREP_WINDOW, Slot, find_slots, session_length
 

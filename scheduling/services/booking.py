@@ -6,32 +6,33 @@ names the conflict; on PostgreSQL exclusion constraints are the last guard again
 transaction, and their violation comes back as the same conflict answer.
 """
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Max, Q
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
 from scheduling.availability import epoch, working_intervals
-from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse, WorkingHours
+from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse
 
-from . import notifications
-from .errors import BookingConflict, Conflict, IllegalTransition, SchedulingError
+from . import guard, notifications
+from .diary import LONGEST_HOLD
+from .errors import BookingConflict, IllegalTransition, SchedulingError
 from .slots import (
     DEFAULT_VISIT_MINUTES,
-    LONGEST_HOLD,
     course_sessions,
     days_apart,
     is_short_prep,
     session_length,
 )
 
-ACTIVE = Appointment.ACTIVE_STATUSES
 BOOKING_HORIZON = timedelta(days=730)
 BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
-# What a placement changes on an existing appointment; its sequence number belongs to _renumber.
+# What a placement changes on an existing appointment.
 _PLACEMENT_FIELDS = [
-    "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
+    "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version", "sequence",
     "short_prep_acknowledged_by", "short_prep_acknowledged_at", "cancel_requested_at", "updated_at",
 ]  # fmt: skip
 # The sequence-number offset used while renumbering, above any real session number.
@@ -85,7 +86,7 @@ def appointment_book(
     appointment = Appointment(
         kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
     )
-    with transaction.atomic():
+    with _booking_transaction(appointment):
         _place(
             appointment,
             start=start,
@@ -116,7 +117,7 @@ def appointment_reschedule(
 ) -> Appointment:
     """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with _booking_transaction(appointment):
         # Lock and reread the row, so that a cancellation committed meanwhile is not overwritten.
         appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
         if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
@@ -227,39 +228,6 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
     return appointment
 
 
-def find_conflicts(
-    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None
-) -> list[Conflict]:
-    """Every active appointment that holds one of these resources in the time asked for, in one query.
-
-    The query takes every active appointment of these resources that starts in the reach of the
-    new one; the exact overlap rules (people over [start, end), kit over [start, blocked_until))
-    are applied to that handful of rows here, which keeps the hot query simple to plan.
-    """
-    holders = Q(practitioner_id=practitioner_id) | Q(patient_id=patient_id) | Q(room_id=room_id)
-    if device_id:
-        holders |= Q(device_id=device_id)
-    rows = (
-        Appointment.objects.filter(holders, status__in=ACTIVE, start__gt=start - LONGEST_HOLD, start__lt=blocked_until)
-        .exclude(pk=exclude_id or 0)
-        .values_list("pk", "practitioner_id", "patient_id", "room_id", "device_id", "start", "end", "blocked_until")
-        .order_by("start")
-    )
-    conflicts = []
-    for pk, other_practitioner, other_patient, other_room, other_device, o_start, o_end, o_blocked in rows:
-        if o_start < end and o_end > start:
-            if other_practitioner == practitioner_id:
-                conflicts.append(Conflict("practitioner", pk))
-            if other_patient == patient_id:
-                conflicts.append(Conflict("patient", pk))
-        if o_start < blocked_until and o_blocked > start:
-            if other_room == room_id:
-                conflicts.append(Conflict("room", pk))
-            if device_id and other_device == device_id:
-                conflicts.append(Conflict("device", pk))
-    return conflicts
-
-
 def _visit_length(duration_minutes) -> timedelta:
     minutes = DEFAULT_VISIT_MINUTES if duration_minutes is None else duration_minutes
     if not isinstance(minutes, int) or not 5 <= minutes <= 240 or minutes % 5:
@@ -279,8 +247,45 @@ def _check_course_bookable(course) -> None:
         raise SchedulingError(f"This course is {course.get_status_display().lower()}.", field="course")
 
 
+@contextmanager
+def _booking_transaction(appointment):
+    """The transaction of one booking change (a savepoint inside a caller's transaction).
+
+    What the database refuses comes back, after the rollback, as the service's own answer: an
+    overlap another transaction committed first as the conflict, naming what holds the time.
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        constraint = guard.violated_constraint(error)
+        if constraint and constraint.startswith("appointment_no_overlap"):
+            raise BookingConflict(guard.find_conflicts(**_holdings(appointment))) from error
+        if constraint == "one_active_appointment_per_course_sequence":
+            raise SchedulingError("The course changed while booking; please try again.", field="course") from error
+        raise
+
+
+def _holdings(appointment) -> dict:
+    """What the appointment would hold, as find_conflicts asks about it."""
+    return dict(
+        start=appointment.start,
+        end=appointment.end,
+        blocked_until=appointment.blocked_until,
+        practitioner_id=appointment.practitioner_id,
+        room_id=appointment.room_id,
+        device_id=appointment.device_id,
+        patient_id=appointment.patient_id,
+        exclude_id=appointment.pk,
+    )
+
+
 def _place(appointment, *, start, length, practitioner, room, device, acknowledge_short_prep, by, now, check_spacing):
-    """Validate the time and resources, then save inside one transaction with the conflict guard."""
+    """Validate the time and resources, then save, inside the caller's booking transaction.
+
+    Two statements ask the database (see guard.py): the locks with whether the time is open, then
+    the overlap check. A treatment then locks its course to check and number the session.
+    """
     if timezone.is_naive(start):
         raise SchedulingError("Give the start time with its UTC offset.", field="start")
     if start <= now:
@@ -291,10 +296,22 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     for resource, field in ((practitioner, "practitioner"), (room, "room"), (device, "device")):
         if resource is not None and not resource.active:
             raise SchedulingError(f"{resource} is not in service.", field=field)
-    if device is not None and appointment.course_id:
-        if not device.conditions.filter(pk=appointment.course.condition_id).exists():
-            raise SchedulingError(f"{device} is not set up for {appointment.course.condition}.", field="device")
-    _check_open(practitioner, start, end)
+    course = appointment.course if appointment.course_id else None
+    day = timezone.localdate(start)
+    opening = guard.lock_and_read_opening(
+        practitioner_id=practitioner.pk,
+        room_id=room.pk,
+        device_id=device.pk if device else None,
+        patient_id=appointment.patient_id,
+        condition_id=course.condition_id if course else None,
+        first_day=day,
+        last_day=timezone.localdate(end),
+        start=start,
+        end=end,
+    )
+    if device is not None and course is not None and not opening.device_suited:
+        raise SchedulingError(f"{device} is not set up for {course.condition}.", field="device")
+    _check_open(opening, practitioner, day, start, end)
     short_prep = is_short_prep(kind=appointment.kind, start=start, now=now)
     if short_prep and not acknowledge_short_prep:
         raise SchedulingError(
@@ -311,140 +328,105 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     # The acknowledgement describes the current time: a move out of the prep window drops it.
     appointment.short_prep_acknowledged_by = by if short_prep else None
     appointment.short_prep_acknowledged_at = now if short_prep else None
-    resources = dict(
-        start=start,
-        end=end,
-        blocked_until=appointment.blocked_until,
-        practitioner_id=practitioner.pk,
-        room_id=room.pk,
-        device_id=device.pk if device else None,
-        patient_id=appointment.patient_id,
-        exclude_id=appointment.pk,
-    )
-    try:
-        with transaction.atomic():
-            _lock_resources(resources)
-            conflicts = find_conflicts(**resources)
-            if conflicts:
-                raise BookingConflict(conflicts)
-            if appointment.kind == Appointment.Kind.TREATMENT:
-                course = TreatmentCourse.objects.select_for_update().get(pk=appointment.course_id)
-                _check_course_capacity(course, appointment)
-                if check_spacing:
-                    _check_spacing(course, appointment)
-                if appointment.sequence is None:
-                    highest = course_sessions(course).aggregate(n=Max("sequence"))["n"]
-                    appointment.sequence = (highest or 0) + 1
-            if appointment.pk is None:
-                appointment.save()
-            else:
-                appointment.save(update_fields=_PLACEMENT_FIELDS)
-            if appointment.kind == Appointment.Kind.TREATMENT:
-                _renumber(appointment.course)
-                _refresh_course(appointment.course)
-                appointment.refresh_from_db(fields=["sequence"])
-    except IntegrityError as error:
-        constraint = _violated_constraint(error)
-        if constraint and constraint.startswith("appointment_no_overlap"):
-            raise BookingConflict(find_conflicts(**resources)) from error
-        if constraint == "one_active_appointment_per_course_sequence":
-            raise SchedulingError("The course changed while booking; please try again.", field="course") from error
-        raise
+    conflicts = guard.find_conflicts(**_holdings(appointment))
+    if conflicts:
+        raise BookingConflict(conflicts)
+    moves, number = [], appointment.sequence
+    if appointment.kind == Appointment.Kind.TREATMENT:
+        moves, number = _take_place_in_course(appointment, check_spacing=check_spacing)
+    if appointment.pk is None:
+        appointment.save()
+    else:
+        appointment.save(update_fields=_PLACEMENT_FIELDS)
+    if appointment.sequence != number:  # it took a passing number while its own was still held
+        moves.append((appointment.pk, number))
+        appointment.sequence = number
+    _write_numbers(moves)
     return appointment
 
 
-# One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
-_LOCK_SPACES = {"practitioner_id": 1, "room_id": 2, "device_id": 3, "patient_id": 4}
-
-
-def _lock_resources(resources: dict) -> None:
-    """On PostgreSQL, queue bookings that touch the same practitioner, room, device or patient.
-
-    Without this, two transactions may both pass the overlap check, insert, and then wait on each
-    other's rows inside the exclusion constraints (a deadlock). Transaction-scoped advisory locks,
-    always taken in key order, make the check exact; the constraints stay as the last guard.
-    SQLite needs none: its IMMEDIATE transactions already run one writer at a time.
-    """
-    if connection.vendor != "postgresql":
-        return
-    keys = sorted((space << 48) | resources[field] for field, space in _LOCK_SPACES.items() if resources[field])
-    calls = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", keys)  # noqa: S608 - only placeholders are interpolated
-
-
-def _violated_constraint(error: IntegrityError) -> str | None:
-    diag = getattr(error.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
-
-
-def _check_open(practitioner, start, end) -> None:
+def _check_open(opening, practitioner, day, start, end) -> None:
     """Refuse a time outside the practitioner's hours, on a closed day or during their time off.
 
-    The usual case, an open day inside working hours, costs one query; the reasons for a refusal
-    are looked up only when there is one.
+    The reasons for a refusal are looked up only when there is one.
     """
-    day = timezone.localdate(start)
-    closures = ClinicClosure.objects.filter(start_date__lte=timezone.localdate(end), end_date__gte=day)
-    time_off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start)
-    rules = list(
-        WorkingHours.objects.filter(practitioner=practitioner, weekday=day.weekday())
-        .order_by()  # no join for the model's default ordering
-        .annotate(closed=Exists(closures), away=Exists(time_off))
-        .values_list("weekday", "start_time", "end_time", "closed", "away")
-    )
-    closure = closures.first() if not rules or rules[0][3] else None
-    if closure:
+    if opening.closed:
+        closure = ClinicClosure.objects.filter(start_date__lte=timezone.localdate(end), end_date__gte=day).first()
         raise SchedulingError(f"The clinic is closed on {formats.date_format(day)} ({closure.reason}).", field="start")
-    intervals = working_intervals([rule[:3] for rule in rules], [day], timezone.get_default_timezone())
+    rules = [(day.weekday(), opens, closes) for opens, closes in opening.hours]
+    intervals = working_intervals(rules, [day], timezone.get_default_timezone())
     if not any(s <= epoch(start) and epoch(end) <= e for s, e in intervals):
         raise SchedulingError(f"{practitioner} does not work at that time.", field="start")
-    if rules[0][4]:
-        off = time_off.first()
+    if opening.away:
+        off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).first()
         raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
 
 
-def _check_course_capacity(course, appointment) -> None:
-    taken = course_sessions(course).exclude(pk=appointment.pk).count()
-    if taken >= course.planned_sessions:
-        raise SchedulingError(
-            f"All {course.planned_sessions} planned sessions of this course are booked or done.", field="course"
-        )
+def _take_place_in_course(appointment, *, check_spacing) -> tuple[list[tuple[int, int]], int]:
+    """Lock the treatment's course, check that the session fits it and find its number.
 
-
-def _check_spacing(course, appointment) -> None:
-    """Sessions of a course keep at least its minimum interval, in calendar days, between them."""
-    reach = course.min_interval + timedelta(days=1)
-    neighbours = (
-        course_sessions(course)
-        .filter(start__gt=appointment.start - reach, start__lt=appointment.start + reach)
-        .exclude(pk=appointment.pk)
-        .order_by("start")
-    )
-    for other in neighbours:
-        if days_apart(other.start, appointment.start) < course.min_interval_days:
-            when = formats.date_format(timezone.localtime(other.start), "j M Y")
-            raise SchedulingError(
-                f"Sessions of this course are at least {course.min_interval_days} days apart; session "
-                f"{other.sequence} is on {when}.",
-                field="start",
-            )
+    The course must still be bookable, with a planned session left, and (unless `check_spacing`
+    is off) the session must keep the minimum interval from the others. Sessions are numbered 1,
+    2, 3 … in time order. Returns the (id, number) of other sessions that must move up or down,
+    and the session's own number; `appointment.sequence` is set to that number, or to a passing
+    one above any real number while another session still holds it.
+    """
+    course = appointment.course
+    # The locked row, not the caller's copy, says whether the course can still be booked.
+    status, planned, min_interval_days = (
+        TreatmentCourse.objects.select_for_update().values_list("status", "planned_sessions", "min_interval_days")
+    ).get(pk=course.pk)
+    course.status = status
+    _check_course_bookable(course)
+    others = course_sessions(course).exclude(pk=appointment.pk or 0).order_by("start", "pk")
+    others = list(others.values_list("pk", "start", "sequence"))
+    if len(others) >= planned:
+        raise SchedulingError(f"All {planned} planned sessions of this course are booked or done.", field="course")
+    if check_spacing:
+        for _, other_start, sequence in others:
+            if days_apart(other_start, appointment.start) < min_interval_days:
+                when = formats.date_format(timezone.localtime(other_start), "j M Y")
+                raise SchedulingError(
+                    f"Sessions of this course are at least {min_interval_days} days apart; session "
+                    f"{sequence} is on {when}.",
+                    field="start",
+                )
+    # Ties in time go by id, and a new session's id comes last.
+    number = 1 + sum((start, pk) < (appointment.start, appointment.pk or float("inf")) for pk, start, _ in others)
+    moves = [(pk, n + (n >= number)) for n, (pk, _, sequence) in enumerate(others, 1) if sequence != n + (n >= number)]
+    held = any(sequence == number for _, _, sequence in others)
+    appointment.sequence = _RENUMBER_OFFSET + number if held else number
+    if status == TreatmentCourse.Status.APPROVED:  # its first booking makes the course active
+        course.status = TreatmentCourse.Status.ACTIVE
+        course.save(update_fields=["status"])  # saved, so the audit trail sees it
+    return moves, number
 
 
 def _renumber(course) -> None:
-    """Number the course's active sessions 1, 2, 3 … in time order.
+    """Number the course's active sessions 1, 2, 3 … in time order, after one has left."""
+    sessions = course_sessions(course).order_by("start", "pk").values_list("pk", "sequence")
+    _write_numbers([(pk, n) for n, (pk, sequence) in enumerate(sessions, 1) if sequence != n])
 
-    Two passes through numbers above any real one, so that no intermediate state repeats a number
-    the database keeps unique.
-    """
-    sessions = list(course_sessions(course).order_by("start", "pk"))
-    changed = [(a, n) for n, a in enumerate(sessions, 1) if a.sequence != n]
-    for appointment, number in changed:
-        appointment.sequence = _RENUMBER_OFFSET + number
-        appointment.save(update_fields=["sequence"])
-    for appointment, number in changed:
-        appointment.sequence = number
-        appointment.save(update_fields=["sequence"])
+
+def _write_numbers(moves: list[tuple[int, int]]) -> None:
+    """Give sessions their new numbers in two passes through numbers above any real one, so that
+    no intermediate state repeats a number the database keeps unique.
+
+    The rows are saved, not updated in bulk, and the audit trail gets one entry per session with its
+    old and new number (not the passing one in between)."""
+    if not moves:
+        return
+    sessions = Appointment.objects.select_related("patient").in_bulk([pk for pk, _ in moves])
+    before = {pk: sessions[pk].sequence for pk, _ in moves}
+    with disable_auditlog():
+        for offset in (_RENUMBER_OFFSET, 0):
+            for pk, number in moves:
+                sessions[pk].sequence = offset + number
+                sessions[pk].save(update_fields=["sequence"])
+    for pk, number in moves:
+        LogEntry.objects.log_create(
+            sessions[pk], action=LogEntry.Action.UPDATE, changes={"sequence": [str(before[pk]), str(number)]}
+        )
 
 
 def _refresh_course(course) -> None:

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import chain, islice
+from itertools import islice
 
 from django.db import transaction
 from django.utils import formats, timezone
@@ -26,7 +26,7 @@ from .slots import (
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
-# Candidate slots weighed per session: enough to find the patient's usual weekday and time.
+# Free starts weighed at a time for a session: more than a practitioner's week holds.
 CANDIDATES = 400
 
 
@@ -56,7 +56,8 @@ def course_plan(
     earliest time. Raises PlanError when a session has no free slot in its window.
 
     One calendar of working hours, time off, closures, rooms and lasers serves the whole plan;
-    each session then costs one query for the appointments of its window.
+    each session then costs one query for the appointments of its window, or only of the days on
+    its usual weekday, and one more only when none of those has room.
     """
     now = now or timezone.now()
     if course.status not in (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE):
@@ -70,7 +71,7 @@ def course_plan(
 
     length = session_length(course)
     anchor = fixed[-1] if fixed else None
-    preferred = anchor.practitioner if anchor else course.approved_by
+    preferred = anchor.practitioner_id if anchor else course.approved_by_id  # ids, which need no query
     ignore = [a.pk for a in movable]
     plan: list[PlannedSession] = []
     calendar = None
@@ -93,7 +94,7 @@ def course_plan(
             first_day = timezone.localdate(max(earliest, now))
             last_day = timezone.localdate(_last_moment(latest)) + course.max_interval * (remaining - 1)
             calendar = Calendar.load(first=first_day, last=last_day, kind=Appointment.Kind.TREATMENT,
-                                     condition=course.condition)  # fmt: skip
+                                     condition=course.condition_id)  # fmt: skip
         usual = timezone.localtime(anchor.start) if anchor is not None else None
         slot = _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, length=length)
         if slot is None:
@@ -104,7 +105,7 @@ def course_plan(
             )
         plan.append(PlannedSession(sequence, slot, earliest, latest, movable[index] if index < len(movable) else None))
         anchor = plan[-1]
-        preferred = slot.practitioner
+        preferred = slot.practitioner.pk
     return plan
 
 
@@ -171,8 +172,14 @@ def course_book_plan(
 
 
 def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
-    """The preferred slot among the first CANDIDATES free ones in [earliest, latest): with the
-    preferred practitioner if they have any, else with anyone."""
+    """The most preferred free slot in [earliest, latest). Preferences, strongest first: the
+    preferred practitioner (else anyone), the weekday of `usual` (the last session's local time),
+    the time of day nearest to it, the earliest.
+
+    With a usual weekday, the days on it are searched first, with a diary of their own: a session
+    that keeps its weekday, the common case, reads only those days' appointments, and the rest
+    of the window is read (one more query) only when none of them has room.
+    """
     if latest <= now:
         return None
     first_day = timezone.localdate(max(earliest, now))
@@ -181,30 +188,45 @@ def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore
                            latest_start=latest)  # fmt: skip
     if window is None:
         return None
-    diary = calendar.diary(window, patient_id=course.patient_id, ignore_ids=ignore)
-    tz = timezone.get_current_timezone()
-
-    def preference(opening):
-        if usual is None:
-            return (opening[0],)
-        local = datetime.fromtimestamp(opening[0], tz)
-        minutes_off = abs((local.hour * 60 + local.minute) - (usual.hour * 60 + usual.minute))
-        return (local.weekday() != usual.weekday(), minutes_off, opening[0])
-
+    days = list(dates(first_day, last_day))
+    groups = [None]  # every day, in one diary
+    if usual is not None:
+        same = [day for day in days if day.weekday() == usual.weekday()]
+        groups = [same, [day for day in days if day not in same]]
+    diaries = {}
     for practitioners in ([calendar.only(preferred)] if preferred else []) + [None]:
-        starts = calendar.free_starts(
-            diary, days=dates(first_day, last_day), window=window, length=length, practitioners=practitioners
-        )
-        first = list(islice(starts, CANDIDATES + 1))
-        if len(first) <= CANDIDATES:
-            # Every free slot is a candidate, so the first that the patient, a room and a laser
-            # allow, in order of preference, is the best: most starts are never checked.
-            best = next(calendar.place(diary, sorted(first, key=preference), length), None)
-        else:
-            candidates = islice(calendar.place(diary, chain(first, starts), length), CANDIDATES)
-            best = min(candidates, key=preference, default=None)
+        for index, group in enumerate(groups):
+            if group == []:
+                continue
+            if index not in diaries:  # its query runs when the sweep first reads it
+                diaries[index] = calendar.diary(window, patient_id=course.patient_id, ignore_ids=ignore, days=group)
+            diary = diaries[index]
+            starts = calendar.free_starts(
+                diary, days=days if group is None else group, window=window, length=length, practitioners=practitioners
+            )
+            best = _most_preferred(calendar, diary, starts, usual, length)
+            if best is not None:
+                return make_slot(best, length=length, kind=Appointment.Kind.TREATMENT, now=now)
+    return None
+
+
+def _most_preferred(calendar, diary, starts, usual, length):
+    """Of `starts` (free for the practitioner, in time order), the first that the patient, a room
+    and a laser allow, in order of preference: the same time of day as `usual`, or the nearest,
+    then the earliest. Only the first CANDIDATES free starts are weighed at a time."""
+    if usual is None:  # the earliest is the most preferred: place them in time order, as they come
+        return next(calendar.place(diary, starts, length), None)
+    tz = timezone.get_current_timezone()
+    usual_minute = usual.hour * 60 + usual.minute
+
+    def preference(start):
+        local = datetime.fromtimestamp(start[0], tz)
+        return (local.weekday() != usual.weekday(), abs(local.hour * 60 + local.minute - usual_minute), start[0])
+
+    while batch := list(islice(starts, CANDIDATES)):
+        best = next(calendar.place(diary, sorted(batch, key=preference), length), None)
         if best is not None:
-            return make_slot(best, length=length, kind=Appointment.Kind.TREATMENT, now=now)
+            return best
     return None
 
 

@@ -9,22 +9,14 @@ resource's busy index only when a candidate start asks about it.
 """
 
 import heapq
-import math
-from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
-from operator import itemgetter
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connections
-from django.db.models import BigIntegerField, Func
 from django.utils import timezone
 
 from scheduling.availability import (
-    BusyIndex,
     Interval,
     clip,
     dates,
@@ -38,36 +30,11 @@ from scheduling.availability import (
 )
 from scheduling.models import Appointment, ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
 
+from .diary import Diary, Epoch, busy_rows
 from .errors import SchedulingError
 
 PREP_WINDOW = timedelta(days=14)
-# No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
-# overlap query bound `start` from both sides, so the start index reads only the window.
-LONGEST_HOLD = timedelta(hours=24)
-_LONGEST_HOLD_SECONDS = int(LONGEST_HOLD.total_seconds())
 DEFAULT_VISIT_MINUTES = 30
-
-
-class Epoch(Func):
-    """A timestamp column as whole seconds since the Unix epoch, read as a plain integer.
-
-    Slot search reads thousands of timestamps; integers load and compare far faster than
-    timezone-aware datetimes."""
-
-    output_field = BigIntegerField()
-
-    @property
-    def convert_value(self):
-        # Both databases already return an integer; skip Django's per-value int().
-        return self._convert_value_noop
-
-    def as_postgresql(self, compiler, connection, **extra):
-        # date_part() is a double precision, which casts to bigint several times faster than the
-        # numeric that EXTRACT returns: it halves the time PostgreSQL spends on the window's rows.
-        return self.as_sql(compiler, connection, template="CAST(date_part('epoch', %(expressions)s) AS bigint)")
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="CAST(strftime('%%%%s', %(expressions)s) AS integer)")
 
 
 @dataclass(frozen=True)
@@ -100,7 +67,7 @@ def prep_begins(start: datetime) -> datetime:
 
 
 def suitable_devices(condition):
-    """Active lasers set up for `condition` (all active lasers when there is no condition)."""
+    """Active lasers set up for `condition`, a condition or its id (all active lasers without)."""
     devices = LaserDevice.objects.filter(active=True)
     return devices.filter(conditions=condition) if condition is not None else devices
 
@@ -193,7 +160,7 @@ def find_slots(
     if course is not None:
         length = session_length(course)
         patient = course.patient
-        condition = course.condition
+        condition = course.condition_id
         before = previous_session(course, exclude_ids=ignore_appointment_ids)
         if before is not None:
             earliest = max(earliest or before.start, interval_window(before.start, course)[0])
@@ -282,33 +249,27 @@ class Calendar:
             devices=devices,
         )
 
-    def only(self, practitioner: Practitioner) -> list[Practitioner]:
-        """`practitioner` if they can be booked at all, as a list to sweep."""
-        return [p for p in self.practitioners if p.pk == practitioner.pk]
+    def only(self, practitioner_id: int) -> list[Practitioner]:
+        """The practitioner with this id if they can be booked at all, as a list to sweep."""
+        return [p for p in self.practitioners if p.pk == practitioner_id]
 
-    def diary(self, window: tuple[datetime, datetime], *, patient_id: int | None, ignore_ids=()) -> "Diary":
-        """Who and what is busy during `window`: one query."""
-        window_start, window_end = window
+    def diary(
+        self, window: tuple[datetime, datetime], *, patient_id: int | None, ignore_ids=(), days: list | None = None
+    ) -> Diary:
+        """Who and what is busy during `window`, or only on those of its local `days` when given:
+        one query, run when the diary is first read."""
         # A slot ending at the window's end still keeps its room and laser for their turnover.
-        turnover = max(
-            [r.turnover_minutes for r in self.rooms] + [d.turnover_minutes for d in self.devices if d], default=0
+        turnover = timedelta(
+            minutes=max(
+                [r.turnover_minutes for r in self.rooms] + [d.turnover_minutes for d in self.devices if d], default=0
+            )
         )
-        busy = Appointment.objects.filter(
-            status__in=Appointment.ACTIVE_STATUSES,
-            start__lt=window_end + timedelta(minutes=turnover),
-            start__gt=window_start - LONGEST_HOLD,
-            blocked_until__gt=window_start,
-        )
-        if ignore_ids:
-            busy = busy.exclude(pk__in=ignore_ids)
-        columns = ("practitioner_id", "room_id", "device_id", "patient_id")
-        # In start order: the index's order, and the one BusyIndex and subtract() take.
-        rows = busy.order_by("start").values_list(*columns, Epoch("start"), Epoch("end"), Epoch("blocked_until"))
-        return Diary(_fetch(rows), patient_id=patient_id, turnover=60 * turnover)
+        rows = busy_rows(_spans(window, days), turnover=turnover, ignore_ids=ignore_ids)
+        return Diary(rows, patient_id=patient_id, turnover=int(turnover.total_seconds()))
 
     def free_starts(
         self,
-        diary: "Diary",
+        diary: Diary,
         *,
         days: Iterable[date],
         window: tuple[datetime, datetime],
@@ -328,7 +289,7 @@ class Calendar:
         for start, _, pr in heapq.merge(*streams):  # (start, order) is unique: never compares practitioners
             yield start, pr
 
-    def place(self, diary: "Diary", starts: Iterable[tuple[int, Practitioner]], length: timedelta) -> Iterator[Opening]:
+    def place(self, diary: Diary, starts: Iterable[tuple[int, Practitioner]], length: timedelta) -> Iterator[Opening]:
         """Those of `starts` (from `free_starts` on the same diary, which reads in the appointments
         they need) at which the patient is free too, with the first room and laser that are."""
         seconds = int(length.total_seconds())
@@ -369,93 +330,19 @@ class Calendar:
         return None
 
 
-class Diary:
-    """The busy intervals of a window, by practitioner, room and laser, and the patient's.
-
-    `rows` are (practitioner, room, device, patient, start, end, blocked until) in start order, read
-    in as the sweep moves on (a day past what it needs at first, twice as far at each later read), so
-    a search that stops early reads few. A room's or laser's index is built from the rows read so
-    far the first time the sweep asks about it after a read."""
-
-    def __init__(self, rows: Iterator[tuple], *, patient_id: int | None, turnover: int):
-        self._rows = rows
-        self._patient_id = patient_id
-        self._turnover = turnover  # seconds a room or laser can stay busy after a session ends
-        self._read_to = -1  # every row starting before this instant has been read
-        self._ahead = 24 * 3600  # how far past what the sweep needs the next read goes
-        self._by_practitioner: dict[int, list[tuple]] = defaultdict(list)
-        self._by_room: dict[int, list[tuple]] = defaultdict(list)
-        self._by_device: dict[int | None, list[tuple]] = defaultdict(list)
-        self._patients: list[tuple] = []
-        self._index()
-
-    def read_to(self, moment: int) -> None:
-        """Read in every appointment that can bear on a session ending by `moment`."""
-        if moment + self._turnover < self._read_to:
-            return
-        self._read_to = moment + self._turnover + self._ahead
-        self._ahead *= 2  # so a long sweep reads, and builds each index, a few times only
-        for row in self._rows:
-            self._by_practitioner[row[0]].append(row)
-            self._by_room[row[1]].append(row)
-            self._by_device[row[2]].append(row)
-            if row[3] == self._patient_id:
-                self._patients.append(row)
-            if row[4] >= self._read_to:
-                break
+def _spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
+    """The stretches of `window` on local `days` (all of it without), neighbouring days joined."""
+    if days is None:
+        return [window]
+    tz = timezone.get_default_timezone()
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(days):
+        start, end = day_bounds(day, tz)
+        start, end = max(start, window[0]), min(end, window[1])
+        if start >= end:
+            continue
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
         else:
-            self._read_to = math.inf
-        self._index()
-
-    def _index(self):
-        self.rooms = _BuiltOnUse(self._by_room, lambda rows: BusyIndex(_holds(rows)))
-        self.devices = _BuiltOnUse(self._by_device, lambda rows: BusyIndex(_holds(rows)))
-        self.patient = BusyIndex(_sessions(self._patients))
-
-    def sessions(self, practitioner_id: int, span: Interval) -> list[Interval]:
-        """The practitioner's sessions that may overlap `span` (read in), in start order."""
-        rows = self._by_practitioner.get(practitioner_id, [])
-        first = bisect_left(rows, span[0] - _LONGEST_HOLD_SECONDS, key=_START)
-        return _sessions(rows[first : bisect_left(rows, span[1], key=_START)])
-
-
-_START = itemgetter(4)
-
-
-def _sessions(rows) -> list[Interval]:
-    """When the practitioner and the patient are busy: the session itself."""
-    return [(start, end) for _, _, _, _, start, end, _ in rows]
-
-
-def _holds(rows) -> list[Interval]:
-    """When the room and the laser are busy: the session and its turnover."""
-    return [(start, blocked_until) for _, _, _, _, start, _, blocked_until in rows]
-
-
-class _BuiltOnUse(dict):
-    """A value per key, built from that key's rows when first looked up."""
-
-    def __init__(self, rows: dict, build: Callable):
-        super().__init__()
-        self._rows = rows
-        self._build = build
-
-    def __missing__(self, key):
-        value = self[key] = self._build(self._rows.get(key, []))
-        return value
-
-
-def _fetch(queryset) -> Iterator[tuple]:
-    """The rows of a `values_list` queryset whose values need no conversion, read on a plain cursor
-    as they are wanted. The cursor closes once they are all read or the iterator is dropped.
-
-    It runs the very SQL Django compiles, without Django's per-row layers: on a window of thousands
-    of appointments those cost a millisecond or two, a quarter of the query's own time."""
-    try:
-        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
-    except EmptyResultSet:
-        return
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(500):
-            yield from rows
+            spans.append((start, end))
+    return spans

@@ -1,0 +1,164 @@
+"""The database side of a booking: locks, the opening check and the overlap check in two statements.
+
+Every booking asks the database two things inside its transaction, as two small statements:
+
+1. One statement takes the transaction's advisory locks on the practitioner, room, laser and
+   patient (PostgreSQL only) and reads whether the time is open: the practitioner's working
+   hours that weekday, a clinic closure, their time off, and whether the laser is set up for the
+   course's condition.
+2. A second statement reads the active appointments that hold any of those resources then. It
+   must be a statement of its own: under READ COMMITTED each statement sees what was committed
+   when it started, so only a statement begun after the locks were granted sees the booking of
+   the transaction that held them before.
+
+Both are SQL written once: building them through the ORM took longer than running them.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db import IntegrityError, connection
+
+from scheduling.models import Appointment, ClinicClosure, LaserDevice, TimeOff, WorkingHours
+
+from .diary import LONGEST_HOLD
+from .errors import Conflict
+
+# One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
+_LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
+
+_OPENING_SQL = """
+SELECT hours.start_time, hours.end_time,
+    EXISTS (SELECT 1 FROM {closures} WHERE start_date <= %s AND end_date >= %s),
+    EXISTS (SELECT 1 FROM {time_off} WHERE practitioner_id = %s AND start < %s AND "end" > %s),
+    EXISTS (SELECT 1 FROM {device_conditions} WHERE laserdevice_id = %s AND condition_id = %s)
+FROM ({locks}) AS locks
+LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
+ORDER BY hours.start_time
+"""
+
+# Every active appointment of these resources that starts within the longest hold before the new
+# one and is still held when it starts: the start index reads only that stretch. Whether it
+# overlaps the people's time [start, end) is worked out here too; the kit's [start,
+# blocked_until) overlap is the filter itself.
+_CONFLICTS_SQL = """
+SELECT id, practitioner_id, patient_id, room_id, device_id, (start < %s AND "end" > %s)
+FROM {appointments}
+WHERE (practitioner_id = %s OR patient_id = %s OR room_id = %s OR device_id = %s)
+    AND status IN ({active}) AND start > %s AND start < %s AND blocked_until > %s AND id <> %s
+ORDER BY start, id
+"""
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What decides whether a practitioner can see a patient at a time."""
+
+    hours: list[tuple[time, time]]  # their working hours on the day, wall-clock, in order
+    closed: bool  # the clinic is closed on a day the visit touches
+    away: bool  # they have time off overlapping the visit
+    device_suited: bool  # the laser is set up for the condition asked about
+
+
+def lock_and_read_opening(
+    *,
+    practitioner_id: int,
+    room_id: int,
+    device_id: int | None,
+    patient_id: int,
+    condition_id: int | None,
+    first_day: date,
+    last_day: date,
+    start: datetime,
+    end: datetime,
+) -> Opening:
+    """Take the resources' locks (on PostgreSQL) and read the opening facts, in one statement.
+
+    The locks queue bookings that touch the same practitioner, room, laser or patient: without
+    them two transactions could both pass the overlap check, insert, and then wait on each other
+    inside the exclusion constraints (a deadlock). They are transaction-scoped and always taken
+    in key order. SQLite needs none: its IMMEDIATE transactions already run one writer at a time.
+    """
+    ops = connection.ops
+    locks, keys = "SELECT 1", []
+    if connection.vendor == "postgresql":
+        ids = {"practitioner": practitioner_id, "room": room_id, "device": device_id, "patient": patient_id}
+        keys = sorted((space << 48) | ids[kind] for kind, space in _LOCK_SPACES.items() if ids[kind])
+        # The target list is evaluated left to right, so the locks are taken in key order.
+        locks = "SELECT " + ", ".join(f"pg_advisory_xact_lock(%s) AS lock{n}" for n in range(len(keys)))
+    sql = _OPENING_SQL.format(
+        closures=_table(ClinicClosure),
+        time_off=_table(TimeOff),
+        device_conditions=_table(LaserDevice.conditions.through),
+        hours=_table(WorkingHours),
+        locks=locks,
+    )
+    params = [
+        ops.adapt_datefield_value(last_day),
+        ops.adapt_datefield_value(first_day),
+        practitioner_id,
+        ops.adapt_datetimefield_value(end),
+        ops.adapt_datetimefield_value(start),
+        device_id,
+        condition_id,
+        *keys,
+        practitioner_id,
+        first_day.weekday(),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    _, _, closed, away, suited = rows[0]
+    return Opening(
+        hours=[(_time(s), _time(e)) for s, e, *_ in rows if s is not None],
+        closed=bool(closed),
+        away=bool(away),
+        device_suited=bool(suited),
+    )
+
+
+def _time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+def find_conflicts(
+    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None
+) -> list[Conflict]:
+    """Every active appointment that holds one of these resources in the time asked for, in one query.
+
+    People are busy over [start, end), the room and the laser over [start, blocked_until).
+    """
+    ops = connection.ops
+    active = [str(status) for status in Appointment.ACTIVE_STATUSES]
+    sql = _CONFLICTS_SQL.format(appointments=_table(Appointment), active=", ".join(["%s"] * len(active)))
+    at = ops.adapt_datetimefield_value
+    params = [
+        at(end), at(start),
+        practitioner_id, patient_id, room_id, device_id,
+        *active,
+        at(start - LONGEST_HOLD), at(blocked_until), at(start), exclude_id or 0,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    conflicts = []
+    for pk, other_practitioner, other_patient, other_room, other_device, people_overlap in rows:
+        if people_overlap:
+            if other_practitioner == practitioner_id:
+                conflicts.append(Conflict("practitioner", pk))
+            if other_patient == patient_id:
+                conflicts.append(Conflict("patient", pk))
+        if other_room == room_id:
+            conflicts.append(Conflict("room", pk))
+        if device_id and other_device == device_id:
+            conflicts.append(Conflict("device", pk))
+    return conflicts
+
+
+def violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
