@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from clinic.roles import ability_required
+from clinic.roles import ability_required, can
 from patients.audit import record_clinical_access
 from patients.models import Assessment
 from scheduling.clinical_forms import CoursePlanForm, CourseProposalForm, SessionRecordForm, add_service_error
@@ -107,7 +107,12 @@ def review_queue(request):
     return render(
         request,
         "clinical/review.html",
-        {"courses": _proposed_courses(), "can_act": acting_dermatologist(request.user) is not None},
+        {
+            "courses": _proposed_courses(),
+            "can_act": acting_dermatologist(request.user) is not None,
+            # Managers oversee the queue; contraindications and notes are the clinical record's.
+            "clinical": can(request.user, "view_clinical"),
+        },
     )
 
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
+from clinic.roles import can
 from patients.models import Assessment, Condition, Patient
 from scheduling.models import (
     Appointment,
@@ -153,6 +154,10 @@ class BookedPlanSerializer(serializers.Serializer):
 
 
 class CourseSerializer(serializers.ModelSerializer):
+    notes = serializers.SerializerMethodField(
+        help_text="The dermatologist's notes; null for a role that may not see clinical records."
+    )
+
     class Meta:
         model = TreatmentCourse
         fields = [
@@ -172,6 +177,10 @@ class CourseSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_notes(self, course) -> str | None:
+        request = self.context.get("request")
+        return course.notes if request is not None and can(request.user, "view_clinical") else None
 
 
 class PatientSerializer(serializers.ModelSerializer):

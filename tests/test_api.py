@@ -611,7 +611,13 @@ def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermato
     assert (course["status"], course["proposed_by"], course["areas"]) == ("proposed", dermatologist.pk, [area().pk])
     shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6})
     assert shorter.json()["planned_sessions"] == 6
-    assert api.get(f"{API}/courses/{course['id']}/").json() == course
+    assert api.get(f"{API}/courses/{course['id']}/").json() == course | {"notes": None}  # reception sees no notes
+
+
+def test_a_courses_clinical_notes_are_shown_only_to_dermatologists(api, derm_api, dermatologist):
+    course = TreatmentCourseFactory(notes="Faded well on the forearm; keep fluence")
+    assert derm_api.get(f"{API}/courses/{course.pk}/").json()["notes"] == "Faded well on the forearm; keep fluence"
+    assert api.get(f"{API}/courses/{course.pk}/").json()["notes"] is None
 
 
 @pytest.mark.parametrize(

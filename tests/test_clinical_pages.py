@@ -343,12 +343,16 @@ def test_the_review_queue_lists_proposed_courses_oldest_first_with_contraindicat
     assert "Small tattoo (up to 5 × 5 cm)" in page and "42–56 days" in page
 
 
-def test_a_manager_sees_the_review_queue_without_the_buttons(client, manager):
-    TreatmentCourseFactory()
+def test_a_manager_sees_the_review_queue_without_the_buttons_or_the_clinical_details(client, manager, dermatologist):
+    TreatmentCourseFactory(
+        notes="Check the keloid on the left arm first",
+        assessment=AssessmentFactory(dermatologist=dermatologist, contraindications=["keloid_tendency"]),
+    )
     client.force_login(manager)
     page = client.get(reverse("clinical:review")).content.decode()
     assert "Only a dermatologist can approve" in page
     assert "/approve/" not in page
+    assert "keloid" not in page.lower() and "Contraindications" not in page
 
 
 def test_the_review_queue_has_an_empty_state(client, dermatologist):
