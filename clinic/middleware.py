@@ -1,6 +1,8 @@
 """Request middleware of our own."""
 
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
+from django.db import DatabaseError, connection
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
@@ -49,3 +51,23 @@ def session_started(sender, request, user, **kwargs):
     """A login saves the session anyway: start its idle clock there."""
     if request is not None and hasattr(request, "session"):
         request.session[LAST_SEEN] = _epoch()
+
+
+class HealthCheckMiddleware:
+    """Answers GET /healthz/ first, for the container's health check: before the host check and
+    the HTTPS redirect, which a probe from inside the container (plain http, its own address)
+    would not pass in production. It says whether the database answers, and nothing else."""
+
+    PATH = "/healthz/"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path != self.PATH:
+            return self.get_response(request)
+        try:
+            connection.ensure_connection()
+        except DatabaseError:
+            return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+        return HttpResponse("ok\n", content_type="text/plain")

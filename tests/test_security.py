@@ -192,3 +192,12 @@ def test_the_web_servers_access_log_leaves_out_query_strings_and_referers():
     assert "%(U)s" in config["access_log_format"]
     for part in ("%(r)s", "%(q)s", "%(f)s"):
         assert part not in config["access_log_format"]
+
+
+@override_settings(SECURE_SSL_REDIRECT=True, ALLOWED_HOSTS=["clinic.example.com"])
+def test_the_health_check_answers_a_probe_from_inside_the_container_in_production(client):
+    probe = client.get("/healthz/", HTTP_HOST="127.0.0.1:8000")
+    assert (probe.status_code, probe.content) == (200, b"ok\n")
+    # Everything else still redirects to https and checks the host.
+    assert client.get("/accounts/login/", HTTP_HOST="clinic.example.com").status_code == 301
+    assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000", secure=True).status_code == 400
