@@ -1,8 +1,8 @@
-from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, can, user_roles
+from clinic.roles import DERMATOLOGIST, MANAGER, RECEPTION, user_roles
 
 
 def roles(request):
-    """Which staff roles the signed-in user has, and what they may do, for the navigation."""
+    """Which staff roles the signed-in user has, for the navigation."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"roles": {}}
@@ -12,6 +12,5 @@ def roles(request):
             "reception": RECEPTION in names,
             "dermatologist": DERMATOLOGIST in names,
             "manager": MANAGER in names,
-            "view_audit": can(user, "view_audit"),
         }
     }

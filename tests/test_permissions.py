@@ -178,3 +178,14 @@ def test_a_token_carries_its_users_role(dermatologist, clinic):
     api = APIClient(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(reverse("api:patient-list")).status_code == 200
     assert api.post(reverse("api:appointment-complete", kwargs={"pk": 1}), {}).status_code == 403
+
+
+@pytest.mark.parametrize("role", [RECEPTION, DERMATOLOGIST, MANAGER], ids=ROLES)
+def test_only_managers_edit_the_catalogue_in_the_admin(client, dermatologist, role):
+    user = _persona(role, dermatologist)
+    user.is_staff = True  # even with admin access, the group's permissions decide
+    user.save()
+    client.force_login(user)
+    allowed = role in ABILITIES["edit_catalogue"]
+    for path in ("/admin/scheduling/room/add/", "/admin/scheduling/laserdevice/add/", "/admin/patients/condition/add/"):
+        assert client.get(path).status_code == (200 if allowed else 403), path
