@@ -17,7 +17,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from patients.audit import entries_about, patient_records
-from patients.models import Patient
+from patients.models import Assessment, Patient
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
 
     Refused while the patient has a visit still to come (cancel it first, so they hear of it).
     """
-    from scheduling.models import Appointment, Notification
+    from scheduling.models import Appointment
+    from scheduling.services import notifications
 
     now = now or timezone.now()
     reason = reason.strip()
@@ -128,9 +129,7 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
                         setattr(obj, name, "")
                     if texts:
                         obj.save(update_fields=texts)
-        waiting = (Notification.Status.PENDING, Notification.Status.QUEUED)
-        Notification.objects.filter(patient=patient, status__in=waiting).update(status=Notification.Status.CANCELLED)
-        Notification.objects.filter(patient=patient).exclude(last_error="").update(last_error="")
+        notifications.plan_for_erasure(patient)
         _scrub_audit_trail(records)
         LogEntry.objects.log_create(
             patient, action=LogEntry.Action.UPDATE, changes={name: [ERASED, ERASED] for name in PERSONAL},
@@ -142,10 +141,10 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
 
 def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
     """Keep who did what and when; drop the values that could name the patient."""
+    names = _names_now(records)
     for entry in entries_about(records):
         model = entry.content_type.model_class()
-        current = model.objects.filter(pk=entry.object_id).first()
-        entry.object_repr = str(current) if current is not None else f"{model._meta.verbose_name} {entry.object_id}"
+        entry.object_repr = names.get((model, entry.object_id), f"{model._meta.verbose_name} {entry.object_id}")
         changes = entry.changes_dict
         if changes:
             personal = PERSONAL if model is Patient else FREE_TEXT
@@ -156,7 +155,19 @@ def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
     types = ContentType.objects.get_for_models(*records)
     for model, ids in records.items():
         for entry in AdminLogEntry.objects.filter(content_type=types[model], object_id__in=[str(i) for i in ids]):
-            current = model.objects.filter(pk=entry.object_id).first()
-            entry.object_repr = str(current)[:200] if current is not None else ""
+            entry.object_repr = names.get((model, int(entry.object_id)), "")[:200]
             entry.change_message = ""
             entry.save(update_fields=["object_repr", "change_message"])
+
+
+def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
+    """How each record reads after the erasure, loaded a model at a time with the patient its name shows."""
+    from scheduling.models import Appointment, SessionRecord, TreatmentCourse
+
+    related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
+               SessionRecord: ["appointment__patient"]}  # fmt: skip
+    names = {}
+    for model, ids in records.items():
+        rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)
+        names.update({(model, pk): str(row) for pk, row in rows.items()})
+    return names

@@ -103,6 +103,12 @@ def plan_for_no_show(appointment) -> None:
     _withdraw(appointment.notifications.all())
 
 
+def plan_for_erasure(patient) -> None:
+    """An erased patient gets no more emails, and the log keeps no server message quoting their address."""
+    _withdraw(Notification.objects.filter(patient=patient))
+    Notification.objects.filter(patient=patient).exclude(last_error="").update(last_error="")
+
+
 def plan_for_completion(appointment, *, now) -> None:
     """Aftercare at once; prompts to book the next session while none is booked."""
     if appointment.kind != Appointment.Kind.TREATMENT:
