@@ -283,8 +283,8 @@ def _holdings(appointment) -> dict:
 def _place(appointment, *, start, length, practitioner, room, device, acknowledge_short_prep, by, now, check_spacing):
     """Validate the time and resources, then save, inside the caller's booking transaction.
 
-    Two statements ask the database (see guard.py): the locks with whether the time is open, then
-    the overlap check. A treatment then locks its course to check and number the session.
+    One statement asks the database (see guard.py): the locks, whether the time is open and what
+    holds the resources then. A treatment then locks its course to check and number the session.
     """
     if timezone.is_naive(start):
         raise SchedulingError("Give the start time with its UTC offset.", field="start")
@@ -296,9 +296,13 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     for resource, field in ((practitioner, "practitioner"), (room, "room"), (device, "device")):
         if resource is not None and not resource.active:
             raise SchedulingError(f"{resource} is not in service.", field=field)
+    buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
+    blocked_until = end + timedelta(minutes=buffer)
+    if blocked_until - start > LONGEST_HOLD:
+        raise SchedulingError("An appointment with its turnover cannot last over 24 hours.", field="start")
     course = appointment.course if appointment.course_id else None
     day = timezone.localdate(start)
-    opening = guard.lock_and_read_opening(
+    check = guard.lock_and_check(
         practitioner_id=practitioner.pk,
         room_id=room.pk,
         device_id=device.pk if device else None,
@@ -308,10 +312,12 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         last_day=timezone.localdate(end),
         start=start,
         end=end,
+        blocked_until=blocked_until,
+        exclude_id=appointment.pk,
     )
-    if device is not None and course is not None and not opening.device_suited:
+    if device is not None and course is not None and not check.device_suited:
         raise SchedulingError(f"{device} is not set up for {course.condition}.", field="device")
-    _check_open(opening, practitioner, day, start, end)
+    _check_open(check, practitioner, day, start, end)
     short_prep = is_short_prep(kind=appointment.kind, start=start, now=now)
     if short_prep and not acknowledge_short_prep:
         raise SchedulingError(
@@ -319,18 +325,13 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
             "patient has been told and can still prepare.",
             field="acknowledge_short_prep",
         )
-    buffer = max(room.turnover_minutes, device.turnover_minutes if device else 0)
-    if end + timedelta(minutes=buffer) - start > LONGEST_HOLD:
-        raise SchedulingError("An appointment with its turnover cannot last over 24 hours.", field="start")
-    appointment.start, appointment.end = start, end
-    appointment.blocked_until = end + timedelta(minutes=buffer)
+    if check.conflicts:
+        raise BookingConflict(check.conflicts)
+    appointment.start, appointment.end, appointment.blocked_until = start, end, blocked_until
     appointment.practitioner, appointment.room, appointment.device = practitioner, room, device
     # The acknowledgement describes the current time: a move out of the prep window drops it.
     appointment.short_prep_acknowledged_by = by if short_prep else None
     appointment.short_prep_acknowledged_at = now if short_prep else None
-    conflicts = guard.find_conflicts(**_holdings(appointment))
-    if conflicts:
-        raise BookingConflict(conflicts)
     moves, number = [], appointment.sequence
     if appointment.kind == Appointment.Kind.TREATMENT:
         moves, number = _take_place_in_course(appointment, check_spacing=check_spacing)

@@ -1,17 +1,18 @@
-"""The database side of a booking: locks, the opening check and the overlap check in two statements.
+"""The database side of a booking: the locks, the opening check and the overlap check in one statement.
 
-Every booking asks the database two things inside its transaction, as two small statements:
+Every booking asks the database one thing inside its transaction, as one statement: it takes the
+transaction's advisory locks on the practitioner, room, laser and patient (PostgreSQL only), and
+reads whether the time is open (the practitioner's working hours that weekday, a clinic closure,
+their time off, whether the laser is set up for the course's condition) and which active
+appointments hold any of those resources then.
 
-1. One statement takes the transaction's advisory locks on the practitioner, room, laser and
-   patient (PostgreSQL only) and reads whether the time is open: the practitioner's working
-   hours that weekday, a clinic closure, their time off, and whether the laser is set up for the
-   course's condition.
-2. A second statement reads the active appointments that hold any of those resources then. It
-   must be a statement of its own: under READ COMMITTED each statement sees what was committed
-   when it started, so only a statement begun after the locks were granted sees the booking of
-   the transaction that held them before.
+Under READ COMMITTED the statement reads what was committed when it started, so a booking committed
+by the transaction that held a lock before this one is not in its answer. The exclusion constraints
+see it: the insert that follows fails, and the service names the conflict after the rollback (see
+`find_conflicts`). The locks are what keep two such bookings from deadlocking inside the
+constraints: the second waits until the first has finished.
 
-Both are SQL written once: building them through the ORM took longer than running them.
+It is SQL written once: building it through the ORM took longer than running it.
 """
 
 from dataclasses import dataclass
@@ -27,26 +28,28 @@ from .errors import Conflict
 # One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
 _LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
 
-_OPENING_SQL = """
-SELECT hours.start_time, hours.end_time,
-    EXISTS (SELECT 1 FROM {closures} WHERE start_date <= %s AND end_date >= %s),
-    EXISTS (SELECT 1 FROM {time_off} WHERE practitioner_id = %s AND start < %s AND "end" > %s),
-    EXISTS (SELECT 1 FROM {device_conditions} WHERE laserdevice_id = %s AND condition_id = %s)
-FROM ({locks}) AS locks
-LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
-ORDER BY hours.start_time
-"""
-
 # Every active appointment of these resources that starts within the longest hold before the new
 # one and is still held when it starts: the start index reads only that stretch. Whether it
 # overlaps the people's time [start, end) is worked out here too; the kit's [start,
 # blocked_until) overlap is the filter itself.
-_CONFLICTS_SQL = """
-SELECT id, practitioner_id, patient_id, room_id, device_id, (start < %s AND "end" > %s)
+_HOLDERS_SQL = """
+SELECT id, practitioner_id, patient_id, room_id, device_id, (start < %s AND "end" > %s) AS people, start
 FROM {appointments}
 WHERE (practitioner_id = %s OR patient_id = %s OR room_id = %s OR device_id = %s)
     AND status IN ({active}) AND start > %s AND start < %s AND blocked_until > %s AND id <> %s
-ORDER BY start, id
+"""
+
+# One row per (working hours, holder) pair: usually one row with no holder.
+_CHECK_SQL = """
+SELECT hours.start_time, hours.end_time,
+    EXISTS (SELECT 1 FROM {closures} WHERE start_date <= %s AND end_date >= %s),
+    EXISTS (SELECT 1 FROM {time_off} WHERE practitioner_id = %s AND start < %s AND "end" > %s),
+    EXISTS (SELECT 1 FROM {device_conditions} WHERE laserdevice_id = %s AND condition_id = %s),
+    holders.id, holders.practitioner_id, holders.patient_id, holders.room_id, holders.device_id, holders.people
+FROM ({locks}) AS locks
+LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
+LEFT JOIN ({holders}) AS holders ON 1 = 1
+ORDER BY hours.start_time, holders.start, holders.id
 """
 
 
@@ -55,16 +58,17 @@ def _table(model) -> str:
 
 
 @dataclass(frozen=True)
-class Opening:
+class Check:
     """What decides whether a practitioner can see a patient at a time."""
 
     hours: list[tuple[time, time]]  # their working hours on the day, wall-clock, in order
     closed: bool  # the clinic is closed on a day the visit touches
     away: bool  # they have time off overlapping the visit
     device_suited: bool  # the laser is set up for the condition asked about
+    conflicts: list[Conflict]  # what holds a resource then, as of the statement's start
 
 
-def lock_and_read_opening(
+def lock_and_check(
     *,
     practitioner_id: int,
     room_id: int,
@@ -75,49 +79,63 @@ def lock_and_read_opening(
     last_day: date,
     start: datetime,
     end: datetime,
-) -> Opening:
-    """Take the resources' locks (on PostgreSQL) and read the opening facts, in one statement.
+    blocked_until: datetime,
+    exclude_id: int | None = None,
+) -> Check:
+    """Take the resources' locks (on PostgreSQL) and read the opening facts and the conflicts.
 
     The locks queue bookings that touch the same practitioner, room, laser or patient: without
-    them two transactions could both pass the overlap check, insert, and then wait on each other
-    inside the exclusion constraints (a deadlock). They are transaction-scoped and always taken
-    in key order. SQLite needs none: its IMMEDIATE transactions already run one writer at a time.
+    them two transactions could both insert and then wait on each other inside the exclusion
+    constraints (a deadlock). They are transaction-scoped and always taken in key order. SQLite
+    needs none: its IMMEDIATE transactions already run one writer at a time.
     """
     ops = connection.ops
+    at = ops.adapt_datetimefield_value
     locks, keys = "SELECT 1", []
     if connection.vendor == "postgresql":
         ids = {"practitioner": practitioner_id, "room": room_id, "device": device_id, "patient": patient_id}
         keys = sorted((space << 48) | ids[kind] for kind, space in _LOCK_SPACES.items() if ids[kind])
         # The target list is evaluated left to right, so the locks are taken in key order.
         locks = "SELECT " + ", ".join(f"pg_advisory_xact_lock(%s) AS lock{n}" for n in range(len(keys)))
-    sql = _OPENING_SQL.format(
+    holders_sql, holders_params = _holders(
+        start=start, end=end, blocked_until=blocked_until, practitioner_id=practitioner_id, room_id=room_id,
+        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
+    )  # fmt: skip
+    sql = _CHECK_SQL.format(
         closures=_table(ClinicClosure),
         time_off=_table(TimeOff),
         device_conditions=_table(LaserDevice.conditions.through),
         hours=_table(WorkingHours),
         locks=locks,
+        holders=holders_sql,
     )
     params = [
         ops.adapt_datefield_value(last_day),
         ops.adapt_datefield_value(first_day),
         practitioner_id,
-        ops.adapt_datetimefield_value(end),
-        ops.adapt_datetimefield_value(start),
+        at(end),
+        at(start),
         device_id,
         condition_id,
         *keys,
         practitioner_id,
         first_day.weekday(),
+        *holders_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    _, _, closed, away, suited = rows[0]
-    return Opening(
-        hours=[(_time(s), _time(e)) for s, e, *_ in rows if s is not None],
+    _, _, closed, away, suited, *_ = rows[0]
+    hours = dict.fromkeys((_time(row[0]), _time(row[1])) for row in rows if row[0] is not None)
+    holders = dict.fromkeys(row[5:] for row in rows if row[5] is not None)
+    return Check(
+        hours=list(hours),
         closed=bool(closed),
         away=bool(away),
         device_suited=bool(suited),
+        conflicts=_conflicts(
+            holders, practitioner_id=practitioner_id, room_id=room_id, device_id=device_id, patient_id=patient_id
+        ),  # fmt: skip
     )
 
 
@@ -132,19 +150,37 @@ def find_conflicts(
 
     People are busy over [start, end), the room and the laser over [start, blocked_until).
     """
-    ops = connection.ops
+    sql, params = _holders(
+        start=start, end=end, blocked_until=blocked_until, practitioner_id=practitioner_id, room_id=room_id,
+        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} ORDER BY start, id", params)
+        rows = cursor.fetchall()
+    return _conflicts(
+        [row[:6] for row in rows], practitioner_id=practitioner_id, room_id=room_id, device_id=device_id,
+        patient_id=patient_id,
+    )  # fmt: skip
+
+
+def _holders(
+    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id
+) -> tuple[str, list]:
+    """The query of the active appointments that hold one of these resources then, and its parameters."""
+    at = connection.ops.adapt_datetimefield_value
     active = [str(status) for status in Appointment.ACTIVE_STATUSES]
-    sql = _CONFLICTS_SQL.format(appointments=_table(Appointment), active=", ".join(["%s"] * len(active)))
-    at = ops.adapt_datetimefield_value
+    sql = _HOLDERS_SQL.format(appointments=_table(Appointment), active=", ".join(["%s"] * len(active)))
     params = [
         at(end), at(start),
         practitioner_id, patient_id, room_id, device_id,
         *active,
         at(start - LONGEST_HOLD), at(blocked_until), at(start), exclude_id or 0,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    return sql, params
+
+
+def _conflicts(rows, *, practitioner_id, room_id, device_id, patient_id) -> list[Conflict]:
+    """Name what each holding appointment clashes on."""
     conflicts = []
     for pk, other_practitioner, other_patient, other_room, other_device, people_overlap in rows:
         if people_overlap:
