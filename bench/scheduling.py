@@ -9,10 +9,12 @@ created, migrated and filled on the first run and reused while it has the same s
 """
 
 import argparse
+import os
 import statistics
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from clinic_setup import build, setup_django  # noqa: I001 - bench/ is run as a script
 
@@ -147,15 +149,41 @@ def booking_throughput(count=600):
         appointment_book(patient=patients[i], kind="consultation", start=start, practitioner=practitioner, room=room,
                          duration_minutes=15)  # fmt: skip
 
-    began = time.perf_counter()
+    server = _server_cpu_reader()
+    began, own_before, server_before = time.perf_counter(), time.process_time(), server()
     for i in range(count):
         book(i)
     elapsed = time.perf_counter() - began
+    own, on_server = time.process_time() - own_before, server() - server_before
     with CaptureQueriesContext(connection) as captured:  # one more, to count its statements
         book(count)
     _clear_bench_wing(practitioner)
     print(f"sequential bookings through the service: {count / elapsed:.0f} per second ({count} in {elapsed:.2f} s), "
           f"{len(captured)} statements each with BEGIN and COMMIT")  # fmt: skip
+    cpu = f"{own / count * 1000:.2f} ms here"
+    if on_server is not None:
+        cpu += f", {on_server / count * 1000:.2f} ms in the database server"
+    print(f"  each booking took {elapsed / count * 1000:.2f} ms, of which CPU {cpu}; the rest is waiting "
+          "(the commit's flush, the other core's work)")  # fmt: skip
+
+
+def _server_cpu_reader():
+    """A function giving the CPU seconds this connection's PostgreSQL backend has used, read from
+    /proc when the server runs on this machine; otherwise one that gives None."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+    if not stat.exists():
+        return lambda: None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used():
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return used
 
 
 def concurrent_booking(threads=32):
