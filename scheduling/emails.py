@@ -7,6 +7,7 @@ the appointment's life and whose SEQUENCE is its version, so calendars update or
 """
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import parseaddr
@@ -41,7 +42,21 @@ TITLES = {
 }
 
 
-def build_message(notification: Notification, *, now: datetime | None = None) -> EmailMultiAlternatives:
+class PatientEmail(EmailMultiAlternatives):
+    """Django's message, with its MIME boundaries chosen when it is built. Left unset, the email
+    package checks each boundary it draws against the text with a freshly compiled regular
+    expression (0.2 ms a message); a random 128-bit boundary cannot occur in the text by chance,
+    and the text's author cannot know it."""
+
+    def message(self):
+        message = super().message()
+        for part in message.walk():
+            if part.is_multipart():
+                part.set_boundary(f"=={secrets.token_hex(16)}==")
+        return message
+
+
+def build_message(notification: Notification, *, now: datetime | None = None) -> PatientEmail:
     """The email for one outbox row, ready to `send()`.
 
     Its Message-ID is derived from the row, so a resend after a crash carries the same id and the
@@ -58,7 +73,7 @@ def build_message(notification: Notification, *, now: datetime | None = None) ->
         subject = context["subject"] = _subject(notification.kind, context)
         text = render_to_string(f"emails/{notification.kind}.txt", context)
         html = render_to_string(f"emails/{notification.kind}.html", context)
-    message = EmailMultiAlternatives(
+    message = PatientEmail(
         subject=subject,
         body=_tidy(text),
         from_email=settings.DEFAULT_FROM_EMAIL,

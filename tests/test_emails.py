@@ -265,6 +265,18 @@ def test_headers_name_the_row_and_offer_one_click_unsubscribe(treatment):
     assert other["Message-ID"] != first["Message-ID"]
 
 
+def test_each_message_draws_boundaries_of_its_own_that_separate_its_parts(treatment):
+    row = planned(treatment, Kind.CONFIRMATION)
+    first, again = parsed(build_message(row)), parsed(build_message(row))
+    boundaries = [part.get_boundary() for message in (first, again) for part in message.walk() if part.is_multipart()]
+    assert len(boundaries) == len(set(boundaries)) == 4  # mixed and alternative, twice
+    assert [part.get_content_type() for part in first.walk() if not part.is_multipart()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+
+
 def test_the_domain_comes_from_the_clinics_base_url(treatment, settings):
     settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
     message = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
