@@ -7,6 +7,7 @@ the appointment's life and whose SEQUENCE is its version, so calendars update or
 """
 
 import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import parseaddr
@@ -16,7 +17,6 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
-from icalendar import Calendar, Event, vCalAddress
 
 from scheduling.links import link_url
 from scheduling.models import Appointment, Notification
@@ -42,7 +42,21 @@ TITLES = {
 }
 
 
-def build_message(notification: Notification, *, now: datetime | None = None) -> EmailMultiAlternatives:
+class PatientEmail(EmailMultiAlternatives):
+    """Django's message, with its MIME boundaries chosen when it is built. Left unset, the email
+    package checks each boundary it draws against the text with a freshly compiled regular
+    expression (0.2 ms a message); a random 128-bit boundary cannot occur in the text by chance,
+    and the text's author cannot know it."""
+
+    def message(self):
+        message = super().message()
+        for part in message.walk():
+            if part.is_multipart():
+                part.set_boundary(f"=={secrets.token_hex(16)}==")
+        return message
+
+
+def build_message(notification: Notification, *, now: datetime | None = None) -> PatientEmail:
     """The email for one outbox row, ready to `send()`.
 
     Its Message-ID is derived from the row, so a resend after a crash carries the same id and the
@@ -59,7 +73,7 @@ def build_message(notification: Notification, *, now: datetime | None = None) ->
         subject = context["subject"] = _subject(notification.kind, context)
         text = render_to_string(f"emails/{notification.kind}.txt", context)
         html = render_to_string(f"emails/{notification.kind}.html", context)
-    message = EmailMultiAlternatives(
+    message = PatientEmail(
         subject=subject,
         body=_tidy(text),
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -96,36 +110,74 @@ def invite_part(
 
 def invite(appointment: Appointment, *, attendee: str, method: str = "REQUEST", now: datetime | None = None) -> str:
     """One VEVENT for the patient at `attendee`: UID stable per appointment, SEQUENCE its version,
-    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event."""
+    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event.
+
+    Written line by line (RFC 5545: TEXT escaped, long lines folded) rather than through the
+    icalendar package, which spent as much CPU on these twenty lines as both templates on the text
+    (0.3 ms); the output is the same, byte for byte, and the tests read it back with icalendar."""
     now = now or timezone.now()
-    domain = mail_domain()
-    calendar = Calendar()
-    calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Scheduler//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
-    event = Event()
-    event.add("uid", f"appointment-{appointment.pk}@{domain}")
-    event.add("sequence", appointment.version)
-    event.add("dtstamp", now.astimezone(UTC))
-    event.add("dtstart", appointment.start.astimezone(UTC))
-    event.add("dtend", appointment.end.astimezone(UTC))
     title = TITLES.get(appointment.kind, "Appointment")
-    event.add("summary", f"{title} at {settings.CLINIC_NAME}")
-    event.add("location", f"{settings.CLINIC_NAME}, {settings.CLINIC_ADDRESS}")
-    event.add(
-        "description", f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
-    )
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    organizer = vCalAddress(f"mailto:{address}")
-    organizer.params["CN"] = name or settings.CLINIC_NAME
-    event.add("organizer", organizer)
-    patient = vCalAddress(f"mailto:{attendee}")
-    patient.params["ROLE"] = "REQ-PARTICIPANT"
-    patient.params["RSVP"] = "FALSE"  # the confirm link answers; calendar replies would reach nobody
-    event.add("attendee", patient)
-    calendar.add_component(event)
-    return calendar.to_ical().decode()
+    clinic = settings.CLINIC_NAME
+    description = f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_ics_text(f'-//{clinic}//Scheduler//EN')}",
+        f"METHOD:{method}",
+        "BEGIN:VEVENT",
+        f"SUMMARY:{_ics_text(f'{title} at {clinic}')}",
+        f"DTSTART:{_ics_utc(appointment.start)}",
+        f"DTEND:{_ics_utc(appointment.end)}",
+        f"DTSTAMP:{_ics_utc(now)}",
+        f"UID:{_ics_text(f'appointment-{appointment.pk}@{mail_domain()}')}",
+        f"SEQUENCE:{appointment.version}",
+        # RSVP=FALSE: the confirm link answers; calendar replies would reach nobody.
+        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee}",
+        f"DESCRIPTION:{_ics_text(description)}",
+        f"LOCATION:{_ics_text(f'{clinic}, {settings.CLINIC_ADDRESS}')}",
+        f"ORGANIZER;CN={_ics_param(name or clinic)}:mailto:{address}",
+        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(f"{_ics_fold(line)}\r\n" for line in lines)
+
+
+def _ics_text(value: str) -> str:
+    """A TEXT value, escaped (RFC 5545, 3.3.11); any line break becomes \\n."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_param(value: str) -> str:
+    """A parameter value, escaped (RFC 6868), and quoted where it holds a separator or, as icalendar
+    did for names, a space or an apostrophe."""
+    quoted = any(char in value for char in ",;: '\u2019")
+    value = value.replace("^", "^^").replace("\r\n", "^n").replace("\r", "^n").replace("\n", "^n").replace('"', "^'")
+    return f'"{value}"' if quoted else value
+
+
+def _ics_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _ics_fold(line: str, limit: int = 75) -> str:
+    """Lines longer than 75 octets go on over lines that begin with a space (RFC 5545, 3.1),
+    never splitting a character or an escape sequence (backslash or caret and what follows)."""
+    if len(line.encode()) < limit:
+        return line
+    pieces, piece, size = [], [], 0
+    for char in line:
+        width = len(char.encode())
+        if piece and size + width >= limit:
+            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in "\\^" else []
+            pieces.append("".join(piece))
+            piece, size = carried, sum(len(c.encode()) for c in carried)
+        piece.append(char)
+        size += width
+    pieces.append("".join(piece))
+    return "\r\n ".join(pieces)
 
 
 def _context(notification: Notification, *, now: datetime, unsubscribe_url: str) -> dict:

@@ -265,6 +265,18 @@ def test_headers_name_the_row_and_offer_one_click_unsubscribe(treatment):
     assert other["Message-ID"] != first["Message-ID"]
 
 
+def test_each_message_draws_boundaries_of_its_own_that_separate_its_parts(treatment):
+    row = planned(treatment, Kind.CONFIRMATION)
+    first, again = parsed(build_message(row)), parsed(build_message(row))
+    boundaries = [part.get_boundary() for message in (first, again) for part in message.walk() if part.is_multipart()]
+    assert len(boundaries) == len(set(boundaries)) == 4  # mixed and alternative, twice
+    assert [part.get_content_type() for part in first.walk() if not part.is_multipart()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+
+
 def test_the_domain_comes_from_the_clinics_base_url(treatment, settings):
     settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
     message = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
@@ -319,6 +331,23 @@ def test_a_cancellation_carries_a_cancel_invitation(treatment):
     assert str(event["STATUS"]) == "CANCELLED"
     assert str(event["UID"]) == f"appointment-{treatment.pk}@127.0.0.1"
     assert int(event["SEQUENCE"]) == 2
+
+
+def test_an_invitation_keeps_separators_accents_and_long_names_intact(treatment, settings):
+    settings.CLINIC_NAME = "Clinique Ça va; Peau, Laser & Co"
+    settings.CLINIC_ADDRESS = "12 rue d'Été, Genève\\Nord"
+    settings.DEFAULT_FROM_EMAIL = '"Zoë \\"Accueil\\", Clinique" <accueil@example.com>'
+    practitioner = treatment.practitioner
+    practitioner.user.last_name = "Ångström-Übermüller " * 4
+    practitioner.user.save()
+    [part] = invite_parts(build_message(planned(treatment, Kind.CONFIRMATION)))
+    raw = part.get_payload(decode=True)
+    assert all(len(line) <= 75 for line in raw.split(b"\r\n"))  # long lines are folded, in octets
+    _, event = event_of(part)
+    assert str(event["SUMMARY"]) == "Laser treatment at Clinique Ça va; Peau, Laser & Co"
+    assert str(event["LOCATION"]) == "Clinique Ça va; Peau, Laser & Co, 12 rue d'Été, Genève\\Nord"
+    assert str(event["DESCRIPTION"]).startswith(f"Laser treatment with {practitioner}. To change it, call us")
+    assert event["ORGANIZER"].params["CN"] == 'Zoë "Accueil", Clinique'
 
 
 def test_building_a_message_asks_the_database_nothing_more_than_the_senders_load(treatment, django_assert_num_queries):
