@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import formats, timezone
+from icalendar import Calendar, Event, vCalAddress
 
 from scheduling.links import link_url
 from scheduling.models import Appointment, Notification
@@ -110,74 +111,36 @@ def invite_part(
 
 def invite(appointment: Appointment, *, attendee: str, method: str = "REQUEST", now: datetime | None = None) -> str:
     """One VEVENT for the patient at `attendee`: UID stable per appointment, SEQUENCE its version,
-    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event.
-
-    Written line by line (RFC 5545: TEXT escaped, long lines folded) rather than through the
-    icalendar package, which spent as much CPU on these twenty lines as both templates on the text
-    (0.3 ms); the output is the same, byte for byte, and the tests read it back with icalendar."""
+    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event."""
     now = now or timezone.now()
+    domain = mail_domain()
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Scheduler//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"appointment-{appointment.pk}@{domain}")
+    event.add("sequence", appointment.version)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", appointment.start.astimezone(UTC))
+    event.add("dtend", appointment.end.astimezone(UTC))
     title = TITLES.get(appointment.kind, "Appointment")
+    event.add("summary", f"{title} at {settings.CLINIC_NAME}")
+    event.add("location", f"{settings.CLINIC_NAME}, {settings.CLINIC_ADDRESS}")
+    event.add(
+        "description", f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
+    )
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    clinic = settings.CLINIC_NAME
-    description = f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{_ics_text(f'-//{clinic}//Scheduler//EN')}",
-        f"METHOD:{method}",
-        "BEGIN:VEVENT",
-        f"SUMMARY:{_ics_text(f'{title} at {clinic}')}",
-        f"DTSTART:{_ics_utc(appointment.start)}",
-        f"DTEND:{_ics_utc(appointment.end)}",
-        f"DTSTAMP:{_ics_utc(now)}",
-        f"UID:{_ics_text(f'appointment-{appointment.pk}@{mail_domain()}')}",
-        f"SEQUENCE:{appointment.version}",
-        # RSVP=FALSE: the confirm link answers; calendar replies would reach nobody.
-        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee}",
-        f"DESCRIPTION:{_ics_text(description)}",
-        f"LOCATION:{_ics_text(f'{clinic}, {settings.CLINIC_ADDRESS}')}",
-        f"ORGANIZER;CN={_ics_param(name or clinic)}:mailto:{address}",
-        f"STATUS:{'CANCELLED' if method == 'CANCEL' else 'CONFIRMED'}",
-        "END:VEVENT",
-        "END:VCALENDAR",
-    ]
-    return "".join(f"{_ics_fold(line)}\r\n" for line in lines)
-
-
-def _ics_text(value: str) -> str:
-    """A TEXT value, escaped (RFC 5545, 3.3.11); any line break becomes \\n."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_param(value: str) -> str:
-    """A parameter value, escaped (RFC 6868), and quoted where it holds a separator or, as icalendar
-    did for names, a space or an apostrophe."""
-    quoted = any(char in value for char in ",;: '\u2019")
-    value = value.replace("^", "^^").replace("\r\n", "^n").replace("\r", "^n").replace("\n", "^n").replace('"', "^'")
-    return f'"{value}"' if quoted else value
-
-
-def _ics_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _ics_fold(line: str, limit: int = 75) -> str:
-    """Lines longer than 75 octets go on over lines that begin with a space (RFC 5545, 3.1),
-    never splitting a character or an escape sequence (backslash or caret and what follows)."""
-    if len(line.encode()) < limit:
-        return line
-    pieces, piece, size = [], [], 0
-    for char in line:
-        width = len(char.encode())
-        if piece and size + width >= limit:
-            carried = [piece.pop()] if len(piece) > 1 and piece[-1] in "\\^" else []
-            pieces.append("".join(piece))
-            piece, size = carried, sum(len(c.encode()) for c in carried)
-        piece.append(char)
-        size += width
-    pieces.append("".join(piece))
-    return "\r\n ".join(pieces)
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["CN"] = name or settings.CLINIC_NAME
+    event.add("organizer", organizer)
+    patient = vCalAddress(f"mailto:{attendee}")
+    patient.params["ROLE"] = "REQ-PARTICIPANT"
+    patient.params["RSVP"] = "FALSE"  # the confirm link answers; calendar replies would reach nobody
+    event.add("attendee", patient)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
 
 
 def _context(notification: Notification, *, now: datetime, unsubscribe_url: str) -> dict:
