@@ -135,7 +135,7 @@ def lock_and_check(
         device_suited=bool(suited),
         conflicts=_conflicts(
             holders, practitioner_id=practitioner_id, room_id=room_id, device_id=device_id, patient_id=patient_id
-        ),  # fmt: skip
+        ),
     )
 
 
