@@ -19,6 +19,12 @@ PER_YEAR = 50_000
 PRACTITIONERS, ROOMS, DEVICES, PATIENTS = 20, 10, 6, 5_000
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process of this machine has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def setup_django(database_url: str | None = None) -> str:
     """Point Django at the benchmark database (created if missing) and migrate it."""
     url = database_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)

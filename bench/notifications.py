@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clinic_setup import build, setup_django  # noqa: E402
+from clinic_setup import build, cpu_seconds, setup_django  # noqa: E402
 
 TOTAL = 1_000_000
 
@@ -147,14 +147,12 @@ def mail_benchmark(count):
 
 def _cpu_seconds(workers) -> float:
     """CPU time used so far by the worker processes and their pool processes (Linux /proc)."""
-    ticks = 0
+    seconds = 0.0
     for worker in workers:
         pid = worker.process.pid
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        for process in [pid, *children]:
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        seconds += sum(cpu_seconds(int(process)) for process in [pid, *children])
+    return seconds
 
 
 if __name__ == "__main__":

@@ -9,14 +9,13 @@ created, migrated and filled on the first run and reused while it has the same s
 """
 
 import argparse
-import os
 import statistics
 import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
-from clinic_setup import build, setup_django  # noqa: I001 - bench/ is run as a script
+from clinic_setup import build, cpu_seconds, setup_django  # noqa: I001 - bench/ is run as a script
 
 
 def main():
@@ -174,16 +173,10 @@ def _server_cpu_reader():
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
-    if not stat.exists():
+        pid = cursor.fetchone()[0]
+    if not Path(f"/proc/{pid}").exists():
         return lambda: None
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def used():
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-
-    return used
+    return lambda: cpu_seconds(pid)
 
 
 def concurrent_booking(threads=32):

@@ -18,6 +18,8 @@ from django.db.models import BigIntegerField, Func
 from scheduling.availability import BusyIndex, Interval
 from scheduling.models import Appointment
 
+from .sql import table
+
 # No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
 # overlap query bound `start` from both sides, so the start index reads only the window.
 LONGEST_HOLD = timedelta(hours=24)
@@ -76,7 +78,7 @@ def busy_rows(
         start=epoch.format("start"),
         end=epoch.format('"end"'),
         blocked_until=epoch.format("blocked_until"),
-        appointments=connection.ops.quote_name(Appointment._meta.db_table),
+        appointments=table(Appointment),
         active=", ".join(["%s"] * len(active)),
         spans=" OR ".join([_SPAN_SQL] * len(spans)),
         not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",

@@ -24,6 +24,7 @@ from scheduling.models import Appointment, ClinicClosure, LaserDevice, TimeOff, 
 
 from .diary import LONGEST_HOLD
 from .errors import Conflict
+from .sql import table
 
 # One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
 _LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
@@ -51,10 +52,6 @@ LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
 LEFT JOIN ({holders}) AS holders ON 1 = 1
 ORDER BY hours.start_time, holders.start, holders.id
 """
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 @dataclass(frozen=True)
@@ -102,10 +99,10 @@ def lock_and_check(
         device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
     )  # fmt: skip
     sql = _CHECK_SQL.format(
-        closures=_table(ClinicClosure),
-        time_off=_table(TimeOff),
-        device_conditions=_table(LaserDevice.conditions.through),
-        hours=_table(WorkingHours),
+        closures=table(ClinicClosure),
+        time_off=table(TimeOff),
+        device_conditions=table(LaserDevice.conditions.through),
+        hours=table(WorkingHours),
         locks=locks,
         holders=holders_sql,
     )
@@ -169,7 +166,7 @@ def _holders(
     """The query of the active appointments that hold one of these resources then, and its parameters."""
     at = connection.ops.adapt_datetimefield_value
     active = [str(status) for status in Appointment.ACTIVE_STATUSES]
-    sql = _HOLDERS_SQL.format(appointments=_table(Appointment), active=", ".join(["%s"] * len(active)))
+    sql = _HOLDERS_SQL.format(appointments=table(Appointment), active=", ".join(["%s"] * len(active)))
     params = [
         at(end), at(start),
         practitioner_id, patient_id, room_id, device_id,

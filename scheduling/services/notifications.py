@@ -21,6 +21,7 @@ from scheduling.availability import local_instant
 from scheduling.models import Appointment, Notification
 
 from .slots import course_sessions
+from .sql import table
 
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -284,16 +285,12 @@ WHERE n.id = %s
 _READ_MODELS = ((Notification, "n"), (Patient, "p"), (Appointment, "a"))
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _claim(notification_id, *, now) -> bool:
     """Move a queued row to sending; False when it is no longer queued (sent, withdrawn, taken)."""
     at = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         cursor.execute(
-            _CLAIM_SQL.format(notification=_table(Notification)),
+            _CLAIM_SQL.format(notification=table(Notification)),
             [Status.SENDING, at(now), notification_id, Status.QUEUED],
         )
         return cursor.rowcount == 1
@@ -305,7 +302,7 @@ def _finish(notification_id, status, fields) -> None:
     outcome = [status, fields["last_error"], at(fields.get("sent_at")), at(fields.get("due_at"))]
     with connection.cursor() as cursor:
         cursor.execute(
-            _FINISH_SQL.format(notification=_table(Notification)), [*outcome, notification_id, Status.SENDING]
+            _FINISH_SQL.format(notification=table(Notification)), [*outcome, notification_id, Status.SENDING]
         )
 
 
@@ -335,9 +332,9 @@ def _read_query() -> tuple[str, list]:
         columns.append((model, fields))
     sql = _READ_SQL.format(
         columns=", ".join(names),
-        notification=_table(Notification),
-        patient=_table(Patient),
-        appointment=_table(Appointment),
+        notification=table(Notification),
+        patient=table(Patient),
+        appointment=table(Appointment),
     )
     return sql, columns
 
