@@ -57,18 +57,19 @@ def build(appointments: int = PER_YEAR, seed: int = 1) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from patients.models import Condition, Patient
-    from scheduling.models import (
-        Appointment,
+    from catalogue.models import (
         ClinicClosure,
+        Condition,
         LaserDevice,
         Practitioner,
         Room,
         TimeOff,
         TreatmentArea,
-        TreatmentCourse,
         WorkingHours,
     )
+    from clinical.models import TreatmentCourse
+    from patients.models import Patient
+    from scheduling.models import Appointment
 
     generated = Practitioner.objects.filter(user__username__startswith="bench-dr").count() == PRACTITIONERS
     if generated and _generated_appointments().count() == appointments:
@@ -172,8 +173,8 @@ def _generated_appointments():
 
 
 def _summary() -> dict:
+    from catalogue.models import LaserDevice, Practitioner, Room
     from patients.models import Patient
-    from scheduling.models import LaserDevice, Practitioner, Room
 
     return {
         "practitioners": Practitioner.objects.filter(user__username__startswith="bench-dr").count(),

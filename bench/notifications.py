@@ -57,7 +57,7 @@ def fill(total=TOTAL, due=20_000):
     """`total` rows: all but `due` long sent, the rest pending and due over the last hour."""
     from django.db import connection
 
-    from scheduling.models import Notification
+    from outbox.models import Notification
 
     bench_rows = Notification.objects.filter(key__startswith="bench.")
     bench_rows.filter(status__in=["queued", "sending"]).update(status="pending", claimed_at=None)
@@ -86,8 +86,8 @@ def fill(total=TOTAL, due=20_000):
 def claim_benchmark(runs=15):
     from django.utils import timezone
 
-    from scheduling.models import Notification
-    from scheduling.services.notifications import claim_due
+    from outbox.models import Notification
+    from outbox.sending import claim_due
 
     began = time.perf_counter()
     fill()
@@ -109,8 +109,8 @@ def mail_benchmark(count):
     import redis
     from django.utils import timezone
 
-    from scheduling.models import Notification
-    from scheduling.tasks import dispatch_notifications
+    from outbox.models import Notification
+    from outbox.tasks import dispatch_notifications
     from tests.live import SMTPServer, Worker, wait_for
 
     redis_url = os.environ["REDIS_URL"]

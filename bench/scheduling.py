@@ -69,9 +69,10 @@ def course_planning(runs):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from patients.models import Condition, Patient
-    from scheduling.models import Practitioner, TreatmentArea
-    from scheduling.services import course_approve, course_cancel, course_plan, course_propose
+    from catalogue.models import Condition, Practitioner, TreatmentArea
+    from clinical.services.courses import course_approve, course_propose
+    from patients.models import Patient
+    from scheduling.services import course_cancel, course_plan
 
     tattoo = Condition.objects.get(slug="tattoo-removal")
     area = TreatmentArea.objects.get(name="Medium tattoo (up to 15 × 15 cm)")
@@ -99,8 +100,8 @@ def _bench_wing(patients=600):
 
     from django.contrib.auth import get_user_model
 
+    from catalogue.models import Practitioner, Room, WorkingHours
     from patients.models import Patient
-    from scheduling.models import Practitioner, Room, WorkingHours
 
     existing = Patient.objects.filter(last_name="Bench wing").count()
     Patient.objects.bulk_create(

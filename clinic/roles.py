@@ -18,26 +18,26 @@ ROLES = (RECEPTION, DERMATOLOGIST, MANAGER)
 # Model permissions per role ("app_label.codename"); the pages check roles, the admin these.
 PERMISSIONS = {
     RECEPTION: [
-        "patients.view_patient", "patients.add_patient", "patients.change_patient", "patients.view_condition",
-        "scheduling.view_appointment", "scheduling.view_treatmentcourse", "scheduling.view_notification",
-        "scheduling.view_practitioner", "scheduling.view_room", "scheduling.view_laserdevice",
+        "patients.view_patient", "patients.add_patient", "patients.change_patient", "catalogue.view_condition",
+        "scheduling.view_appointment", "clinical.view_treatmentcourse", "outbox.view_notification",
+        "catalogue.view_practitioner", "catalogue.view_room", "catalogue.view_laserdevice",
     ],
     DERMATOLOGIST: [
-        "patients.view_patient", "patients.change_patient", "patients.view_condition", "patients.view_assessment",
-        "patients.add_assessment", "patients.change_assessment", "scheduling.view_appointment",
-        "scheduling.view_treatmentcourse", "scheduling.add_treatmentcourse", "scheduling.change_treatmentcourse",
-        "scheduling.view_sessionrecord", "scheduling.add_sessionrecord", "scheduling.view_notification",
+        "patients.view_patient", "patients.change_patient", "catalogue.view_condition", "clinical.view_assessment",
+        "clinical.add_assessment", "clinical.change_assessment", "scheduling.view_appointment",
+        "clinical.view_treatmentcourse", "clinical.add_treatmentcourse", "clinical.change_treatmentcourse",
+        "scheduling.view_sessionrecord", "scheduling.add_sessionrecord", "outbox.view_notification",
     ],
     MANAGER: [
-        "patients.view_patient", "patients.view_condition", "patients.add_condition", "patients.change_condition",
-        "scheduling.view_appointment", "scheduling.view_treatmentcourse", "scheduling.view_notification",
-        "scheduling.view_practitioner", "scheduling.change_practitioner", "scheduling.view_workinghours",
-        "scheduling.add_workinghours", "scheduling.change_workinghours", "scheduling.delete_workinghours",
-        "scheduling.view_timeoff", "scheduling.add_timeoff", "scheduling.change_timeoff", "scheduling.delete_timeoff",
-        "scheduling.view_clinicclosure", "scheduling.add_clinicclosure", "scheduling.change_clinicclosure",
-        "scheduling.view_room", "scheduling.add_room", "scheduling.change_room", "scheduling.view_laserdevice",
-        "scheduling.add_laserdevice", "scheduling.change_laserdevice", "scheduling.view_treatmentarea",
-        "scheduling.add_treatmentarea", "scheduling.change_treatmentarea", "auditlog.view_logentry",
+        "patients.view_patient", "catalogue.view_condition", "catalogue.add_condition", "catalogue.change_condition",
+        "scheduling.view_appointment", "clinical.view_treatmentcourse", "outbox.view_notification",
+        "catalogue.view_practitioner", "catalogue.change_practitioner", "catalogue.view_workinghours",
+        "catalogue.add_workinghours", "catalogue.change_workinghours", "catalogue.delete_workinghours",
+        "catalogue.view_timeoff", "catalogue.add_timeoff", "catalogue.change_timeoff", "catalogue.delete_timeoff",
+        "catalogue.view_clinicclosure", "catalogue.add_clinicclosure", "catalogue.change_clinicclosure",
+        "catalogue.view_room", "catalogue.add_room", "catalogue.change_room", "catalogue.view_laserdevice",
+        "catalogue.add_laserdevice", "catalogue.change_laserdevice", "catalogue.view_treatmentarea",
+        "catalogue.add_treatmentarea", "catalogue.change_treatmentarea", "auditlog.view_logentry",
     ],
 }  # fmt: skip
 

@@ -44,8 +44,13 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "clinic",
+    "catalogue",
     "patients",
+    "clinical",
     "scheduling",
+    "outbox",
+    "records",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -187,8 +192,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "scheduling.api_schema.ApiSchema",
-    "EXCEPTION_HANDLER": "scheduling.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
+    "EXCEPTION_HANDLER": "api.views.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -203,7 +208,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
-        "CourseStatusEnum": "scheduling.models.TreatmentCourse.Status",
+        "CourseStatusEnum": "clinical.models.TreatmentCourse.Status",
     },
 }
 

@@ -3,20 +3,28 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import clinical.urls
+import patients.urls
+import records.urls
+import scheduling.urls
 from clinic import views
 
 handler404 = views.not_found
+# A namespace may gather the pages of several rooms; each room keeps its own views.
+clinical_pages = [*clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns]
+patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include(("scheduling.urls", "scheduling"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(("scheduling.api", "api"))),
+    path("api/v1/", include(("api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("p/", include("scheduling.patient_urls")),
-    path("clinical/", include("scheduling.clinical_urls")),
-    path("queues/", include("scheduling.queue_views")),
-    path("patients/", include(("patients.urls", "patients"))),
+    path("p/", include("outbox.urls")),
+    path("clinical/", include((clinical_pages, "clinical"))),
+    path("queues/", include((records.urls.queue_urlpatterns, "queues"))),
+    path("patients/", include((patient_pages, "patients"))),
 ]

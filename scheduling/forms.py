@@ -6,12 +6,14 @@ aware in the current time zone, and the hidden start of a slot carries its UTC o
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
+from catalogue.models import LaserDevice, Practitioner, Room
 from patients.models import Patient
-from scheduling.models import Appointment, LaserDevice, Practitioner, Room
+from scheduling.models import Appointment, SessionRecord
 
 # How far ahead a search may look: bookings go up to two years ahead.
 SEARCH_HORIZON = timedelta(days=730)
@@ -158,3 +160,37 @@ class CheckInForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, help_text="Told to the patient and kept with the appointment.")
+
+
+class SessionRecordForm(forms.Form):
+    wavelength_nm = forms.IntegerField(
+        label="Wavelength (nm)",
+        min_value=300,
+        max_value=2000,
+        error_messages={
+            "min_value": "A wavelength between 300 and 2000 nm, please.",
+            "max_value": "A wavelength between 300 and 2000 nm, please.",
+        },
+    )
+    fluence_j_cm2 = forms.DecimalField(
+        label="Fluence (J/cm²)",
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={"min_value": "The fluence must be more than 0 J/cm²."},
+    )
+    spot_size_mm = forms.DecimalField(
+        label="Spot size (mm)",
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal("0.1"),
+        error_messages={"min_value": "The spot size must be more than 0 mm."},
+    )
+    pulses = forms.IntegerField(min_value=1, max_value=1_000_000, error_messages={"min_value": "At least one pulse."})
+    area = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not recorded")
+    skin_reaction = forms.ChoiceField(choices=[("", "Choose the reaction seen")] + SessionRecord.Reaction.choices)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, course, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = course.areas.all()

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.views import appointments, booking, dayboard
+from scheduling.views import appointments, booking, dayboard, sessions
 
 
 class DateConverter:
@@ -33,4 +33,9 @@ urlpatterns = [
     path("courses/<int:pk>/book/", booking.course_book, name="course_book"),
     path("courses/<int:pk>/plan/", booking.course_plan_view, name="course_plan"),
     path("book/consultation/", booking.book_visit, name="book_visit"),
+]
+# Recording a session completes the appointment; its page sits under /clinical/ with the other
+# dermatologist's pages (clinic/urls.py mounts it in the `clinical` namespace).
+clinical_urlpatterns = [
+    path("appointments/<int:appointment_id>/record/", sessions.record_session, name="record"),
 ]

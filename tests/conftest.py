@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from patients.models import Condition
+from catalogue.models import Condition
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     AssessmentFactory,
@@ -67,8 +67,15 @@ def ensure_catalogue():
     on committed data that is flushed afterwards; this puts the catalogue back (idempotently)."""
     from django.apps import apps
 
+    class Catalogue:
+        """The seeds ask for the models under the apps they lived in then; they live in catalogue now."""
+
+        @staticmethod
+        def get_model(app_label, model_name):
+            return apps.get_model("catalogue", model_name)
+
     for module in ("patients.migrations.0003_seed_conditions", "scheduling.migrations.0002_seed_treatment_areas"):
-        importlib.import_module(module).seed(apps, None)
+        importlib.import_module(module).seed(Catalogue, None)
 
 
 @pytest.fixture(autouse=True)

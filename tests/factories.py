@@ -4,19 +4,19 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from patients.models import Assessment, Condition, Patient
-from scheduling.models import (
-    Appointment,
+from catalogue.models import (
     ClinicClosure,
+    Condition,
     LaserDevice,
     Practitioner,
     Room,
-    SessionRecord,
     TimeOff,
     TreatmentArea,
-    TreatmentCourse,
     WorkingHours,
 )
+from clinical.models import Assessment, TreatmentCourse
+from patients.models import Patient
+from scheduling.models import Appointment, SessionRecord
 
 
 def condition(slug="tattoo-removal"):

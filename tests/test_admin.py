@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 REGISTERED = sorted(
     (model._meta.app_label, model._meta.model_name)
     for model in admin.site._registry
-    if model._meta.app_label in {"patients", "scheduling"}
+    if model._meta.app_label in {"catalogue", "patients", "clinical", "scheduling", "outbox"}
 )
 
 
@@ -39,7 +39,7 @@ def test_changelist_search_and_add_pages_answer_for_a_superuser(admin_client, ap
 
 def test_every_domain_admin_has_search_and_filters():
     for model, model_admin in admin.site._registry.items():
-        if model._meta.app_label in {"patients", "scheduling"}:
+        if model._meta.app_label in {"catalogue", "patients", "clinical", "scheduling", "outbox"}:
             assert model_admin.search_fields, model
             assert model_admin.list_filter or model_admin.date_hierarchy, model
 
@@ -59,7 +59,7 @@ def test_the_admin_cancels_appointments_through_the_service(frozen, admin_client
 
 def test_the_admin_approves_courses_only_for_dermatologists(client, admin_client, clinic, dermatologist):
     course = TreatmentCourseFactory(patient=clinic.patient)
-    url = reverse("admin:scheduling_treatmentcourse_changelist")
+    url = reverse("admin:clinical_treatmentcourse_changelist")
     admin_client.post(url, {"action": "approve", "index": 0, "_selected_action": [course.pk]}, follow=True)
     course.refresh_from_db()
     assert course.status == "proposed"  # the superuser is not a dermatologist

@@ -15,7 +15,9 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from scheduling.models import Appointment, Practitioner, SessionRecord, TreatmentCourse
+from catalogue.models import Practitioner
+from clinical.models import TreatmentCourse
+from scheduling.models import Appointment, SessionRecord
 from tests.factories import (
     AppointmentFactory,
     LaserDeviceFactory,

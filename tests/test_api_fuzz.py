@@ -24,9 +24,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 
+from catalogue.models import Condition, LaserDevice, Practitioner, Room, TreatmentArea
 from clinic.roles import ROLES
-from patients.models import Assessment, Condition, Patient
-from scheduling.models import Appointment, LaserDevice, Practitioner, Room, TreatmentArea, TreatmentCourse
+from clinical.models import Assessment, TreatmentCourse
+from patients.models import Patient
+from scheduling.models import Appointment
 from tests.factories import (
     AppointmentFactory,
     AssessmentFactory,

@@ -94,7 +94,8 @@ def test_opening_the_clinical_record_is_recorded_but_a_receptionists_view_is_not
 
 
 def test_a_patients_own_link_writes_through_save_so_the_trail_sees_it(clinic, frozen):
-    from scheduling.services.patient_requests import appointment_request_cancellation, patient_unsubscribe
+    from outbox.services import patient_unsubscribe
+    from scheduling.services.patient_requests import appointment_request_cancellation
 
     appointment = book_treatment(clinic, local(22, 10))
     appointment_request_cancellation(appointment=appointment)

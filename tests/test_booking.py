@@ -6,7 +6,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from scheduling.models import Appointment, SessionRecord, TreatmentCourse
+from clinical.models import TreatmentCourse
+from clinical.services.courses import course_approve, course_propose
+from scheduling.models import Appointment, SessionRecord
 from scheduling.services import (
     BookingConflict,
     IllegalTransition,
@@ -18,9 +20,7 @@ from scheduling.services import (
     appointment_confirm,
     appointment_no_show,
     appointment_reschedule,
-    course_approve,
     course_cancel,
-    course_propose,
 )
 from tests.conftest import book_treatment, local
 from tests.factories import (

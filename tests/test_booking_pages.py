@@ -9,7 +9,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from scheduling.models import Appointment, TreatmentCourse
+from clinical.models import TreatmentCourse
+from scheduling.models import Appointment
 from scheduling.services import appointment_book
 from tests.conftest import local
 from tests.factories import AppointmentFactory, PatientFactory, TreatmentCourseFactory, UserFactory

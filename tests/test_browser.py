@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from clinic.roles import RECEPTION
-from scheduling.models import Appointment, Notification
+from outbox.models import Notification
+from scheduling.models import Appointment
 from tests.browser import log_in, screenshot
 from tests.conftest import _in_group
 from tests.factories import TreatmentCourseFactory, UserFactory, WorkingHoursFactory, area

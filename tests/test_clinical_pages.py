@@ -9,11 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Assessment, Contraindication
-from scheduling.models import Appointment, Notification, SessionRecord, TreatmentCourse
+from clinic.errors import IllegalTransition
+from clinical.models import Assessment, Contraindication, TreatmentCourse
+from clinical.services.assessments import assessment_record, course_update_proposal
+from outbox.models import Notification
+from scheduling.models import Appointment, SessionRecord
 from scheduling.services import appointment_check_in, appointment_complete
-from scheduling.services.assessments import assessment_record, course_update_proposal
-from scheduling.services.errors import IllegalTransition
 from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,

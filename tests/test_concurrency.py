@@ -7,7 +7,7 @@ from datetime import time, timedelta
 import pytest
 from django.db import connection, connections, transaction
 
-from patients.models import Condition
+from catalogue.models import Condition
 from scheduling.models import Appointment
 from scheduling.services import BookingConflict, SchedulingError, appointment_book
 from tests.conftest import local

@@ -8,11 +8,13 @@ import pytest
 from django.core import mail
 from icalendar import Calendar
 
-from patients.models import Contraindication, SkinType
-from scheduling.emails import build_message
-from scheduling.models import Appointment, Notification
+from clinical.models import Contraindication
+from outbox import sending as outbox
+from outbox.emails import build_message
+from outbox.models import Notification
+from patients.models import SkinType
+from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
-from scheduling.services import notifications as outbox
 from tests.conftest import book_treatment, local
 from tests.factories import AppointmentFactory, AssessmentFactory, PatientFactory
 

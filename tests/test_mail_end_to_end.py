@@ -14,10 +14,11 @@ from django.db import connection
 from django.utils import timezone
 from icalendar import Calendar
 
-from scheduling.models import Appointment, Notification
+from outbox import sending as outbox
+from outbox.models import Notification
+from outbox.tasks import dispatch_notifications, enqueue
+from scheduling.models import Appointment
 from scheduling.services import appointment_book
-from scheduling.services import notifications as outbox
-from scheduling.tasks import dispatch_notifications, enqueue
 from tests.live import SMTPServer, Worker, wait_for
 
 pytestmark = [

@@ -6,8 +6,9 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from patients.models import Condition, Contraindication
-from scheduling.models import Appointment, TreatmentCourse
+from catalogue.models import Condition
+from clinical.models import Contraindication, TreatmentCourse
+from scheduling.models import Appointment
 from tests.factories import (
     AppointmentFactory,
     AssessmentFactory,

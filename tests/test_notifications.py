@@ -11,8 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scheduling import tasks
-from scheduling.models import Notification
+from outbox import sending as outbox
+from outbox import tasks
+from outbox.models import Notification
 from scheduling.services import (
     appointment_book,
     appointment_cancel,
@@ -21,7 +22,6 @@ from scheduling.services import (
     appointment_no_show,
     appointment_reschedule,
 )
-from scheduling.services import notifications as outbox
 from tests.conftest import book_treatment, local
 from tests.live import SMTPServer
 
@@ -287,7 +287,7 @@ def test_a_row_taken_elsewhere_during_a_batch_is_left_alone_and_a_sent_row_is_no
 
 
 def test_an_unsubscribe_during_a_batch_stops_the_rest_of_its_emails(clinic, frozen, meanwhile):
-    from scheduling.services.patient_requests import patient_unsubscribe
+    from outbox.services import patient_unsubscribe
 
     ids = three_due(clinic)
     meanwhile(lambda sent_so_far: patient_unsubscribe(patient=clinic.patient))

@@ -7,10 +7,11 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from scheduling.links import LinkError, link_url, make_token, read_link
+from outbox.links import LinkError, link_url, make_token, read_link
+from outbox.services import patient_unsubscribe
 from scheduling.models import Appointment
 from scheduling.services import IllegalTransition, appointment_book, appointment_cancel, appointment_reschedule
-from scheduling.services.patient_requests import appointment_request_cancellation, patient_unsubscribe
+from scheduling.services.patient_requests import appointment_request_cancellation
 from tests.conftest import MONDAY_MORNING, local
 
 pytestmark = pytest.mark.django_db

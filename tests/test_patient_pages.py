@@ -8,9 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from clinical.models import TreatmentCourse
+from outbox.models import Notification
 from patients.models import Patient
 from patients.services import patient_create, patient_update
-from scheduling.models import Appointment, Notification, TreatmentCourse
+from scheduling.models import Appointment
 from tests.conftest import local
 from tests.factories import (
     AppointmentFactory,

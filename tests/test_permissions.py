@@ -187,5 +187,5 @@ def test_only_managers_edit_the_catalogue_in_the_admin(client, dermatologist, ro
     user.save()
     client.force_login(user)
     allowed = role in ABILITIES["edit_catalogue"]
-    for path in ("/admin/scheduling/room/add/", "/admin/scheduling/laserdevice/add/", "/admin/patients/condition/add/"):
+    for path in ("/admin/catalogue/room/add/", "/admin/catalogue/laserdevice/add/", "/admin/catalogue/condition/add/"):
         assert client.get(path).status_code == (200 if allowed else 403), path

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from scheduling.models import Appointment, TreatmentCourse
+from clinical.models import TreatmentCourse
+from scheduling.models import Appointment
 from scheduling.services import (
     BookingConflict,
     PlanError,

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 
+from outbox.models import Notification
 from patients.models import Patient
-from patients.privacy import patient_erase, patient_export
-from scheduling.models import Appointment, Notification
+from records.privacy import patient_erase, patient_export
+from scheduling.models import Appointment
 from scheduling.services import appointment_cancel, appointment_check_in, appointment_complete
 from tests.conftest import book_treatment, local
 from tests.factories import AssessmentFactory

@@ -8,7 +8,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling.models import Appointment, Notification, TreatmentCourse
+from clinical.models import TreatmentCourse
+from outbox.models import Notification
+from scheduling.models import Appointment
 from scheduling.services.slots import interval_window
 from tests.factories import (
     AppointmentFactory,

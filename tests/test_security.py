@@ -179,7 +179,7 @@ def test_the_anonymous_login_page_is_reachable(client):
 def test_patient_links_carry_record_numbers_only(clinic, frozen):
     from django.core import signing
 
-    from scheduling import links
+    from outbox import links
 
     appointment = book_treatment(clinic, local(22, 10))
     token = links.make_token("confirm", appointment=appointment)

@@ -2,8 +2,7 @@
 
 import pytest
 
-from patients.models import Condition
-from scheduling.models import TreatmentArea
+from catalogue.models import Condition, TreatmentArea
 
 pytestmark = pytest.mark.django_db
 

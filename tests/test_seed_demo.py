@@ -7,8 +7,10 @@ from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
-from patients.models import Assessment, Patient
-from scheduling.models import Appointment, LaserDevice, Practitioner, Room, SessionRecord, TreatmentCourse, WorkingHours
+from catalogue.models import LaserDevice, Practitioner, Room, WorkingHours
+from clinical.models import Assessment, TreatmentCourse
+from patients.models import Patient
+from scheduling.models import Appointment, SessionRecord
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +61,7 @@ def test_seed_demo_never_double_books_anyone():
 
 def test_seed_demo_users_can_log_in_with_the_printed_password(client):
     call_command("seed_demo")
-    from scheduling.management.commands.seed_demo import DEMO_PASSWORD
+    from clinic.management.commands.seed_demo import DEMO_PASSWORD
 
     for username in ("reception", "manager", "dr.patel"):
         response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})

@@ -1,5 +1,7 @@
 """The scheduling services: every booking change goes through these functions."""
 
+from clinic.errors import BookingConflict, Conflict, IllegalTransition, PlanError, SchedulingError
+
 from .booking import (
     appointment_book,
     appointment_cancel,
@@ -9,8 +11,7 @@ from .booking import (
     appointment_no_show,
     appointment_reschedule,
 )
-from .courses import course_approve, course_cancel, course_propose
-from .errors import BookingConflict, Conflict, IllegalTransition, PlanError, SchedulingError
+from .courses import course_cancel
 from .guard import find_conflicts
 from .planning import PlannedSession, course_book_plan, course_plan
 from .slots import PREP_WINDOW, Slot, find_slots, session_length
@@ -31,11 +32,9 @@ __all__ = [
     "appointment_confirm",
     "appointment_no_show",
     "appointment_reschedule",
-    "course_approve",
     "course_book_plan",
     "course_cancel",
     "course_plan",
-    "course_propose",
     "find_conflicts",
     "find_slots",
     "session_length",

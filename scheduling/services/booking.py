@@ -14,12 +14,15 @@ from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
+from catalogue.models import ClinicClosure, TimeOff
+from clinic.errors import BookingConflict, IllegalTransition, SchedulingError
+from clinical.models import TreatmentCourse
+from scheduling import events
 from scheduling.availability import epoch, working_intervals
-from scheduling.models import Appointment, ClinicClosure, SessionRecord, TimeOff, TreatmentCourse
+from scheduling.models import Appointment, SessionRecord
 
-from . import guard, notifications
+from . import guard
 from .diary import LONGEST_HOLD
-from .errors import BookingConflict, IllegalTransition, SchedulingError
 from .slots import (
     DEFAULT_VISIT_MINUTES,
     course_sessions,
@@ -29,7 +32,6 @@ from .slots import (
 )
 
 BOOKING_HORIZON = timedelta(days=730)
-BOOKABLE_COURSE_STATUSES = (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE)
 # What a placement changes on an existing appointment.
 _PLACEMENT_FIELDS = [
     "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version", "sequence",
@@ -99,7 +101,7 @@ def appointment_book(
             now=now,
             check_spacing=check_spacing,
         )
-        notifications.plan_for_booking(appointment, now=now)
+        events.announce(appointment, events.BOOKED, now=now)
     return appointment
 
 
@@ -139,7 +141,7 @@ def appointment_reschedule(
             now=now,
             check_spacing=check_spacing,
         )
-        notifications.plan_for_reschedule(appointment, now=now)
+        events.announce(appointment, events.RESCHEDULED, now=now)
     return appointment
 
 
@@ -199,7 +201,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
                 SessionRecord.objects.create(appointment=appointment, recorded_by=recorded_by, **fields)
         if appointment.course_id:
             _refresh_course(appointment.course)
-        notifications.plan_for_completion(appointment, now=timezone.now())
+        events.announce(appointment, events.COMPLETED, now=timezone.now())
     return appointment
 
 
@@ -213,7 +215,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
         if appointment.course_id:
             _renumber(appointment.course)
             _refresh_course(appointment.course)
-        notifications.plan_for_no_show(appointment)
+        events.announce(appointment, events.NO_SHOW, now=timezone.now())
     return appointment
 
 
@@ -224,7 +226,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
         if appointment.course_id:
             _renumber(appointment.course)
             _refresh_course(appointment.course)
-        notifications.plan_for_cancellation(appointment, now=timezone.now())
+        events.announce(appointment, events.CANCELLED, now=timezone.now())
     return appointment
 
 
@@ -243,7 +245,7 @@ def _check_course_bookable(course) -> None:
             "This course has not been approved by a dermatologist yet, so its sessions cannot be booked.",
             field="course",
         )
-    if course.status not in BOOKABLE_COURSE_STATUSES:
+    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
         raise SchedulingError(f"This course is {course.get_status_display().lower()}.", field="course")
 
 
@@ -432,7 +434,7 @@ def _write_numbers(moves: list[tuple[int, int]]) -> None:
 
 def _refresh_course(course) -> None:
     """An approved course becomes active with its first booking and completed with its last session."""
-    if course.status not in BOOKABLE_COURSE_STATUSES:
+    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
         return
     counts = course_sessions(course).values_list("status", flat=True)
     done = sum(status == Appointment.Status.COMPLETED for status in counts)

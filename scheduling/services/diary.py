@@ -15,10 +15,9 @@ from operator import itemgetter
 from django.db import connection
 from django.db.models import BigIntegerField, Func
 
+from clinic.sql import table
 from scheduling.availability import BusyIndex, Interval
 from scheduling.models import Appointment
-
-from .sql import table
 
 # No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
 # overlap query bound `start` from both sides, so the start index reads only the window.

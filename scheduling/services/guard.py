@@ -20,11 +20,12 @@ from datetime import date, datetime, time
 
 from django.db import IntegrityError, connection
 
-from scheduling.models import Appointment, ClinicClosure, LaserDevice, TimeOff, WorkingHours
+from catalogue.models import ClinicClosure, LaserDevice, TimeOff, WorkingHours
+from clinic.errors import Conflict
+from clinic.sql import table
+from scheduling.models import Appointment
 
 from .diary import LONGEST_HOLD
-from .errors import Conflict
-from .sql import table
 
 # One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
 _LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}

@@ -1,4 +1,4 @@
-"""What a patient can do from an email link: ask to cancel, and stop the emails."""
+"""A patient's request, from an email link, to cancel a visit: recorded for reception to act on."""
 
 import logging
 from datetime import datetime
@@ -6,10 +6,8 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from patients.models import Patient
+from clinic.errors import IllegalTransition
 from scheduling.models import Appointment
-
-from .errors import IllegalTransition
 
 log = logging.getLogger(__name__)
 REQUESTABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
@@ -35,19 +33,3 @@ def appointment_request_cancellation(*, appointment: Appointment, now: datetime 
     appointment.refresh_from_db()
     log.info("appointment %s: the patient asked to cancel", appointment.pk)
     return appointment
-
-
-def patient_unsubscribe(*, patient: Patient) -> bool:
-    """Stop reminder and aftercare emails to the patient; True if they were on, False if already off.
-
-    Emails already planned are skipped when their time comes, because sending checks the consent."""
-    with transaction.atomic():
-        current = Patient.objects.select_for_update().get(pk=patient.pk)
-        changed = current.email_consent
-        if changed:
-            current.email_consent = False
-            current.save(update_fields=["email_consent", "updated_at"])
-    patient.email_consent = False
-    if changed:
-        log.info("patient %s unsubscribed from emails by link", patient.pk)
-    return bool(changed)

@@ -7,11 +7,12 @@ from itertools import islice
 from django.db import transaction
 from django.utils import formats, timezone
 
+from clinic.errors import PlanError, SchedulingError
+from clinical.models import TreatmentCourse
 from scheduling.availability import dates
-from scheduling.models import Appointment, TreatmentCourse
+from scheduling.models import Appointment
 
 from .booking import appointment_book, appointment_reschedule
-from .errors import PlanError, SchedulingError
 from .slots import (
     PREP_WINDOW,
     Calendar,

@@ -16,6 +16,8 @@ from itertools import islice
 
 from django.utils import timezone
 
+from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+from clinic.errors import SchedulingError
 from scheduling.availability import (
     Interval,
     clip,
@@ -28,10 +30,9 @@ from scheduling.availability import (
     subtract,
     working_intervals,
 )
-from scheduling.models import Appointment, ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+from scheduling.models import Appointment
 
 from .diary import Diary, Epoch, busy_rows
-from .errors import SchedulingError
 
 PREP_WINDOW = timedelta(days=14)
 DEFAULT_VISIT_MINUTES = 30

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from clinic.roles import ability_required
+from clinical.models import TreatmentCourse
 from patients.models import Patient
 from scheduling.forms import (
     CourseSlotSearchForm,
@@ -25,7 +26,7 @@ from scheduling.forms import (
     VisitBookForm,
     VisitSearchForm,
 )
-from scheduling.models import Appointment, TreatmentCourse
+from scheduling.models import Appointment
 from scheduling.services import (
     PREP_WINDOW,
     SchedulingError,
@@ -34,7 +35,6 @@ from scheduling.services import (
     course_plan,
     find_slots,
 )
-from scheduling.services.booking import BOOKABLE_COURSE_STATUSES
 
 from . import refuse
 
@@ -95,7 +95,7 @@ def course_book(request, pk):
         .order_by("start", "pk")
     )
     held = sum(1 for a in sessions if a.is_active)
-    bookable = course.status in BOOKABLE_COURSE_STATUSES and held < course.planned_sessions
+    bookable = course.status in TreatmentCourse.BOOKABLE_STATUSES and held < course.planned_sessions
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
     # for the course's interval, which the slot search keeps by itself.
     prep_ready = None if held else timezone.now() + PREP_WINDOW
@@ -278,5 +278,5 @@ def _course_links(request, patient, day, practitioner) -> list:
     query["date"] = day.isoformat()
     if practitioner is not None:
         query["practitioner"] = practitioner.pk
-    courses = patient.courses.filter(status__in=BOOKABLE_COURSE_STATUSES).select_related("condition")
+    courses = patient.courses.filter(status__in=TreatmentCourse.BOOKABLE_STATUSES).select_related("condition")
     return [(c, f"{reverse('scheduling:course_book', kwargs={'pk': c.pk})}?{query.urlencode()}") for c in courses]

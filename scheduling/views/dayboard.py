@@ -14,10 +14,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from catalogue.models import ClinicClosure, LaserDevice, Room, TimeOff, WorkingHours
 from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
-from scheduling.models import Appointment, ClinicClosure, LaserDevice, Room, TimeOff, WorkingHours
+from scheduling.models import Appointment
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60

@@ -1,0 +1,28 @@
+"""The JSON API under /api/v1/ (namespace `api`)."""
+
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from api.views import (
+    AppointmentViewSet,
+    ConditionViewSet,
+    CourseViewSet,
+    LaserDeviceViewSet,
+    PatientViewSet,
+    PractitionerViewSet,
+    RoomViewSet,
+    TreatmentAreaViewSet,
+    availability,
+)
+
+router = DefaultRouter()
+router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("courses", CourseViewSet, basename="course")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("conditions", ConditionViewSet, basename="condition")
+router.register("treatment-areas", TreatmentAreaViewSet, basename="treatment-area")
+router.register("practitioners", PractitionerViewSet, basename="practitioner")
+router.register("rooms", RoomViewSet, basename="room")
+router.register("devices", LaserDeviceViewSet, basename="device")
+
+urlpatterns = [path("availability/", availability, name="availability"), *router.urls]

@@ -1,0 +1,88 @@
+from django.contrib import admin
+
+from catalogue.models import (
+    ClinicClosure,
+    Condition,
+    LaserDevice,
+    Practitioner,
+    Room,
+    TimeOff,
+    TreatmentArea,
+    WorkingHours,
+)
+
+
+@admin.register(Condition)
+class ConditionAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "default_sessions",
+        "min_sessions",
+        "max_sessions",
+        "min_interval_days",
+        "max_interval_days",
+        "active",
+    ]
+    list_filter = ["active"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "role", "active"]
+    list_filter = ["role", "active"]
+    search_fields = ["user__first_name", "user__last_name", "user__username"]
+    list_select_related = ["user"]
+    inlines = [WorkingHoursInline]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ["practitioner", "weekday", "start_time", "end_time"]
+    list_filter = ["weekday", "practitioner"]
+    search_fields = ["practitioner__user__last_name"]
+    list_select_related = ["practitioner__user"]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["practitioner", "start", "end", "reason"]
+    list_filter = ["practitioner"]
+    search_fields = ["practitioner__user__last_name", "reason"]
+    date_hierarchy = "start"
+    list_select_related = ["practitioner__user"]
+
+
+@admin.register(ClinicClosure)
+class ClinicClosureAdmin(admin.ModelAdmin):
+    list_display = ["start_date", "end_date", "reason"]
+    search_fields = ["reason"]
+    date_hierarchy = "start_date"
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "turnover_minutes", "active"]
+    list_filter = ["active"]
+    search_fields = ["name"]
+
+
+@admin.register(LaserDevice)
+class LaserDeviceAdmin(admin.ModelAdmin):
+    list_display = ["name", "model", "wavelengths_nm", "turnover_minutes", "active"]
+    list_filter = ["active", "conditions"]
+    search_fields = ["name", "model"]
+    filter_horizontal = ["conditions"]
+
+
+@admin.register(TreatmentArea)
+class TreatmentAreaAdmin(admin.ModelAdmin):
+    list_display = ["name", "size"]
+    list_filter = ["size"]
+    search_fields = ["name"]

@@ -1,0 +1,37 @@
+"""Is this user a dermatologist? The one rule that clinical work asks, on pages, API and admin alike.
+
+Clinical work is recorded in the name of an active dermatologist's practitioner record; the
+Dermatologist role alone (a group) says what a user may see, not in whose name work is written.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from catalogue.models import Practitioner
+from clinic.roles import ability_required
+
+
+def is_dermatologist(practitioner: Practitioner | None) -> bool:
+    """An active practitioner with the dermatologist's role."""
+    return practitioner is not None and practitioner.active and practitioner.role == Practitioner.Role.DERMATOLOGIST
+
+
+def acting_dermatologist(user) -> Practitioner | None:
+    """The active dermatologist record of this user, in whose name clinical work is recorded."""
+    return Practitioner.objects.filter(user=user, role=Practitioner.Role.DERMATOLOGIST, active=True).first()
+
+
+def dermatologist_required(view):
+    """The Dermatologist role and a dermatologist's practitioner record: these pages record clinical
+    work in a dermatologist's name, so a manager or superuser without one gets 403."""
+
+    @wraps(view)
+    @ability_required("treat")
+    def wrapped(request, *args, **kwargs):
+        request.practitioner = acting_dermatologist(request.user)
+        if request.practitioner is None:
+            raise PermissionDenied("This page records clinical work in a dermatologist's name.")
+        return view(request, *args, **kwargs)
+
+    return wrapped

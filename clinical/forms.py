@@ -1,0 +1,69 @@
+"""Forms of the dermatologist's pages: the assessment, and proposing or changing a course."""
+
+from django import forms
+
+from catalogue.models import Condition, TreatmentArea
+from clinical.models import Contraindication
+from clinical.services.courses import MAX_INTERVAL_DAYS, MAX_SESSIONS
+from patients.models import SkinType
+
+
+class CoursePlanForm(forms.Form):
+    """A course's plan: how many sessions, how far apart, which areas."""
+
+    planned_sessions = forms.IntegerField(min_value=1, max_value=MAX_SESSIONS)
+    min_interval_days = forms.IntegerField(label="Minimum interval (days)", min_value=1, max_value=MAX_INTERVAL_DAYS)
+    max_interval_days = forms.IntegerField(label="Maximum interval (days)", min_value=1, max_value=MAX_INTERVAL_DAYS)
+    areas = forms.ModelMultipleChoiceField(
+        label="Treatment areas",
+        queryset=TreatmentArea.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one treatment area."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_interval_days"), cleaned.get("max_interval_days")
+        if low is not None and high is not None and high < low:
+            self.add_error("max_interval_days", "The maximum interval cannot be shorter than the minimum.")
+        return cleaned
+
+
+class CourseProposalForm(CoursePlanForm):
+    field_order = ["condition", "planned_sessions", "min_interval_days", "max_interval_days", "areas", "notes"]
+
+    condition = forms.ModelChoiceField(queryset=None, empty_label=None, widget=forms.HiddenInput)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, conditions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["condition"].queryset = conditions
+
+
+class AssessmentForm(forms.Form):
+    skin_type = forms.TypedChoiceField(
+        label="Fitzpatrick skin type",
+        choices=[("", "Choose a skin type")] + SkinType.choices,
+        coerce=int,
+        error_messages={"required": "Choose the patient's skin type."},
+    )
+    conditions = forms.ModelMultipleChoiceField(
+        label="Conditions found",
+        queryset=Condition.objects.filter(active=True),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    contraindications = forms.MultipleChoiceField(
+        choices=Contraindication.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Any of these blocks proposing a course until a new assessment finds it resolved.",
+    )
+    candidate = forms.TypedChoiceField(
+        label="Good candidate for pico-laser treatment?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say whether the patient is a good candidate."},
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)

@@ -1,0 +1,124 @@
+"""The dermatologist's decisions: assessments (is this patient a candidate, for what) and the
+treatment courses proposed and approved from them.
+
+The tables keep the names of the apps these models first lived in (`patients_assessment`,
+`scheduling_treatmentcourse`): the models moved here without moving any data.
+"""
+
+from datetime import timedelta
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from catalogue.models import Condition, Practitioner, TreatmentArea
+from patients.models import Patient, SkinType
+
+
+class Contraindication(models.TextChoices):
+    RECENT_TAN = "recent_tan", "Recent tan or sun exposure"
+    PHOTOSENSITISING_MEDICATION = "photosensitising_medication", "Photosensitising medication"
+    ISOTRETINOIN = "isotretinoin", "Isotretinoin in the last 6 months"
+    PREGNANCY = "pregnancy", "Pregnancy or breastfeeding"
+    ACTIVE_INFECTION = "active_infection", "Active skin infection in the area"
+    KELOID_TENDENCY = "keloid_tendency", "Tendency to keloid scarring"
+
+
+class Assessment(models.Model):
+    """The outcome of a consultation: is this patient a good candidate, and for what."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="assessments")
+    dermatologist = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="assessments")
+    assessed_at = models.DateTimeField(default=timezone.now)
+    skin_type = models.PositiveSmallIntegerField(choices=SkinType.choices)
+    conditions = models.ManyToManyField(Condition, related_name="assessments")
+    contraindications = models.JSONField(
+        default=list, blank=True, help_text="Codes from the contraindication list found at the consultation."
+    )
+    candidate = models.BooleanField(help_text="A good candidate for pico-laser treatment.")
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        db_table = "patients_assessment"
+        ordering = ["-assessed_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(skin_type__gte=1, skin_type__lte=6), name="assessment_skin_type_1_to_6"),
+        ]
+
+    def __str__(self):
+        verdict = "candidate" if self.candidate else "not a candidate"
+        return f"Assessment of {self.patient} on {timezone.localdate(self.assessed_at)}: {verdict}"
+
+    def get_contraindications_display(self):
+        labels = dict(Contraindication.choices)
+        return [labels.get(code, code) for code in self.contraindications]
+
+
+class TreatmentCourse(models.Model):
+    """A planned series of sessions for one condition, approved by a dermatologist before booking."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Statuses in which sessions may be booked: a dermatologist approved the course, and it is not over.
+    BOOKABLE_STATUSES = (Status.APPROVED, Status.ACTIVE)
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="courses")
+    areas = models.ManyToManyField(TreatmentArea, related_name="courses")
+    assessment = models.ForeignKey(Assessment, on_delete=models.SET_NULL, null=True, blank=True, related_name="courses")
+    planned_sessions = models.PositiveSmallIntegerField()
+    min_interval_days = models.PositiveSmallIntegerField()
+    max_interval_days = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="proposed_courses"
+    )
+    approved_by = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="approved_courses"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "scheduling_treatmentcourse"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(planned_sessions__gte=1), name="course_at_least_one_session"),
+            models.CheckConstraint(
+                condition=Q(min_interval_days__gte=1) & Q(min_interval_days__lte=F("max_interval_days")),
+                name="course_interval_in_range",
+            ),
+            # Nothing is booked on a course nobody approved: the approved states name who approved.
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "active", "completed"])
+                | Q(approved_by__isnull=False, approved_at__isnull=False),
+                name="course_approval_recorded",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.condition} for {self.patient} ({self.planned_sessions} sessions)"
+
+    @property
+    def min_interval(self):
+        return timedelta(days=self.min_interval_days)
+
+    @property
+    def max_interval(self):
+        return timedelta(days=self.max_interval_days)
+
+
+# The audit trail: every change to assessments and courses, with who made it.
+auditlog.register(Assessment, m2m_fields={"conditions"})
+auditlog.register(TreatmentCourse, m2m_fields={"areas"})

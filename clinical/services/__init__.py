@@ -1,0 +1,1 @@
+"""The clinical services: assessments, proposing, changing and approving courses."""

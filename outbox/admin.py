@@ -1,0 +1,44 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from outbox.models import Notification
+
+
+class CommunicationLogInline(admin.TabularInline):
+    """Every email planned for the patient, newest first: sent, pending, failed (with why)."""
+
+    model = Notification
+    verbose_name_plural = "communication log"
+    fields = ["due_at", "kind", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    ordering = ["-due_at"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The communication log: what was sent, when, what is pending, what failed and why."""
+
+    list_display = ["due_at", "kind", "patient", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
+    date_hierarchy = "due_at"
+    list_select_related = ["patient"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Send selected failed or skipped emails again", permissions=["view"])
+    def retry(self, request, queryset):
+        again = queryset.filter(status__in=[Notification.Status.FAILED, Notification.Status.SKIPPED])
+        count = again.update(status=Notification.Status.PENDING, due_at=timezone.now(), attempts=0)
+        self.message_user(request, f"{count} email(s) will be sent again at the next dispatch.", messages.SUCCESS)

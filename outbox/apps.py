@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class OutboxConfig(AppConfig):
+    name = "outbox"
+    verbose_name = "Patient emails"
+
+    def ready(self):
+        from outbox.planning import on_appointment_changed
+        from scheduling.events import appointment_changed
+
+        appointment_changed.connect(on_appointment_changed, dispatch_uid="outbox.plan_emails")

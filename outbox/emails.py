@@ -1,0 +1,218 @@
+"""Patient emails: one message per outbox row, rendered from `templates/emails/<kind>.txt|html`.
+
+Messages carry what the patient needs to know and act on (times, place, preparation and
+aftercare advice, links), never clinical details such as skin type, contraindications or laser
+settings. Emails about an appointment carry an iCalendar invitation whose UID stays the same for
+the appointment's life and whose SEQUENCE is its version, so calendars update or remove the event.
+"""
+
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+from email.mime.text import MIMEText
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, timezone
+from icalendar import Calendar, Event, vCalAddress
+
+from outbox.links import link_url
+from outbox.models import Notification
+from scheduling.models import Appointment
+from scheduling.services.slots import interval_window, is_short_prep, prep_begins
+
+Kind = Notification.Kind
+# Emails about one appointment's time: they carry the calendar invitation.
+INVITE_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED)
+PREP_LINK_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED)
+SUBJECTS = {
+    Kind.CONFIRMATION: "Your {what} on {date} at {time} is booked",
+    Kind.PREP_REMINDER: "Preparing for your treatment on {date}",
+    Kind.DAY_BEFORE: "Your treatment on {date} at {time}: a few reminders",
+    Kind.AFTERCARE: "Caring for your skin after your treatment",
+    Kind.NEXT_SESSION: "Time to book your next session",
+    Kind.RESCHEDULED: "Your {what} has moved to {date} at {time}",
+    Kind.CANCELLED: "Your {what} on {date} at {time} is cancelled",
+}
+TITLES = {
+    Appointment.Kind.TREATMENT: "Laser treatment",
+    Appointment.Kind.CONSULTATION: "Consultation",
+    Appointment.Kind.REVIEW: "Review appointment",
+}
+
+
+class PatientEmail(EmailMultiAlternatives):
+    """Django's message, with its MIME boundaries chosen when it is built. Left unset, the email
+    package checks each boundary it draws against the text with a freshly compiled regular
+    expression (0.2 ms a message); a random 128-bit boundary cannot occur in the text by chance,
+    and the text's author cannot know it."""
+
+    def message(self):
+        message = super().message()
+        for part in message.walk():
+            if part.is_multipart():
+                part.set_boundary(f"=={secrets.token_hex(16)}==")
+        return message
+
+
+def build_message(notification: Notification, *, now: datetime | None = None) -> PatientEmail:
+    """The email for one outbox row, ready to `send()`.
+
+    Its Message-ID is derived from the row, so a resend after a crash carries the same id and the
+    receiving side can tell it is the same message.
+    """
+    now = now or timezone.now()
+    appointment = notification.appointment
+    if notification.kind in INVITE_KINDS and appointment is None:
+        raise ValueError(f"A {notification.kind} email needs an appointment (notification {notification.pk}).")
+    unsubscribe = link_url("unsubscribe", patient=notification.patient)
+    # Times in the clinic's zone whatever zone the caller activated.
+    with timezone.override(timezone.get_default_timezone()):
+        context = _context(notification, now=now, unsubscribe_url=unsubscribe)
+        subject = context["subject"] = _subject(notification.kind, context)
+        text = render_to_string(f"emails/{notification.kind}.txt", context)
+        html = render_to_string(f"emails/{notification.kind}.html", context)
+    message = PatientEmail(
+        subject=subject,
+        body=_tidy(text),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notification.patient.email],
+        headers={
+            "Message-ID": f"<notification-{notification.pk}@{mail_domain()}>",
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Auto-Submitted": "auto-generated",  # no out-of-office replies to a reminder
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    if notification.kind in INVITE_KINDS:
+        cancelled = notification.kind == Kind.CANCELLED
+        message.attach(invite_part(appointment, attendee=notification.patient.email, cancelled=cancelled, now=now))
+    return message
+
+
+def mail_domain() -> str:
+    return urlsplit(settings.CLINIC_BASE_URL).hostname or "localhost"
+
+
+def invite_part(
+    appointment: Appointment, *, attendee: str, cancelled: bool = False, now: datetime | None = None
+) -> MIMEText:
+    """The appointment as an iCalendar file, as a `text/calendar` part whose `method` parameter
+    matches the file's METHOD, which is what mail clients look at to offer "add to calendar"."""
+    method = "CANCEL" if cancelled else "REQUEST"
+    part = MIMEText(invite(appointment, attendee=attendee, method=method, now=now), "calendar", "utf-8")
+    part.set_param("method", method)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+    return part
+
+
+def invite(appointment: Appointment, *, attendee: str, method: str = "REQUEST", now: datetime | None = None) -> str:
+    """One VEVENT for the patient at `attendee`: UID stable per appointment, SEQUENCE its version,
+    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event."""
+    now = now or timezone.now()
+    domain = mail_domain()
+    calendar = Calendar()
+    calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Scheduler//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"appointment-{appointment.pk}@{domain}")
+    event.add("sequence", appointment.version)
+    event.add("dtstamp", now.astimezone(UTC))
+    event.add("dtstart", appointment.start.astimezone(UTC))
+    event.add("dtend", appointment.end.astimezone(UTC))
+    title = TITLES.get(appointment.kind, "Appointment")
+    event.add("summary", f"{title} at {settings.CLINIC_NAME}")
+    event.add("location", f"{settings.CLINIC_NAME}, {settings.CLINIC_ADDRESS}")
+    event.add(
+        "description", f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
+    )
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["CN"] = name or settings.CLINIC_NAME
+    event.add("organizer", organizer)
+    patient = vCalAddress(f"mailto:{attendee}")
+    patient.params["ROLE"] = "REQ-PARTICIPANT"
+    patient.params["RSVP"] = "FALSE"  # the confirm link answers; calendar replies would reach nobody
+    event.add("attendee", patient)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()
+
+
+def _context(notification: Notification, *, now: datetime, unsubscribe_url: str) -> dict:
+    patient = notification.patient
+    context = {
+        "kind": notification.kind,
+        "first_name": patient.first_name,
+        "clinic": {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE},
+        "unsubscribe_url": unsubscribe_url,
+    }
+    appointment = notification.appointment
+    course = notification.course or (appointment.course if appointment else None)
+    if appointment is not None:
+        context["visit"] = _visit(appointment)
+        if notification.kind in (Kind.CONFIRMATION, Kind.RESCHEDULED):
+            context["confirm_url"] = link_url("confirm", appointment=appointment)
+            context["cancel_url"] = link_url("cancel", appointment=appointment)
+        if appointment.kind == Appointment.Kind.TREATMENT and notification.kind in PREP_LINK_KINDS:
+            context["prep_url"] = link_url("prep", appointment=appointment)
+        context["short_prep"] = is_short_prep(kind=appointment.kind, start=appointment.start, now=now)
+        context["prep_from"] = timezone.localtime(prep_begins(appointment.start))
+    if course is not None:
+        context["prep_text"] = course.condition.prep_text
+        context["aftercare_text"] = course.condition.aftercare_text
+        if notification.kind == Kind.NEXT_SESSION:
+            context.update(_next_session(course, now=now))
+    return context
+
+
+def _visit(appointment: Appointment) -> dict:
+    return {
+        "what": TITLES.get(appointment.kind, "Appointment").lower(),
+        "title": TITLES.get(appointment.kind, "Appointment"),
+        "start": timezone.localtime(appointment.start),
+        "end": timezone.localtime(appointment.end),
+        "minutes": int((appointment.end - appointment.start).total_seconds() // 60),
+        "practitioner": str(appointment.practitioner),
+        "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
+    }
+
+
+def _next_session(course, *, now: datetime) -> dict:
+    """When the next session should be, from the course's last completed session."""
+    sessions = course.appointments.filter(kind=Appointment.Kind.TREATMENT)
+    done = sessions.filter(status=Appointment.Status.COMPLETED).order_by("-start")
+    last = done.first()
+    context = {"sessions_done": done.count(), "sessions_planned": course.planned_sessions}
+    if last is None:
+        return context
+    earliest, latest = interval_window(last.start, course)
+    today = timezone.localdate(now)
+    first_day = timezone.localdate(earliest)
+    last_day = timezone.localdate(latest - timedelta(microseconds=1))  # `latest` is the midnight after
+    if last_day >= today:
+        context["window_from"] = max(first_day, today)
+        context["window_to"] = last_day
+    return context
+
+
+def _subject(kind: str, context: dict) -> str:
+    visit = context.get("visit")
+    if visit is None:
+        return SUBJECTS[kind]
+    return SUBJECTS[kind].format(
+        what=visit["what"],
+        date=formats.date_format(visit["start"], "l j F"),
+        time=formats.time_format(visit["start"], "H:i"),
+    )
+
+
+def _tidy(text: str) -> str:
+    """Template tags leave blank lines behind; a plain-text email wants at most one in a row."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)) + "\n"

@@ -1,0 +1,79 @@
+"""The outbox: one row per email to a patient (see outbox/planning.py and outbox/sending.py).
+
+The table keeps the name of the app the model first lived in (`scheduling_notification`).
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from clinical.models import TreatmentCourse
+from patients.models import Patient
+from scheduling.models import Appointment
+
+
+class Notification(models.Model):
+    """One email to a patient, planned in the same transaction as the booking change behind it.
+
+    The outbox: a row waits as `pending` until `due_at`, is claimed by the dispatcher (`queued`),
+    claimed again by the send task (`sending`) before it talks to the mail server, and ends `sent`,
+    `failed` (after its retries), `cancelled` (the booking changed) or `skipped` (no longer wanted
+    when its time came). `key` names the event, so one event is one row.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Booking confirmation"
+        PREP_REMINDER = "prep_reminder", "Prep reminder"
+        DAY_BEFORE = "day_before", "Day-before note"
+        AFTERCARE = "aftercare", "Aftercare"
+        NEXT_SESSION = "next_session", "Next-session prompt"
+        RESCHEDULED = "rescheduled", "Reschedule notice"
+        CANCELLED = "cancelled", "Cancellation notice"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        SKIPPED = "skipped", "Skipped"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="notifications")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    course = models.ForeignKey(
+        TreatmentCourse, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    appointment_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The appointment's version the email describes."
+    )
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When it was last queued or picked up.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        db_table = "scheduling_notification"
+        ordering = ["-due_at"]
+        indexes = [
+            # The dispatcher's scan: only rows still on their way, by due time.
+            models.Index(
+                fields=["due_at"], condition=Q(status__in=["pending", "queued", "sending"]), name="notification_due"
+            ),
+            models.Index(fields=["patient", "due_at"], name="notification_patient_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=False) | Q(course__isnull=False), name="notification_has_subject"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.patient} ({self.get_status_display().lower()})"

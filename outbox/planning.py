@@ -1,0 +1,146 @@
+"""Planning the patient emails a booking change causes, in the caller's transaction.
+
+The booking services announce each change (`scheduling.events`); `on_appointment_changed` plans
+the rows for it, so a booking and its emails commit or roll back together. Rows are never
+enqueued as far-future Celery tasks: the dispatcher (outbox/sending.py) claims what is due every
+minute, so a lost Redis queue delays mail but loses none.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from outbox.models import Notification
+from scheduling import events
+from scheduling.availability import local_instant
+from scheduling.models import Appointment
+from scheduling.services.slots import course_sessions
+
+log = logging.getLogger(__name__)
+Kind = Notification.Kind
+Status = Notification.Status
+ON_THE_WAY = (Status.PENDING, Status.QUEUED)
+
+
+def _setting(name):
+    return settings.NOTIFICATIONS[name]
+
+
+def _email(*, key, kind, due_at, patient, appointment=None, course=None) -> Notification:
+    return Notification(
+        key=key,
+        kind=kind,
+        due_at=due_at,
+        patient=patient,
+        appointment=appointment,
+        course=course or (appointment.course if appointment else None),
+        appointment_version=appointment.version if appointment else None,
+    )
+
+
+def _about(appointment, kind, *, due_at) -> Notification:
+    """An email about this version of the appointment."""
+    key = f"a{appointment.pk}.v{appointment.version}.{kind}"
+    return _email(key=key, kind=kind, due_at=due_at, patient=appointment.patient, appointment=appointment)
+
+
+def _store(emails) -> None:
+    """One insert for all of an event's emails; `key` is unique, so planning an event twice adds nothing."""
+    Notification.objects.bulk_create(emails, ignore_conflicts=True)
+
+
+def _clinic_time(day, hour) -> datetime:
+    return local_instant(day, time(hour), timezone.get_default_timezone())
+
+
+def _visit_reminders(appointment, *, now, prep_sent=False) -> list[Notification]:
+    """A treatment's prep reminder (two weeks ahead, or at once when booked later) and day-before note."""
+    if appointment.kind != Appointment.Kind.TREATMENT:
+        return []
+    emails = []
+    prep_due = appointment.start - timedelta(days=_setting("PREP_REMINDER_DAYS"))
+    if prep_due > now or not prep_sent:
+        emails.append(_about(appointment, Kind.PREP_REMINDER, due_at=max(prep_due, now)))
+    day_before = _clinic_time(timezone.localdate(appointment.start) - timedelta(days=1), _setting("DAY_BEFORE_HOUR"))
+    # Booked after the note's time: send it at once, unless the visit is already today.
+    if day_before > now or timezone.localdate(appointment.start) > timezone.localdate(now):
+        emails.append(_about(appointment, Kind.DAY_BEFORE, due_at=max(day_before, now)))
+    return emails
+
+
+def _withdraw(queryset) -> int:
+    """Cancel rows not yet handed to the mail server."""
+    return queryset.filter(status__in=ON_THE_WAY).update(status=Status.CANCELLED)
+
+
+def plan_for_booking(appointment, *, now) -> None:
+    """Booking confirmation, the treatment's reminders, and no more prompts to book this session."""
+    _store([_about(appointment, Kind.CONFIRMATION, due_at=now), *_visit_reminders(appointment, now=now)])
+    if appointment.kind == Appointment.Kind.TREATMENT:
+        _withdraw(Notification.objects.filter(course=appointment.course_id, kind=Kind.NEXT_SESSION))
+
+
+def plan_for_reschedule(appointment, *, now) -> None:
+    """Replace the pending emails about the old time with a notice and reminders for the new one;
+    a prep reminder already sent is not sent again for a move inside the prep window."""
+    _withdraw(appointment.notifications.exclude(kind__in=(Kind.AFTERCARE, Kind.NEXT_SESSION)))
+    prep_sent = appointment.notifications.filter(kind=Kind.PREP_REMINDER, status=Status.SENT).exists()
+    reminders = _visit_reminders(appointment, now=now, prep_sent=prep_sent)
+    _store([_about(appointment, Kind.RESCHEDULED, due_at=now), *reminders])
+
+
+def plan_for_cancellation(appointment, *, now) -> None:
+    """Withdraw everything pending about the appointment and tell the patient it is cancelled."""
+    _withdraw(appointment.notifications.all())
+    _store([_about(appointment, Kind.CANCELLED, due_at=now)])
+
+
+def plan_for_no_show(appointment) -> None:
+    _withdraw(appointment.notifications.all())
+
+
+def plan_for_erasure(patient) -> None:
+    """An erased patient gets no more emails, and the log keeps no server message quoting their address."""
+    _withdraw(Notification.objects.filter(patient=patient))
+    Notification.objects.filter(patient=patient).exclude(last_error="").update(last_error="")
+
+
+def plan_for_completion(appointment, *, now) -> None:
+    """Aftercare at once; prompts to book the next session while none is booked."""
+    if appointment.kind != Appointment.Kind.TREATMENT:
+        return
+    patient = appointment.patient
+    emails = [
+        _email(key=f"a{appointment.pk}.{Kind.AFTERCARE}", kind=Kind.AFTERCARE, due_at=now, patient=patient,
+               appointment=appointment)
+    ]  # fmt: skip
+    course = appointment.course
+    sessions = course_sessions(course)
+    if sessions.count() < course.planned_sessions and not sessions.filter(start__gt=appointment.start).exists():
+        first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
+        last_day = timezone.localdate(appointment.start) + course.max_interval  # the window's last day
+        closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
+        second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
+        for number, due in enumerate((first, second), 1):
+            if number == 1 or due > first:
+                key = f"c{course.pk}.after{appointment.pk}.{Kind.NEXT_SESSION}.{number}"
+                emails.append(_email(key=key, kind=Kind.NEXT_SESSION, due_at=due, patient=patient, course=course))
+    _store(emails)
+
+
+_PLANS = {
+    events.BOOKED: plan_for_booking,
+    events.RESCHEDULED: plan_for_reschedule,
+    events.CANCELLED: plan_for_cancellation,
+    events.COMPLETED: plan_for_completion,
+}
+
+
+def on_appointment_changed(sender, *, appointment, change, now, **kwargs) -> None:
+    """The receiver of `scheduling.events.appointment_changed`."""
+    if change == events.NO_SHOW:
+        plan_for_no_show(appointment)
+    else:
+        _PLANS[change](appointment, now=now)

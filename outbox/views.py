@@ -1,0 +1,120 @@
+"""Pages behind the links in patient emails. No login: the signed token is the credential.
+
+A GET only shows what the link does, so mail scanners that follow links change nothing; the
+action is a POST from the page's button. The pages show the patient's first name and the
+appointment, nothing more.
+"""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
+
+from outbox.links import LinkError, read_link
+from outbox.services import patient_unsubscribe
+from scheduling.models import Appointment
+from scheduling.services import IllegalTransition, appointment_confirm
+from scheduling.services.patient_requests import appointment_request_cancellation
+from scheduling.services.slots import is_short_prep, prep_begins
+
+
+def _page(request, template, *, status=200, **context):
+    context["clinic"] = _clinic()
+    response = render(request, f"patient_links/{template}", context, status=status)
+    # The token in the address is a credential: keep it out of other sites' logs and search engines.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _clinic():
+    return {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE}
+
+
+def _visit(appointment: Appointment) -> dict:
+    """What a link page may show about an appointment."""
+    return {
+        "first_name": appointment.patient.first_name,
+        "what": appointment.get_kind_display().lower(),
+        "start": timezone.localtime(appointment.start),
+        "end": timezone.localtime(appointment.end),
+        "practitioner": str(appointment.practitioner),
+        "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
+    }
+
+
+def _invalid(request, error: LinkError):
+    return _page(request, "invalid.html", status=error.status, message=error.message, gone=error.status == 410)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def confirm(request, token):
+    try:
+        appointment = read_link("confirm", token)
+    except LinkError as error:
+        return _invalid(request, error)
+    if request.method == "POST":
+        try:
+            appointment_confirm(appointment=appointment)
+        except IllegalTransition:
+            appointment.refresh_from_db()  # already confirmed, or past confirming: the page says which
+    return _page(request, "confirm.html", visit=_visit(appointment), status_now=appointment.status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def cancel(request, token):
+    try:
+        appointment = read_link("cancel", token)
+    except LinkError as error:
+        return _invalid(request, error)
+    refusal = ""
+    if request.method == "POST":
+        try:
+            appointment_request_cancellation(appointment=appointment)
+        except IllegalTransition as error:
+            refusal = error.message
+    return _page(
+        request,
+        "cancel.html",
+        visit=_visit(appointment),
+        requested=appointment.cancel_requested_at is not None,
+        can_request=appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+        refusal=refusal,
+    )
+
+
+@never_cache
+@require_safe
+def prep(request, token):
+    try:
+        appointment = read_link("prep", token)
+    except LinkError as error:
+        return _invalid(request, error)
+    course = appointment.course
+    return _page(
+        request,
+        "prep.html",
+        visit=_visit(appointment),
+        prep_text=course.condition.prep_text if course else "",
+        short_prep=is_short_prep(kind=appointment.kind, start=appointment.start, now=timezone.now()),
+        prep_from=timezone.localtime(prep_begins(appointment.start)),
+    )
+
+
+# Exempt because RFC 8058 one-click unsubscribes are POSTed by mail providers with no cookie and no
+# CSRF token. The signed token in the address authorises the change, and unsubscribing twice is harmless.
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def unsubscribe(request, token):
+    try:
+        patient = read_link("unsubscribe", token)
+    except LinkError as error:
+        return _invalid(request, error)
+    if request.method == "POST":
+        patient_unsubscribe(patient=patient)
+    return _page(request, "unsubscribe.html", first_name=patient.first_name, subscribed=patient.email_consent)

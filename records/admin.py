@@ -1,0 +1,24 @@
+"""The patient in the admin, with the records other rooms keep about them: assessments and emails.
+It lives here, above those rooms, because it shows them together."""
+
+from django.contrib import admin
+
+from clinical.models import Assessment
+from outbox.admin import CommunicationLogInline
+from patients.models import Patient
+
+
+class AssessmentInline(admin.TabularInline):
+    model = Assessment
+    extra = 0
+    fields = ["assessed_at", "dermatologist", "skin_type", "candidate"]
+    show_change_link = True
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["last_name", "first_name", "date_of_birth", "email", "phone", "skin_type", "email_consent"]
+    list_filter = ["skin_type", "email_consent"]
+    search_fields = ["last_name", "first_name", "email", "phone"]
+    date_hierarchy = "created_at"
+    inlines = [AssessmentInline, CommunicationLogInline]

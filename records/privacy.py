@@ -1,0 +1,173 @@
+"""A patient's rights over their data: a copy of everything (export) and erasure on request.
+
+Erasure anonymises the person and keeps the anonymous history (appointments, courses, settings)
+for the clinic's statistics. Both are recorded in the audit trail.
+"""
+
+import logging
+from datetime import datetime
+
+from auditlog.context import disable_auditlog
+from auditlog.models import LogEntry
+from django.contrib.admin.models import LogEntry as AdminLogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.utils import timezone
+
+from clinical.models import Assessment, TreatmentCourse
+from outbox import planning
+from outbox.models import Notification
+from patients.models import Patient
+from records.audit import entries_about, patient_records
+from scheduling.models import Appointment, SessionRecord
+
+log = logging.getLogger(__name__)
+
+ERASED = "[erased]"
+# Free text anywhere in a patient's records may name them; erasure empties it.
+FREE_TEXT = ("notes", "cancel_reason")
+PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
+
+
+def _row(obj: models.Model, *, skip=()) -> dict:
+    """A record's own fields as JSON-ready values; a relation shows as its name."""
+    row = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in skip:
+            continue
+        if field.is_relation:
+            related = getattr(obj, field.name)
+            row[field.name] = str(related) if related is not None else None
+        else:
+            row[field.name] = field.value_from_object(obj)
+    return row
+
+
+def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
+    """Everything the clinic holds about `patient`, as one JSON document; recorded in the audit trail."""
+
+    now = now or timezone.now()
+    appointments = (
+        Appointment.objects.filter(patient=patient)
+        .select_related("practitioner__user", "room", "device", "course__condition", "booked_by")
+        .order_by("start", "pk")
+    )
+    data = {
+        "exported_at": now,
+        "patient": _row(patient),
+        "assessments": [
+            _row(a, skip={"patient"}) | {"conditions": [str(c) for c in a.conditions.all()]}
+            for a in patient.assessments.select_related("dermatologist__user").prefetch_related("conditions")
+        ],
+        "courses": [
+            _row(c, skip={"patient"}) | {"areas": [str(area) for area in c.areas.all()]}
+            for c in TreatmentCourse.objects.filter(patient=patient)
+            .select_related("condition", "approved_by__user")
+            .prefetch_related("areas")
+        ],
+        "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
+        "emails": [
+            _row(n, skip={"patient", "key"})
+            for n in Notification.objects.filter(patient=patient).select_related("appointment", "course")
+        ],
+    }
+    LogEntry.objects.log_create(
+        patient, action=LogEntry.Action.ACCESS, changes=None, force_log=True, actor=by,
+        additional_data={"event": "data export"},
+    )  # fmt: skip
+    log.info("patient %s: data exported by user %s", patient.pk, getattr(by, "pk", None))
+    # Django's encoder writes dates, times and decimals as plain JSON values.
+    return DjangoJSONEncoder(indent=2).encode(data)
+
+
+def _session_record(appointment):
+    try:
+        record = appointment.session_record
+    except appointment._meta.model.session_record.RelatedObjectDoesNotExist:
+        return None
+    return _row(record, skip={"appointment"})
+
+
+def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = None) -> Patient:
+    """Anonymise `patient` on their request: no name, birth date, email, phone or free text is
+    left in their records or in the audit trail; the anonymous history stays for statistics.
+
+    Refused while the patient has a visit still to come (cancel it first, so they hear of it).
+    """
+
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why (e.g. the date of the patient's request)."})
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        if patient.erased_at is not None:
+            raise ValidationError("This patient's details were already erased.")
+        still_open = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN)
+        upcoming = Appointment.objects.filter(patient=patient, status__in=still_open, end__gt=now).count()
+        if upcoming:
+            raise ValidationError(
+                f"The patient has {upcoming} visit{'s' if upcoming != 1 else ''} still to come. "
+                "Cancel them first, so that the patient is told."
+            )
+        records = patient_records(patient.pk)
+        # The audit entries are rewritten below; auditlog must not record the old values again.
+        with disable_auditlog():
+            patient.first_name, patient.last_name = "Erased", f"patient {patient.pk}"
+            patient.date_of_birth = None
+            patient.email = patient.phone = patient.notes = ""
+            patient.email_consent = False
+            patient.erased_at = now
+            patient.save()
+            for model, ids in records.items():
+                if model is Patient:
+                    continue
+                for obj in model.objects.filter(pk__in=ids):
+                    texts = [f for f in FREE_TEXT if hasattr(obj, f) and getattr(obj, f)]
+                    for name in texts:
+                        setattr(obj, name, "")
+                    if texts:
+                        obj.save(update_fields=texts)
+        planning.plan_for_erasure(patient)
+        _scrub_audit_trail(records)
+        LogEntry.objects.log_create(
+            patient, action=LogEntry.Action.UPDATE, changes={name: [ERASED, ERASED] for name in PERSONAL},
+            force_log=True, actor=by, additional_data={"event": "erasure on request", "reason": reason},
+        )  # fmt: skip
+    log.info("patient %s: personal details erased by user %s", patient.pk, getattr(by, "pk", None))
+    return patient
+
+
+def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
+    """Keep who did what and when; drop the values that could name the patient."""
+    names = _names_now(records)
+    for entry in entries_about(records):
+        model = entry.content_type.model_class()
+        entry.object_repr = names.get((model, entry.object_id), f"{model._meta.verbose_name} {entry.object_id}")
+        changes = entry.changes_dict
+        if changes:
+            personal = PERSONAL if model is Patient else FREE_TEXT
+            entry.changes = {name: [ERASED, ERASED] if name in personal else values for name, values in changes.items()}
+        entry.changes_text = ""
+        entry.serialized_data = None
+        entry.save(update_fields=["object_repr", "changes", "changes_text", "serialized_data"])
+    types = ContentType.objects.get_for_models(*records)
+    for model, ids in records.items():
+        for entry in AdminLogEntry.objects.filter(content_type=types[model], object_id__in=[str(i) for i in ids]):
+            entry.object_repr = names.get((model, int(entry.object_id)), "")[:200]
+            entry.change_message = ""
+            entry.save(update_fields=["object_repr", "change_message"])
+
+
+def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
+    """How each record reads after the erasure, loaded a model at a time with the patient its name shows."""
+
+    related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
+               SessionRecord: ["appointment__patient"]}  # fmt: skip
+    names = {}
+    for model, ids in records.items():
+        rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)
+        names.update({(model, pk): str(row) for pk, row in rows.items()})
+    return names

@@ -1,0 +1,22 @@
+"""What the booking services announce about an appointment, inside their transaction.
+
+Scheduling sits below the outbox, so it cannot call it; the outbox listens here instead
+(`outbox/apps.py` connects `outbox.planning.on_appointment_changed`) and plans its emails in the
+same transaction as the change, so a booking and its emails commit or roll back together.
+"""
+
+from django.dispatch import Signal
+
+BOOKED = "booked"
+RESCHEDULED = "rescheduled"
+COMPLETED = "completed"
+NO_SHOW = "no_show"
+CANCELLED = "cancelled"
+
+# Sent with `appointment`, `change` (one of the names above) and `now`. Receivers run inside the
+# service's transaction; an exception in one rolls the change back.
+appointment_changed = Signal()
+
+
+def announce(appointment, change: str, *, now) -> None:
+    appointment_changed.send(sender=type(appointment), appointment=appointment, change=change, now=now)
