@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "outbox",
     "records",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [

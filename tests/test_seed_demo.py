@@ -61,7 +61,7 @@ def test_seed_demo_never_double_books_anyone():
 
 def test_seed_demo_users_can_log_in_with_the_printed_password(client):
     call_command("seed_demo")
-    from clinic.management.commands.seed_demo import DEMO_PASSWORD
+    from demo.management.commands.seed_demo import DEMO_PASSWORD
 
     for username in ("reception", "manager", "dr.patel"):
         response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
