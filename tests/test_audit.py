@@ -154,3 +154,37 @@ def test_no_code_writes_an_audited_model_past_the_trail():
             ):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("migration", "old_app", "model_name"),
+    [
+        ("clinical.migrations.0001_initial", "scheduling", "treatmentcourse"),
+        ("clinical.migrations.0001_initial", "patients", "assessment"),
+        ("catalogue.migrations.0001_initial", "scheduling", "room"),
+        ("outbox.migrations.0001_initial", "scheduling", "notification"),
+    ],
+)
+def test_audit_entries_written_before_a_model_moved_rooms_still_open_after(db, migration, old_app, model_name):
+    """A database from before the move has the entries under the old app's content type; the move's
+    migration relabels it, so the record's history (and its permissions) follow the model."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    model = apps.get_model(migration.split(".")[0], model_name)
+    record = model(pk=4242)  # the entry's record; only its type and number matter here
+    new_type = ContentType.objects.get_for_model(model)
+    ContentType.objects.filter(pk=new_type.pk).update(app_label=old_app)  # as the database was before
+    ContentType.objects.clear_cache()
+    LogEntry.objects.create(
+        content_type_id=new_type.pk, object_pk=str(record.pk), object_id=record.pk, object_repr="before",
+        action=LogEntry.Action.UPDATE, changes={"notes": ["", "x"]},
+    )  # fmt: skip
+
+    importlib.import_module(migration).relabel_content_types(apps, None)
+    ContentType.objects.clear_cache()
+
+    assert ContentType.objects.get(pk=new_type.pk).app_label == model._meta.app_label
+    assert LogEntry.objects.get_for_object(record).filter(object_repr="before").exists()
