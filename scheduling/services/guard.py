@@ -14,8 +14,8 @@ constraints: the second waits until the first has finished.
 
 It is SQL written once because a measurement pays for it: the same check through the ORM (the locks
 as one SQL statement, then the working hours with the day's facts as Exists annotations and the
-holders as a queryset: three statements) cost 8.2 ms of CPU in the booking's process against this
-one statement's fraction of it, and halved the booking benchmark (62 and 63 bookings a second
+holders as a queryset: three statements) cost 7.9-8.2 ms of CPU in the booking's process a check
+against 0.8 ms for this one statement, and halved the booking benchmark (62 and 63 bookings a second
 against 120 and 142, alternating runs of bench/scheduling.py --only booking, December 2026).
 """
 
