@@ -9,6 +9,7 @@ class ClinicConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from clinic import checks  # noqa: F401 - registers the clinic's system checks
         from clinic.middleware import session_started
         from clinic.roles import ensure_groups
 

@@ -138,6 +138,7 @@ def test_check_deploy_finds_nothing_with_production_settings(tmp_path):
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "SECRET_KEY": "x7!Rq2-" * 10,
         "ALLOWED_HOSTS": "clinic.example.com",
+        "CLINIC_BASE_URL": "https://clinic.example.com",  # plain http is refused with DEBUG off (clinic.E002)
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
     }
     result = subprocess.run(
