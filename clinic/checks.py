@@ -5,7 +5,7 @@ migrate; `check --deploy` adds the production ones). Registered in clinic.apps.C
 |---|---|
 | clinic.E001 | `CLINIC_BASE_URL` not an absolute http(s) URL |
 | clinic.E002 | `CLINIC_BASE_URL` not https while `DEBUG` is off (deploy check) |
-| clinic.E003 | the send task's time limit not at most half of `NOTIFICATIONS["REQUEUE_AFTER_SECONDS"]` |
+| clinic.E003 | the send task's time limit not at most half of `NOTIFICATIONS["REQUEUE_AFTER_SECONDS"]` (in outbox/checks.py) |
 | clinic.E004 | `TIME_ZONE` (`CLINIC_TIME_ZONE`) not an IANA zone with its own rules |
 | clinic.E005 | the SMTP email backend without `EMAIL_HOST` |
 | clinic.E006 | the file email backend without `EMAIL_FILE_PATH` |
@@ -29,13 +29,6 @@ FILE_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 # Zone names that are only a fixed offset from UTC, with no rules of their own: "UTC+1",
 # "Etc/GMT-1", "GMT+0", "+01:00", and the old US abbreviations that tzdata keeps as fixed offsets.
 FIXED_OFFSET = re.compile(r"^(Etc/)?(GMT|UTC|UCT)?[+-]\d{1,2}(:?\d\d)?$|^(Etc/)?(EST|MST|HST)$", re.IGNORECASE)
-
-
-def send_time_limit() -> float:
-    """The Celery send task's hard time limit, in seconds. The one import of it: it moves with the task."""
-    from scheduling.tasks import SEND_TIME_LIMIT
-
-    return SEND_TIME_LIMIT
 
 
 @register(TAG)
@@ -64,23 +57,6 @@ def check_base_url_is_https(app_configs=None, **kwargs):
             f"CLINIC_BASE_URL is {url!r}, plain http while DEBUG is off.",
             hint="Patient links carry tokens to their records: in production they must be https.",
             id="clinic.E002",
-        )
-    ]
-
-
-@register(TAG)
-def check_send_time_limit(app_configs=None, **kwargs):
-    limit = send_time_limit()
-    requeue = getattr(settings, "NOTIFICATIONS", {}).get("REQUEUE_AFTER_SECONDS")
-    if isinstance(requeue, int | float) and not isinstance(requeue, bool) and limit <= requeue / 2:
-        return []
-    return [
-        Error(
-            f"The send task's time limit ({limit} s) is not well under NOTIFICATIONS['REQUEUE_AFTER_SECONDS'] "
-            f"({requeue!r}): it must be at most half of it.",
-            hint="A row is claimed again after REQUEUE_AFTER_SECONDS; a worker still sending it then would "
-            "send the email twice. Raise REQUEUE_AFTER_SECONDS or lower SEND_TIME_LIMIT in the tasks module.",
-            id="clinic.E003",
         )
     ]
 

@@ -6,6 +6,7 @@ class OutboxConfig(AppConfig):
     verbose_name = "Patient emails"
 
     def ready(self):
+        from outbox import checks  # noqa: F401  (registers the outbox's system check)
         from outbox.planning import on_appointment_changed
         from scheduling.events import appointment_changed
 
