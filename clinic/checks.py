@@ -5,7 +5,7 @@ migrate; `check --deploy` adds the production ones). Registered in clinic.apps.C
 |---|---|
 | clinic.E001 | `CLINIC_BASE_URL` not an absolute http(s) URL |
 | clinic.E002 | `CLINIC_BASE_URL` not https while `DEBUG` is off (deploy check) |
-| clinic.E003 | the send task's time limit not at most half of `NOTIFICATIONS["REQUEUE_AFTER_SECONDS"]` (in outbox/checks.py) |
+| clinic.E003 | the send task's time limit over half of `NOTIFICATIONS["REQUEUE_AFTER_SECONDS"]` (outbox/checks.py) |
 | clinic.E004 | `TIME_ZONE` (`CLINIC_TIME_ZONE`) not an IANA zone with its own rules |
 | clinic.E005 | the SMTP email backend without `EMAIL_HOST` |
 | clinic.E006 | the file email backend without `EMAIL_FILE_PATH` |
