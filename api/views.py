@@ -21,8 +21,10 @@ from rest_framework.views import set_rollback
 
 from api import serializers as s
 from catalogue.models import Condition, LaserDevice, Practitioner, Room, TreatmentArea
+from catalogue.permissions import acting_dermatologist
 from clinic.roles import can
 from clinical.models import TreatmentCourse
+from clinical.services.assessments import assessment_for_proposal
 from clinical.services.courses import course_approve, course_propose
 from patients import services as patient_services
 from patients.models import Patient
@@ -91,11 +93,12 @@ def _practitioner(user):
 
 
 class IsDermatologist(BasePermission):
+    """An active dermatologist's practitioner record (catalogue.permissions), as the pages need."""
+
     message = "Only a dermatologist can do this."
 
     def has_permission(self, request, view):
-        practitioner = _practitioner(request.user)
-        return bool(practitioner and practitioner.active and practitioner.role == Practitioner.Role.DERMATOLOGIST)
+        return acting_dermatologist(request.user) is not None
 
 
 def allows(ability: str) -> type[BasePermission]:
@@ -262,6 +265,12 @@ class AppointmentViewSet(MatrixViewSet):
 @extend_schema(tags=["courses"])
 class CourseViewSet(MatrixViewSet):
     abilities = {"create": "treat", "approve": "treat", "book_plan": "book"}
+
+    def get_permissions(self):
+        # Proposing and approving are written in a dermatologist's name, as on the pages.
+        extra = [IsDermatologist()] if self.action in ("create", "approve") else []
+        return [*super().get_permissions(), *extra]
+
     queryset = TreatmentCourse.objects.select_related("patient", "condition").prefetch_related("areas")
     serializer_class = s.CourseSerializer
 
@@ -271,15 +280,16 @@ class CourseViewSet(MatrixViewSet):
     @extend_schema(request=s.CourseProposeSerializer, responses={201: s.CourseSerializer, 400: FIELD_ERRORS})
     def create(self, request):
         """Propose a course; sessions and intervals not given come from the condition's protocol."""
-        data = _valid(s.CourseProposeSerializer, request.data)
-        course = course_propose(**data, proposed_by=_practitioner(request.user))
+        data = dict(_valid(s.CourseProposeSerializer, request.data))
+        assessment = assessment_for_proposal(patient=data.pop("patient"), assessment=data.pop("assessment", None))
+        course = course_propose(**data, assessment=assessment, proposed_by=acting_dermatologist(request.user))
         return Response(self.get_serializer(course).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: s.CourseSerializer, 403: s.ErrorSerializer, 409: STATE_ERROR})
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsDermatologist])
+    @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A dermatologist approves a proposed course; only then can its sessions be booked."""
-        course = course_approve(course=self.get_object(), by=request.user.practitioner)
+        course = course_approve(course=self.get_object(), by=acting_dermatologist(request.user))
         return Response(self.get_serializer(course).data)
 
     @extend_schema(

@@ -106,6 +106,21 @@ def clinic(db, dermatologist):
     )
 
 
+def record_assessment(dermatologist, patient, *conditions, **overrides):
+    """A consultation's outcome recorded through the service: by default a candidate for the given
+    conditions (tattoo removal if none), without contraindications."""
+    from clinical.services.assessments import assessment_record
+
+    arguments = dict(
+        patient=patient,
+        dermatologist=dermatologist,
+        skin_type=patient.skin_type or 3,
+        conditions=conditions or [Condition.objects.get(slug="tattoo-removal")],
+        candidate=True,
+    )
+    return assessment_record(**arguments | overrides)
+
+
 def book_treatment(clinic, start, **overrides):
     """Book a session of the clinic's course through the booking service (short prep accepted)."""
     from scheduling.services import appointment_book

@@ -106,13 +106,23 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Assessment
+    """An assessment row as it is stored. To propose a course on one through the service, give it
+    `conditions=[...]` (or record it with `tests.conftest.record_assessment`)."""
 
     patient = factory.SubFactory(PatientFactory)
     dermatologist = factory.SubFactory(PractitionerFactory)
     skin_type = 3
     candidate = True
+
+    class Meta:
+        model = Assessment
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def conditions(self, create, extracted, **kwargs):
+        """The conditions found: `conditions=[...]`; none unless given."""
+        if create and extracted:
+            self.conditions.set(extracted)
 
 
 class TreatmentCourseFactory(factory.django.DjangoModelFactory):

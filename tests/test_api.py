@@ -18,6 +18,8 @@ from rest_framework.test import APIClient
 from catalogue.models import Practitioner
 from clinical.models import TreatmentCourse
 from scheduling.models import Appointment, SessionRecord
+from scheduling.services import course_cancel
+from tests.conftest import record_assessment
 from tests.factories import (
     AppointmentFactory,
     LaserDeviceFactory,
@@ -604,6 +606,7 @@ def test_the_catalogue_lists_conditions_areas_practitioners_rooms_and_devices(ap
 
 def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermatologist):
     patient = PatientFactory()
+    assessment = record_assessment(dermatologist, patient)
     body = {"patient": patient.pk, "condition": condition("tattoo-removal").pk, "areas": [area().pk]}
     assert api.post(f"{API}/courses/", body).status_code == 403  # reception books, dermatologists propose
     response = derm_api.post(f"{API}/courses/", body)
@@ -611,9 +614,14 @@ def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermato
     course = response.json()
     assert (course["planned_sessions"], course["min_interval_days"], course["max_interval_days"]) == (8, 42, 56)
     assert (course["status"], course["proposed_by"], course["areas"]) == ("proposed", dermatologist.pk, [area().pk])
-    shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6})
-    assert shorter.json()["planned_sessions"] == 6
+    assert course["assessment"] == assessment.pk  # the patient's latest, as none was named
     assert api.get(f"{API}/courses/{course['id']}/").json() == course | {"notes": None}  # reception sees no notes
+    again = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6, "assessment": assessment.pk})
+    assert again.status_code == 400
+    assert "already been proposed" in again.json()["non_field_errors"][0]
+    course_cancel(course=TreatmentCourse.objects.get(pk=course["id"]))  # a cancelled course does not stand
+    shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6, "assessment": assessment.pk})
+    assert shorter.json()["planned_sessions"] == 6
 
 
 def test_a_courses_clinical_notes_are_shown_only_to_dermatologists(api, derm_api, dermatologist):
@@ -634,8 +642,10 @@ def test_a_courses_clinical_notes_are_shown_only_to_dermatologists(api, derm_api
         ({"min_interval_days": 30, "max_interval_days": 20}, "max_interval_days"),
     ],
 )
-def test_course_proposals_are_validated(derm_api, change, field):
-    body = {"patient": PatientFactory().pk, "condition": condition().pk, "areas": [area().pk]}
+def test_course_proposals_are_validated(derm_api, dermatologist, change, field):
+    patient = PatientFactory()
+    record_assessment(dermatologist, patient)
+    body = {"patient": patient.pk, "condition": condition().pk, "areas": [area().pk]}
     response = derm_api.post(f"{API}/courses/", body | change)
     assert response.status_code == 400
     assert list(response.json()) == [field]
