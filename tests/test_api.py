@@ -275,6 +275,33 @@ def test_booking_refusals_answer_400_naming_the_field(api, clinic, course, chang
     assert not Appointment.objects.exists()
 
 
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda pk: pk + 0.9,  # 7.9 would otherwise be read as 7
+        float,  # 7.0: a JSON number with a fraction, not an integer
+        lambda pk: str(pk).translate(FULLWIDTH),  # "７": Python's int() reads other scripts' digits
+        lambda pk: f" {pk}",
+        lambda pk: f"{pk} ",
+        lambda pk: f"+{pk}",
+        lambda pk: True,
+    ],
+)
+def test_an_id_or_a_count_is_taken_only_as_a_whole_number_in_ascii_digits(api, clinic, course, typed):
+    body = treatment(clinic, course, at(21, 10))
+    refused = api.post(f"{API}/appointments/", body | {"room": typed(clinic.room.pk)})
+    assert (refused.status_code, list(refused.json())) == (400, ["room"])
+    search = {"start": day(21), "duration": 30}
+    refused = api.get(f"{API}/availability/", search | {"duration": typed(30)})
+    assert (refused.status_code, list(refused.json())) == (400, ["duration"])
+    # As typed, text or number, the same values are read.
+    assert api.get(f"{API}/availability/", search | {"duration": "30"}).status_code == 200
+    assert api.post(f"{API}/appointments/", body | {"room": str(clinic.room.pk)}).status_code == 201
+
+
 def test_booking_on_an_unapproved_course_is_refused_on_the_course_field(api, clinic):
     proposed = TreatmentCourseFactory()
     response = api.post(f"{API}/appointments/", treatment(clinic, proposed, at(21, 10)))
