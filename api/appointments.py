@@ -37,6 +37,7 @@ from scheduling.services import (
     appointment_no_show,
     appointment_reschedule,
 )
+from scheduling.services.check_in import QUESTIONS, check_in_flags
 
 # Output
 
@@ -66,6 +67,19 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     def get_short_prep(self, appointment) -> bool:
         return appointment.short_prep_acknowledged_at is not None
+
+
+class CheckedInSerializer(AppointmentSerializer):
+    flags = serializers.SerializerMethodField(
+        help_text="What the re-screen flagged for the dermatologist (kept in the notes); empty when all is clear."
+    )
+
+    class Meta(AppointmentSerializer.Meta):
+        fields = [*AppointmentSerializer.Meta.fields, "flags"]
+        read_only_fields = fields
+
+    def get_flags(self, appointment) -> list[str]:
+        return self.context["flags"]
 
 
 # Input
@@ -110,6 +124,21 @@ class RescheduleSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = TextField(required=False, allow_blank=True, max_length=200, default="")
+
+
+# The re-screen asked at the desk, as on the appointment page: a yes/no per question of
+# scheduling.services.check_in, not given meaning no (an unticked box), so leaving out `no_sun` flags
+# a treatment as the page does.
+CheckInSerializer = type(
+    "CheckInSerializer",
+    (serializers.Serializer,),
+    {
+        "__module__": __name__,
+        "__doc__": "The check-in re-screen's answers and any remarks.",
+        **{name: FlagField(default=False, help_text=f"{label}.") for name, label in QUESTIONS.items()},
+        "remarks": TextField(required=False, allow_blank=True, max_length=500, default=""),
+    },
+)
 
 
 class SessionRecordSerializer(serializers.Serializer):
@@ -202,12 +231,19 @@ class AppointmentViewSet(MatrixViewSet):
         appointment = appointment_confirm(appointment=self.get_object())
         return Response(self.get_serializer(appointment).data)
 
-    @extend_schema(request=None, responses=APPOINTMENT_MOVED)
+    @extend_schema(request=CheckInSerializer, responses={**APPOINTMENT_MOVED, 200: CheckedInSerializer})
     @action(detail=True, methods=["post"], url_path="check-in")
     def check_in(self, request, pk=None):
-        """Check the patient in; on the day of the appointment only."""
-        appointment = appointment_check_in(appointment=self.get_object())
-        return Response(self.get_serializer(appointment).data)
+        """Check the patient in, on the day of the appointment only, with the re-screen's answers: for
+        a treatment, sun exposure not ruled out or a new contraindication flags the session for the
+        dermatologist, exactly as the page's check-in does."""
+        appointment = self.get_object()
+        answers = dict(valid(CheckInSerializer, request.data))
+        remarks = answers.pop("remarks")
+        flags = check_in_flags(kind=appointment.kind, answers=answers)
+        appointment = appointment_check_in(appointment=appointment, flags=flags, remarks=remarks, by=request.user)
+        context = self.get_serializer_context() | {"flags": flags}
+        return Response(CheckedInSerializer(appointment, context=context).data)
 
     @extend_schema(request=SessionRecordSerializer, responses=APPOINTMENT_MOVED)
     @action(detail=True, methods=["post"])

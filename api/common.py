@@ -54,6 +54,10 @@ class ConflictSerializer(serializers.Serializer):
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: a list of messages per input field.")
 STATE_ERROR = OpenApiResponse(ErrorSerializer, description="Not possible in the current state.")
+DERMATOLOGISTS_ONLY = OpenApiResponse(
+    ErrorSerializer,
+    description="Not allowed: only a dermatologist (the Dermatologist role and an active dermatologist's record).",
+)
 CONFLICT = OpenApiResponse(
     ConflictSerializer,
     description="The time is taken (each busy resource and its holder), or the current state does not allow it.",

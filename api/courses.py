@@ -1,6 +1,6 @@
 """Treatment courses: propose one on an assessment, read it, approve it, plan and book its sessions."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -8,11 +8,11 @@ from rest_framework.response import Response
 from api.appointments import AppointmentSerializer
 from api.common import (
     CONFLICT,
+    DERMATOLOGISTS_ONLY,
     FIELD_ERRORS,
     STATE_ERROR,
     TEXT_MAX,
     AwareDateTimeField,
-    ErrorSerializer,
     FlagField,
     MatrixViewSet,
     TextField,
@@ -27,11 +27,19 @@ from catalogue.permissions import acting_dermatologist
 from clinic.roles import can
 from clinical.models import Assessment, TreatmentCourse
 from clinical.services.assessments import assessment_for_proposal
-from clinical.services.courses import MAX_SESSIONS, course_approve, course_propose
+from clinical.services.courses import MAX_SESSIONS, course_approve, course_propose, plan_errors, protocol_plan
 from patients.models import Patient
 from scheduling.models import Appointment
 from scheduling.services import course_book_plan, course_plan
 
+PROPOSAL_REFUSED = OpenApiResponse(
+    FIELD_ERRORS.response,
+    description=(
+        "Refused: a list of messages per input field. On `assessment`: the patient has no assessment, the "
+        "assessment found them not a candidate or found contraindications, or it is of another patient; on "
+        "`condition`: the assessment did not find it; a plan out of bounds on its field."
+    ),
+)
 # Output
 
 
@@ -96,8 +104,23 @@ class CourseProposeSerializer(serializers.Serializer):
     planned_sessions = WholeNumberField(required=False, help_text="Default: the condition's.")
     min_interval_days = WholeNumberField(required=False, help_text="Default: the condition's.")
     max_interval_days = WholeNumberField(required=False, help_text="Default: the condition's.")
-    assessment = pk_field(Assessment.objects.all(), required=False, allow_null=True)
+    assessment = pk_field(
+        Assessment.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The assessment the course rests on; without it, the patient's latest.",
+    )
     notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
+
+    PLAN = ("planned_sessions", "min_interval_days", "max_interval_days")
+
+    def validate(self, attrs):
+        # The bounds of clinical.services.courses, on the plan the service would make of this one.
+        plan = protocol_plan(attrs["condition"], **{name: attrs.get(name) for name in self.PLAN})
+        errors = plan_errors(**plan)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class PlanQuerySerializer(serializers.Serializer):
@@ -130,15 +153,20 @@ class CourseViewSet(MatrixViewSet):
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(request=CourseProposeSerializer, responses={201: CourseSerializer, 400: FIELD_ERRORS})
+    @extend_schema(
+        request=CourseProposeSerializer,
+        responses={201: CourseSerializer, 400: PROPOSAL_REFUSED, 403: DERMATOLOGISTS_ONLY},
+    )
     def create(self, request):
-        """Propose a course; sessions and intervals not given come from the condition's protocol."""
+        """Propose a course on a dermatologist's assessment of the patient (the one named, or the
+        latest) that found them a candidate for the condition, without contraindications; sessions
+        and intervals not given come from the condition's protocol."""
         data = dict(valid(CourseProposeSerializer, request.data))
         assessment = assessment_for_proposal(patient=data.pop("patient"), assessment=data.pop("assessment", None))
         course = course_propose(**data, assessment=assessment, proposed_by=acting_dermatologist(request.user))
         return Response(self.get_serializer(course).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: CourseSerializer, 403: ErrorSerializer, 409: STATE_ERROR})
+    @extend_schema(request=None, responses={200: CourseSerializer, 403: DERMATOLOGISTS_ONLY, 409: STATE_ERROR})
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
         """A dermatologist approves a proposed course; only then can its sessions be booked."""

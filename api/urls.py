@@ -4,6 +4,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from api.appointments import AppointmentViewSet
+from api.assessments import AssessmentViewSet
 from api.availability import availability
 from api.catalogue import (
     ConditionViewSet,
@@ -17,6 +18,7 @@ from api.patients import PatientViewSet
 
 router = DefaultRouter()
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("courses", CourseViewSet, basename="course")
 router.register("patients", PatientViewSet, basename="patient")
 router.register("conditions", ConditionViewSet, basename="condition")

@@ -11,12 +11,13 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalogue.models import Practitioner
-from clinical.models import TreatmentCourse
+from clinical.models import Assessment, TreatmentCourse
 from scheduling.models import Appointment, SessionRecord
 from scheduling.services import course_cancel
 from tests.conftest import record_assessment
@@ -628,6 +629,111 @@ def test_the_catalogue_lists_conditions_areas_practitioners_rooms_and_devices(ap
     assert [(d["id"], d["conditions"]) for d in devices] == [(clinic.device.pk, [condition("tattoo-removal").pk])]
 
 
+# Assessments
+
+
+def test_a_dermatologist_records_an_assessment_through_the_service(derm_api, dermatologist):
+    patient = PatientFactory(skin_type=None)
+    body = {
+        "patient": patient.pk,
+        "skin_type": 4,
+        "conditions": [condition("tattoo-removal").pk, condition("acne-scars").pk],
+        "contraindications": ["keloid_tendency", "recent_tan", "recent_tan"],
+        "candidate": True,
+        "notes": "Dense black ink on the forearm.",
+    }
+    response = derm_api.post(f"{API}/assessments/", body)
+    assert response.status_code == 201
+    assessment = Assessment.objects.get(patient=patient)
+    assert response.json() == {
+        "id": assessment.pk,
+        "patient": patient.pk,
+        "assessed_at": "2030-06-03T08:00:00+01:00",
+        "candidate": True,
+        "dermatologist": dermatologist.pk,
+        "skin_type": 4,
+        "conditions": sorted([condition("tattoo-removal").pk, condition("acne-scars").pk]),
+        "contraindications": ["recent_tan", "keloid_tendency"],  # the list's order, each once
+        "notes": "Dense black ink on the forearm.",
+    }
+    patient.refresh_from_db()
+    assert (patient.skin_type, assessment.created_by) == (4, dermatologist.user)
+
+
+def test_a_patients_assessments_are_listed_latest_first_with_clinical_details_for_dermatologists_only(
+    api, derm_api, dermatologist
+):
+    patient = PatientFactory()
+    first = record_assessment(dermatologist, patient, notes="Baseline")
+    latest = record_assessment(dermatologist, patient, candidate=False, contraindications=["pregnancy"])
+    record_assessment(dermatologist, PatientFactory())  # another patient's
+    listed = derm_api.get(f"{API}/assessments/", {"patient": patient.pk}).json()
+    assert listed["count"] == 2
+    assert [a["id"] for a in listed["results"]] == [latest.pk, first.pk]
+    assert listed["results"][0]["contraindications"] == ["pregnancy"]
+    assert listed["results"][1]["notes"] == "Baseline"
+    seen_by_reception = api.get(f"{API}/assessments/", {"patient": patient.pk}).json()["results"][1]
+    assert seen_by_reception == {
+        "id": first.pk,
+        "patient": patient.pk,
+        "assessed_at": "2030-06-03T08:00:00+01:00",
+        "candidate": True,
+        **dict.fromkeys(("dermatologist", "skin_type", "conditions", "contraindications", "notes")),
+    }
+    one = derm_api.get(f"{API}/assessments/{first.pk}/").json()
+    assert one == listed["results"][1]
+    assert api.get(f"{API}/assessments/{first.pk}/").json() == seen_by_reception
+    assert api.get(f"{API}/assessments/999999/").status_code == 404
+    # Each opening of clinical details is in the audit trail, as on the pages; reception's are not.
+    opened = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk=str(patient.pk))
+    assert [entry.additional_data["opened"] for entry in opened.order_by("pk")] == [
+        "assessments (API)",
+        "assessment (API)",
+    ]
+    assert {entry.actor for entry in opened} == {dermatologist.user}
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"patient": " 1"}, "patient"),
+        ({"patient": 999999}, "patient"),
+        ({"skin_type": 7}, "skin_type"),
+        ({"skin_type": "III"}, "skin_type"),
+        ({"skin_type": 3.5}, "skin_type"),
+        ({"conditions": ["１"]}, "conditions"),
+        ({"conditions": 1}, "conditions"),
+        ({"contraindications": ["sunburn"]}, "contraindications"),
+        ({"contraindications": "pregnancy"}, "contraindications"),
+        ({"candidate": "maybe"}, "candidate"),
+        ({"candidate": 1}, "candidate"),
+        ({"notes": 5}, "notes"),
+    ],
+)
+def test_an_assessment_is_checked_as_typed(derm_api, change, field):
+    body = {"patient": PatientFactory().pk, "skin_type": 3, "candidate": True}
+    response = derm_api.post(f"{API}/assessments/", body | change)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Assessment.objects.exists()
+
+
+@pytest.mark.parametrize("query", [{}, {"patient": ""}, {"patient": "1.0"}, {"patient": 999999}])
+def test_listing_assessments_names_one_patient(api, query):
+    response = api.get(f"{API}/assessments/", query)
+    assert response.status_code == 400
+    assert list(response.json()) == ["patient"]
+
+
+def test_a_retired_condition_is_not_assessed(derm_api):
+    retired = condition("acne-scars")
+    retired.active = False
+    retired.save()
+    body = {"patient": PatientFactory().pk, "skin_type": 3, "candidate": True, "conditions": [retired.pk]}
+    response = derm_api.post(f"{API}/assessments/", body)
+    assert response.json() == {"conditions": ["Acne scars is no longer offered."]}
+
+
 # Courses
 
 
@@ -817,6 +923,16 @@ MALFORMED = [
     ("post", "/courses/{course}/book-plan/", {"sessions": [{"start": "2030-07-01T09:00:00+01:00"}] * 40}, None),
     ("post", "/courses/{course}/book-plan/", {"sessions": [{"start": "2030-07-01T09:00", "appointment": HUGE}]}, None),
     ("post", f"/courses/{HUGE}/approve/", None, None),
+    ("post", "/courses/", {"assessment": "latest"}, None),
+    ("post", "/courses/", {"assessment": HUGE}, None),
+    ("post", "/assessments/", {"skin_type": HUGE, "conditions": [HUGE], "contraindications": [None]}, None),
+    ("post", "/assessments/", {"contraindications": ["pregnancy"] * 100}, None),
+    ("post", "/assessments/", "[]", "application/json"),
+    ("get", f"/assessments/?patient={HUGE}", None, None),
+    ("get", "/assessments/?patient=１", None, None),
+    ("get", f"/assessments/{HUGE}/", None, None),
+    ("post", "/appointments/{appointment}/check-in/", {"no_sun": "perhaps", "remarks": "x" * 501}, None),
+    ("post", "/appointments/{appointment}/check-in/", {"pregnancy": 1}, None),
 ]
 
 
@@ -829,6 +945,7 @@ def valid_bodies(clinic, course, checked_in_treatment):
         "/patients/": PATIENT,
         "/courses/": {"patient": course.patient_id, "condition": condition().pk, "areas": [area().pk]},
         "/courses/{course}/book-plan/": {"sessions": [session | {"start": at(21, 9).isoformat()}]},
+        "/assessments/": {"patient": course.patient_id, "skin_type": 3, "candidate": True},
     }
 
 
