@@ -39,12 +39,10 @@ class CoursePlanForm(forms.Form):
 class CourseProposalForm(CoursePlanForm):
     field_order = ["condition", "planned_sessions", "min_interval_days", "max_interval_days", "areas", "notes"]
 
-    condition = forms.ModelChoiceField(queryset=None, empty_label=None, widget=forms.HiddenInput)
+    # Any condition of the catalogue: whether the assessment found it is the service's to say, in
+    # the words the API uses too.
+    condition = forms.ModelChoiceField(queryset=Condition.objects.all(), empty_label=None, widget=forms.HiddenInput)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def __init__(self, *args, conditions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["condition"].queryset = conditions
 
 
 class AssessmentForm(forms.Form):

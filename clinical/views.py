@@ -37,7 +37,7 @@ def propose_course(request, assessment_id):
         return render(request, "clinical/propose.html", context | {"blocker": blocker})
     chosen = _chosen_condition(request, conditions)
     if request.method == "POST":
-        form = CourseProposalForm(request.POST, conditions=conditions)
+        form = CourseProposalForm(request.POST)
         if form.is_valid():
             try:
                 course = course_propose(assessment=assessment, proposed_by=request.practitioner, **form.cleaned_data)
@@ -48,7 +48,6 @@ def propose_course(request, assessment_id):
                 return redirect("clinical:review")
     else:
         form = CourseProposalForm(
-            conditions=conditions,
             initial={
                 "condition": chosen,
                 "planned_sessions": chosen.default_sessions,
