@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from catalogue.models import Condition
+from clinical.services.assessments import assessment_record
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     AssessmentFactory,
@@ -109,8 +110,6 @@ def clinic(db, dermatologist):
 def record_assessment(dermatologist, patient, *conditions, **overrides):
     """A consultation's outcome recorded through the service: by default a candidate for the given
     conditions (tattoo removal if none), without contraindications."""
-    from clinical.services.assessments import assessment_record
-
     arguments = dict(
         patient=patient,
         dermatologist=dermatologist,

@@ -132,6 +132,14 @@ class TreatmentCourseFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     condition = factory.LazyFunction(condition)
+    # As course_propose requires: an assessment of the patient that found them a candidate for the
+    # condition, by the dermatologist who proposed the course.
+    proposed_by = factory.SubFactory(PractitionerFactory)
+    assessment = factory.SubFactory(
+        AssessmentFactory,
+        patient=factory.SelfAttribute("..patient"),
+        dermatologist=factory.SelfAttribute("..proposed_by"),
+    )
     planned_sessions = factory.LazyAttribute(lambda o: o.condition.default_sessions)
     min_interval_days = factory.LazyAttribute(lambda o: o.condition.min_interval_days)
     max_interval_days = factory.LazyAttribute(lambda o: o.condition.max_interval_days)
@@ -140,6 +148,8 @@ class TreatmentCourseFactory(factory.django.DjangoModelFactory):
     def areas(self, create, extracted, **kwargs):
         if create:
             self.areas.set(extracted or [area()])
+            if self.assessment is not None:
+                self.assessment.conditions.add(self.condition)
 
     class Params:
         approved = factory.Trait(
