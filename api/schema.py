@@ -9,7 +9,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 
-from api.serializers import ErrorSerializer
+from api.common import ErrorSerializer
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 

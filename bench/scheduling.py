@@ -70,6 +70,7 @@ def course_planning(runs):
     from django.utils import timezone
 
     from catalogue.models import Condition, Practitioner, TreatmentArea
+    from clinical.services.assessments import assessment_record
     from clinical.services.courses import course_approve, course_propose
     from patients.models import Patient
     from scheduling.services import course_cancel, course_plan
@@ -77,8 +78,16 @@ def course_planning(runs):
     tattoo = Condition.objects.get(slug="tattoo-removal")
     area = TreatmentArea.objects.get(name="Medium tattoo (up to 15 × 15 cm)")
     patient = Patient.objects.order_by("pk").first()
-    course = course_propose(patient=patient, condition=tattoo, areas=[area])
-    course_approve(course=course, by=Practitioner.objects.order_by("pk").first())
+    dermatologist = Practitioner.objects.filter(role=Practitioner.Role.DERMATOLOGIST, active=True).order_by("pk")[0]
+    assessment = assessment_record(
+        patient=patient,
+        dermatologist=dermatologist,
+        skin_type=patient.skin_type or 3,
+        conditions=[tattoo],
+        candidate=True,
+    )
+    course = course_propose(assessment=assessment, condition=tattoo, areas=[area], proposed_by=dermatologist)
+    course_approve(course=course, by=dermatologist)
     samples, sessions, queries = [], 0, []
     for i in range(runs):
         with CaptureQueriesContext(connection) as captured:

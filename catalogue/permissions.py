@@ -19,7 +19,8 @@ def is_dermatologist(practitioner: Practitioner | None) -> bool:
 
 def acting_dermatologist(user) -> Practitioner | None:
     """The active dermatologist record of this user, in whose name clinical work is recorded."""
-    return Practitioner.objects.filter(user=user, role=Practitioner.Role.DERMATOLOGIST, active=True).first()
+    practitioner = getattr(user, "practitioner", None)  # none for anonymous users and non-clinical staff
+    return practitioner if is_dermatologist(practitioner) else None
 
 
 def dermatologist_required(view):

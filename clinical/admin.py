@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from catalogue.permissions import acting_dermatologist
 from clinic.errors import SchedulingError
 from clinical.models import Assessment, TreatmentCourse
 from clinical.services.courses import course_approve
@@ -32,7 +33,7 @@ class TreatmentCourseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve selected courses (dermatologists)")
     def approve(self, request, queryset):
-        practitioner = getattr(request.user, "practitioner", None)
+        practitioner = acting_dermatologist(request.user)  # None refuses each course, as on the pages and the API
         for course in queryset:
             try:
                 course_approve(course=course, by=practitioner)

@@ -4,16 +4,21 @@ from django import forms
 
 from catalogue.models import Condition, TreatmentArea
 from clinical.models import Contraindication
-from clinical.services.courses import MAX_INTERVAL_DAYS, MAX_SESSIONS
+from clinical.services.courses import MAX_INTERVAL_DAYS, MAX_SESSIONS, plan_errors
 from patients.models import SkinType
 
 
 class CoursePlanForm(forms.Form):
-    """A course's plan: how many sessions, how far apart, which areas."""
+    """A course's plan: how many sessions, how far apart, which areas. The bounds are the service's
+    (`plan_errors`), so the page says what the API says; the inputs only hint them to the browser."""
 
-    planned_sessions = forms.IntegerField(min_value=1, max_value=MAX_SESSIONS)
-    min_interval_days = forms.IntegerField(label="Minimum interval (days)", min_value=1, max_value=MAX_INTERVAL_DAYS)
-    max_interval_days = forms.IntegerField(label="Maximum interval (days)", min_value=1, max_value=MAX_INTERVAL_DAYS)
+    planned_sessions = forms.IntegerField(widget=forms.NumberInput(attrs={"min": 1, "max": MAX_SESSIONS}))
+    min_interval_days = forms.IntegerField(
+        label="Minimum interval (days)", widget=forms.NumberInput(attrs={"min": 1, "max": MAX_INTERVAL_DAYS})
+    )
+    max_interval_days = forms.IntegerField(
+        label="Maximum interval (days)", widget=forms.NumberInput(attrs={"min": 1, "max": MAX_INTERVAL_DAYS})
+    )
     areas = forms.ModelMultipleChoiceField(
         label="Treatment areas",
         queryset=TreatmentArea.objects.all(),
@@ -21,23 +26,23 @@ class CoursePlanForm(forms.Form):
         error_messages={"required": "Choose at least one treatment area."},
     )
 
+    PLAN = ("planned_sessions", "min_interval_days", "max_interval_days")
+
     def clean(self):
         cleaned = super().clean()
-        low, high = cleaned.get("min_interval_days"), cleaned.get("max_interval_days")
-        if low is not None and high is not None and high < low:
-            self.add_error("max_interval_days", "The maximum interval cannot be shorter than the minimum.")
+        if all(cleaned.get(name) is not None for name in self.PLAN):
+            for field, message in plan_errors(**{name: cleaned[name] for name in self.PLAN}).items():
+                self.add_error(field, message)
         return cleaned
 
 
 class CourseProposalForm(CoursePlanForm):
     field_order = ["condition", "planned_sessions", "min_interval_days", "max_interval_days", "areas", "notes"]
 
-    condition = forms.ModelChoiceField(queryset=None, empty_label=None, widget=forms.HiddenInput)
+    # Any condition of the catalogue: whether the assessment found it is the service's to say, in
+    # the words the API uses too.
+    condition = forms.ModelChoiceField(queryset=Condition.objects.all(), empty_label=None, widget=forms.HiddenInput)
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def __init__(self, *args, conditions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["condition"].queryset = conditions
 
 
 class AssessmentForm(forms.Form):

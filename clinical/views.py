@@ -12,13 +12,8 @@ from clinic.forms import add_service_error
 from clinic.roles import ability_required, can
 from clinical.forms import AssessmentForm, CoursePlanForm, CourseProposalForm
 from clinical.models import Assessment, TreatmentCourse
-from clinical.services.assessments import (
-    assessment_blocker,
-    assessment_propose_course,
-    assessment_record,
-    course_update_proposal,
-)
-from clinical.services.courses import course_approve
+from clinical.services.assessments import assessment_blocker, assessment_record
+from clinical.services.courses import course_approve, course_propose, course_update_proposal
 from patients.audit import record_clinical_access
 from patients.models import Patient
 
@@ -42,12 +37,10 @@ def propose_course(request, assessment_id):
         return render(request, "clinical/propose.html", context | {"blocker": blocker})
     chosen = _chosen_condition(request, conditions)
     if request.method == "POST":
-        form = CourseProposalForm(request.POST, conditions=conditions)
+        form = CourseProposalForm(request.POST)
         if form.is_valid():
             try:
-                course = assessment_propose_course(
-                    assessment=assessment, proposed_by=request.practitioner, **form.cleaned_data
-                )
+                course = course_propose(assessment=assessment, proposed_by=request.practitioner, **form.cleaned_data)
             except SchedulingError as error:
                 add_service_error(form, error)
             else:
@@ -55,7 +48,6 @@ def propose_course(request, assessment_id):
                 return redirect("clinical:review")
     else:
         form = CourseProposalForm(
-            conditions=conditions,
             initial={
                 "condition": chosen,
                 "planned_sessions": chosen.default_sessions,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from catalogue.models import LaserDevice, Practitioner, Room
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
+from scheduling.services.check_in import QUESTIONS
 
 # How far ahead a search may look: bookings go up to two years ahead.
 SEARCH_HORIZON = timedelta(days=730)
@@ -131,31 +132,18 @@ class PlanBookForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    """The prep checklist and the contraindication re-screen asked at the desk."""
+    """The prep checklist and the contraindication re-screen asked at the desk: a box per question of
+    scheduling.services.check_in, which also says what the answers flag."""
 
-    no_sun = forms.BooleanField(required=False, label="No sun or tanning beds in the last two weeks")
-    no_peels_or_waxing = forms.BooleanField(required=False, label="No chemical peels or waxing")
-    clean_skin = forms.BooleanField(required=False, label="Clean skin: no make-up or creams")
-    eyewear = forms.BooleanField(required=False, label="Protective eyewear provided")
-    new_medication = forms.BooleanField(required=False, label="New medication (e.g. photosensitising)")
-    pregnancy = forms.BooleanField(required=False, label="Pregnancy or breastfeeding")
-    recent_tan = forms.BooleanField(required=False, label="Recent tan")
-    skin_infection = forms.BooleanField(required=False, label="Skin infection in the area")
     remarks = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
-    PREP = ("no_sun", "no_peels_or_waxing", "clean_skin", "eyewear")
-    CONTRAINDICATIONS = ("new_medication", "pregnancy", "recent_tan", "skin_infection")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        questions = {name: forms.BooleanField(required=False, label=label) for name, label in QUESTIONS.items()}
+        self.fields = questions | self.fields
 
-    def flags(self) -> list[str]:
-        """What the dermatologist should look at before treating: sun exposure not ruled out, or a
-        contraindication reported."""
-        data = self.cleaned_data
-        reasons = [] if data["no_sun"] else ["sun or tanning beds in the last two weeks not ruled out"]
-        reasons += [self.fields[name].label.lower() for name in self.CONTRAINDICATIONS if data[name]]
-        return reasons
-
-    def unconfirmed_prep(self) -> list[str]:
-        return [self.fields[name].label for name in self.PREP[1:] if not self.cleaned_data[name]]
+    def answers(self) -> dict[str, bool]:
+        return {name: self.cleaned_data[name] for name in QUESTIONS}
 
 
 class CancelForm(forms.Form):

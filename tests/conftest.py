@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from catalogue.models import Condition
+from clinical.services.assessments import assessment_record
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     AssessmentFactory,
@@ -104,6 +105,19 @@ def clinic(db, dermatologist):
         patient=course.patient,
         course=course,
     )
+
+
+def record_assessment(dermatologist, patient, *conditions, **overrides):
+    """A consultation's outcome recorded through the service: by default a candidate for the given
+    conditions (tattoo removal if none), without contraindications."""
+    arguments = dict(
+        patient=patient,
+        dermatologist=dermatologist,
+        skin_type=patient.skin_type or 3,
+        conditions=conditions or [Condition.objects.get(slug="tattoo-removal")],
+        candidate=True,
+    )
+    return assessment_record(**arguments | overrides)
 
 
 def book_treatment(clinic, start, **overrides):

@@ -106,13 +106,23 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 
 class AssessmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Assessment
+    """An assessment row as it is stored. To propose a course on one through the service, give it
+    `conditions=[...]` (or record it with `tests.conftest.record_assessment`)."""
 
     patient = factory.SubFactory(PatientFactory)
     dermatologist = factory.SubFactory(PractitionerFactory)
     skin_type = 3
     candidate = True
+
+    class Meta:
+        model = Assessment
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def conditions(self, create, extracted, **kwargs):
+        """The conditions found: `conditions=[...]`; none unless given."""
+        if create and extracted:
+            self.conditions.set(extracted)
 
 
 class TreatmentCourseFactory(factory.django.DjangoModelFactory):
@@ -122,6 +132,14 @@ class TreatmentCourseFactory(factory.django.DjangoModelFactory):
 
     patient = factory.SubFactory(PatientFactory)
     condition = factory.LazyFunction(condition)
+    # As course_propose requires: an assessment of the patient that found them a candidate for the
+    # condition, by the dermatologist who proposed the course.
+    proposed_by = factory.SubFactory(PractitionerFactory)
+    assessment = factory.SubFactory(
+        AssessmentFactory,
+        patient=factory.SelfAttribute("..patient"),
+        dermatologist=factory.SelfAttribute("..proposed_by"),
+    )
     planned_sessions = factory.LazyAttribute(lambda o: o.condition.default_sessions)
     min_interval_days = factory.LazyAttribute(lambda o: o.condition.min_interval_days)
     max_interval_days = factory.LazyAttribute(lambda o: o.condition.max_interval_days)
@@ -130,6 +148,8 @@ class TreatmentCourseFactory(factory.django.DjangoModelFactory):
     def areas(self, create, extracted, **kwargs):
         if create:
             self.areas.set(extracted or [area()])
+            if self.assessment is not None:
+                self.assessment.conditions.add(self.condition)
 
     class Params:
         approved = factory.Trait(

@@ -11,13 +11,16 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalogue.models import Practitioner
-from clinical.models import TreatmentCourse
+from clinical.models import Assessment, TreatmentCourse
 from scheduling.models import Appointment, SessionRecord
+from scheduling.services import course_cancel
+from tests.conftest import record_assessment
 from tests.factories import (
     AppointmentFactory,
     LaserDeviceFactory,
@@ -271,6 +274,33 @@ def test_booking_refusals_answer_400_naming_the_field(api, clinic, course, chang
     assert response.status_code == 400
     assert list(response.json()) == [field]
     assert not Appointment.objects.exists()
+
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda pk: pk + 0.9,  # 7.9 would otherwise be read as 7
+        float,  # 7.0: a JSON number with a fraction, not an integer
+        lambda pk: str(pk).translate(FULLWIDTH),  # "７": Python's int() reads other scripts' digits
+        lambda pk: f" {pk}",
+        lambda pk: f"{pk} ",
+        lambda pk: f"+{pk}",
+        lambda pk: True,
+    ],
+)
+def test_an_id_or_a_count_is_taken_only_as_a_whole_number_in_ascii_digits(api, clinic, course, typed):
+    body = treatment(clinic, course, at(21, 10))
+    refused = api.post(f"{API}/appointments/", body | {"room": typed(clinic.room.pk)})
+    assert (refused.status_code, list(refused.json())) == (400, ["room"])
+    search = {"start": day(21), "duration": 30}
+    refused = api.get(f"{API}/availability/", search | {"duration": typed(30)})
+    assert (refused.status_code, list(refused.json())) == (400, ["duration"])
+    # As typed, text or number, the same values are read.
+    assert api.get(f"{API}/availability/", search | {"duration": "30"}).status_code == 200
+    assert api.post(f"{API}/appointments/", body | {"room": str(clinic.room.pk)}).status_code == 201
 
 
 def test_booking_on_an_unapproved_course_is_refused_on_the_course_field(api, clinic):
@@ -599,11 +629,117 @@ def test_the_catalogue_lists_conditions_areas_practitioners_rooms_and_devices(ap
     assert [(d["id"], d["conditions"]) for d in devices] == [(clinic.device.pk, [condition("tattoo-removal").pk])]
 
 
+# Assessments
+
+
+def test_a_dermatologist_records_an_assessment_through_the_service(derm_api, dermatologist):
+    patient = PatientFactory(skin_type=None)
+    body = {
+        "patient": patient.pk,
+        "skin_type": 4,
+        "conditions": [condition("tattoo-removal").pk, condition("acne-scars").pk],
+        "contraindications": ["keloid_tendency", "recent_tan", "recent_tan"],
+        "candidate": True,
+        "notes": "Dense black ink on the forearm.",
+    }
+    response = derm_api.post(f"{API}/assessments/", body)
+    assert response.status_code == 201
+    assessment = Assessment.objects.get(patient=patient)
+    assert response.json() == {
+        "id": assessment.pk,
+        "patient": patient.pk,
+        "assessed_at": "2030-06-03T08:00:00+01:00",
+        "candidate": True,
+        "dermatologist": dermatologist.pk,
+        "skin_type": 4,
+        "conditions": sorted([condition("tattoo-removal").pk, condition("acne-scars").pk]),
+        "contraindications": ["recent_tan", "keloid_tendency"],  # the list's order, each once
+        "notes": "Dense black ink on the forearm.",
+    }
+    patient.refresh_from_db()
+    assert (patient.skin_type, assessment.created_by) == (4, dermatologist.user)
+
+
+def test_a_patients_assessments_are_listed_latest_first_with_clinical_details_for_dermatologists_only(
+    api, derm_api, dermatologist
+):
+    patient = PatientFactory()
+    first = record_assessment(dermatologist, patient, notes="Baseline")
+    latest = record_assessment(dermatologist, patient, candidate=False, contraindications=["pregnancy"])
+    record_assessment(dermatologist, PatientFactory())  # another patient's
+    listed = derm_api.get(f"{API}/assessments/", {"patient": patient.pk}).json()
+    assert listed["count"] == 2
+    assert [a["id"] for a in listed["results"]] == [latest.pk, first.pk]
+    assert listed["results"][0]["contraindications"] == ["pregnancy"]
+    assert listed["results"][1]["notes"] == "Baseline"
+    seen_by_reception = api.get(f"{API}/assessments/", {"patient": patient.pk}).json()["results"][1]
+    assert seen_by_reception == {
+        "id": first.pk,
+        "patient": patient.pk,
+        "assessed_at": "2030-06-03T08:00:00+01:00",
+        "candidate": True,
+        **dict.fromkeys(("dermatologist", "skin_type", "conditions", "contraindications", "notes")),
+    }
+    one = derm_api.get(f"{API}/assessments/{first.pk}/").json()
+    assert one == listed["results"][1]
+    assert api.get(f"{API}/assessments/{first.pk}/").json() == seen_by_reception
+    assert api.get(f"{API}/assessments/999999/").status_code == 404
+    # Each opening of clinical details is in the audit trail, as on the pages; reception's are not.
+    opened = LogEntry.objects.filter(action=LogEntry.Action.ACCESS, object_pk=str(patient.pk))
+    assert [entry.additional_data["opened"] for entry in opened.order_by("pk")] == [
+        "assessments (API)",
+        "assessment (API)",
+    ]
+    assert {entry.actor for entry in opened} == {dermatologist.user}
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"patient": " 1"}, "patient"),
+        ({"patient": 999999}, "patient"),
+        ({"skin_type": 7}, "skin_type"),
+        ({"skin_type": "III"}, "skin_type"),
+        ({"skin_type": 3.5}, "skin_type"),
+        ({"conditions": ["１"]}, "conditions"),
+        ({"conditions": 1}, "conditions"),
+        ({"contraindications": ["sunburn"]}, "contraindications"),
+        ({"contraindications": "pregnancy"}, "contraindications"),
+        ({"candidate": "maybe"}, "candidate"),
+        ({"candidate": 1}, "candidate"),
+        ({"notes": 5}, "notes"),
+    ],
+)
+def test_an_assessment_is_checked_as_typed(derm_api, change, field):
+    body = {"patient": PatientFactory().pk, "skin_type": 3, "candidate": True}
+    response = derm_api.post(f"{API}/assessments/", body | change)
+    assert response.status_code == 400
+    assert list(response.json()) == [field]
+    assert not Assessment.objects.exists()
+
+
+@pytest.mark.parametrize("query", [{}, {"patient": ""}, {"patient": "1.0"}, {"patient": 999999}])
+def test_listing_assessments_names_one_patient(api, query):
+    response = api.get(f"{API}/assessments/", query)
+    assert response.status_code == 400
+    assert list(response.json()) == ["patient"]
+
+
+def test_a_retired_condition_is_not_assessed(derm_api):
+    retired = condition("acne-scars")
+    retired.active = False
+    retired.save()
+    body = {"patient": PatientFactory().pk, "skin_type": 3, "candidate": True, "conditions": [retired.pk]}
+    response = derm_api.post(f"{API}/assessments/", body)
+    assert response.json() == {"conditions": ["Acne scars is no longer offered."]}
+
+
 # Courses
 
 
 def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermatologist):
     patient = PatientFactory()
+    assessment = record_assessment(dermatologist, patient)
     body = {"patient": patient.pk, "condition": condition("tattoo-removal").pk, "areas": [area().pk]}
     assert api.post(f"{API}/courses/", body).status_code == 403  # reception books, dermatologists propose
     response = derm_api.post(f"{API}/courses/", body)
@@ -611,9 +747,14 @@ def test_proposing_a_course_takes_the_conditions_defaults(api, derm_api, dermato
     course = response.json()
     assert (course["planned_sessions"], course["min_interval_days"], course["max_interval_days"]) == (8, 42, 56)
     assert (course["status"], course["proposed_by"], course["areas"]) == ("proposed", dermatologist.pk, [area().pk])
-    shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6})
-    assert shorter.json()["planned_sessions"] == 6
+    assert course["assessment"] == assessment.pk  # the patient's latest, as none was named
     assert api.get(f"{API}/courses/{course['id']}/").json() == course | {"notes": None}  # reception sees no notes
+    again = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6, "assessment": assessment.pk})
+    assert again.status_code == 400
+    assert "already been proposed" in again.json()["non_field_errors"][0]
+    course_cancel(course=TreatmentCourse.objects.get(pk=course["id"]))  # a cancelled course does not stand
+    shorter = derm_api.post(f"{API}/courses/", body | {"planned_sessions": 6, "assessment": assessment.pk})
+    assert shorter.json()["planned_sessions"] == 6
 
 
 def test_a_courses_clinical_notes_are_shown_only_to_dermatologists(api, derm_api, dermatologist):
@@ -634,8 +775,10 @@ def test_a_courses_clinical_notes_are_shown_only_to_dermatologists(api, derm_api
         ({"min_interval_days": 30, "max_interval_days": 20}, "max_interval_days"),
     ],
 )
-def test_course_proposals_are_validated(derm_api, change, field):
-    body = {"patient": PatientFactory().pk, "condition": condition().pk, "areas": [area().pk]}
+def test_course_proposals_are_validated(derm_api, dermatologist, change, field):
+    patient = PatientFactory()
+    record_assessment(dermatologist, patient)
+    body = {"patient": patient.pk, "condition": condition().pk, "areas": [area().pk]}
     response = derm_api.post(f"{API}/courses/", body | change)
     assert response.status_code == 400
     assert list(response.json()) == [field]
@@ -780,6 +923,16 @@ MALFORMED = [
     ("post", "/courses/{course}/book-plan/", {"sessions": [{"start": "2030-07-01T09:00:00+01:00"}] * 40}, None),
     ("post", "/courses/{course}/book-plan/", {"sessions": [{"start": "2030-07-01T09:00", "appointment": HUGE}]}, None),
     ("post", f"/courses/{HUGE}/approve/", None, None),
+    ("post", "/courses/", {"assessment": "latest"}, None),
+    ("post", "/courses/", {"assessment": HUGE}, None),
+    ("post", "/assessments/", {"skin_type": HUGE, "conditions": [HUGE], "contraindications": [None]}, None),
+    ("post", "/assessments/", {"contraindications": ["pregnancy"] * 100}, None),
+    ("post", "/assessments/", "[]", "application/json"),
+    ("get", f"/assessments/?patient={HUGE}", None, None),
+    ("get", "/assessments/?patient=１", None, None),
+    ("get", f"/assessments/{HUGE}/", None, None),
+    ("post", "/appointments/{appointment}/check-in/", {"no_sun": "perhaps", "remarks": "x" * 501}, None),
+    ("post", "/appointments/{appointment}/check-in/", {"pregnancy": 1}, None),
 ]
 
 
@@ -792,6 +945,7 @@ def valid_bodies(clinic, course, checked_in_treatment):
         "/patients/": PATIENT,
         "/courses/": {"patient": course.patient_id, "condition": condition().pk, "areas": [area().pk]},
         "/courses/{course}/book-plan/": {"sessions": [session | {"start": at(21, 9).isoformat()}]},
+        "/assessments/": {"patient": course.patient_id, "skin_type": 3, "candidate": True},
     }
 
 

@@ -61,7 +61,10 @@ def _seed_clinic():
     for device in devices:
         device.conditions.set(Condition.objects.all())
     patients = [PatientFactory() for _ in range(4)]
-    AssessmentFactory(patient=patients[0], dermatologist=dermatologist)
+    # Assessments a course can be proposed on (all conditions found), and one it cannot.
+    AssessmentFactory(patient=patients[0], dermatologist=dermatologist, conditions=Condition.objects.all())
+    AssessmentFactory(patient=patients[1], dermatologist=dermatologist, conditions=Condition.objects.all())
+    AssessmentFactory(patient=patients[3], dermatologist=dermatologist, candidate=False)
     approved = TreatmentCourseFactory(patient=patients[0], approved=True, approved_by=dermatologist)
     TreatmentCourseFactory(patient=patients[1], status=TreatmentCourse.Status.PROPOSED)
     TreatmentCourseFactory(patient=patients[2], approved=True, approved_by=dermatologist, areas=[area()])
@@ -94,6 +97,7 @@ ID_FIELDS = {
     "assessment": Assessment,
     "areas": TreatmentArea,
     "condition": Condition,
+    "conditions": Condition,
     "course": TreatmentCourse,
     "device": LaserDevice,
     "patient": Patient,
@@ -103,6 +107,7 @@ ID_FIELDS = {
 # The record a path's {id} names, by the path's first part after /api/v1/.
 PATH_IDS = {
     "appointments": "appointment",
+    "assessments": "assessment",
     "conditions": "condition",
     "courses": "course",
     "devices": "device",

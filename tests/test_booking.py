@@ -22,7 +22,7 @@ from scheduling.services import (
     appointment_reschedule,
     course_cancel,
 )
-from tests.conftest import book_treatment, local
+from tests.conftest import book_treatment, local, record_assessment
 from tests.factories import (
     AppointmentFactory,
     ClinicClosureFactory,
@@ -289,8 +289,13 @@ def test_cancelling_records_the_reason_and_frees_the_time(clinic, frozen):
 
 
 def test_a_proposed_course_takes_the_protocol_defaults_and_only_a_dermatologist_approves_it(clinic, frozen):
-    course = course_propose(patient=clinic.patient, condition=condition("pigmentation"), areas=[area("Cheeks")])
+    pigmentation = condition("pigmentation")
+    assessment = record_assessment(clinic.practitioner, clinic.patient, pigmentation)
+    course = course_propose(
+        assessment=assessment, condition=pigmentation, areas=[area("Cheeks")], proposed_by=clinic.practitioner
+    )
     assert (course.planned_sessions, course.min_interval_days, course.max_interval_days) == (3, 21, 35)
+    assert (course.patient, course.assessment, course.proposed_by) == (clinic.patient, assessment, clinic.practitioner)
     nurse = PractitionerFactory(role="laser_nurse")
     assert "Only a dermatologist" in refusal(course_approve, course=course, by=nurse).message
     course_approve(course=course, by=clinic.practitioner)
@@ -301,14 +306,44 @@ def test_a_proposed_course_takes_the_protocol_defaults_and_only_a_dermatologist_
 
 def test_a_course_proposal_is_checked(clinic):
     tattoo = condition("tattoo-removal")
-    assert refusal(course_propose, patient=clinic.patient, condition=tattoo, areas=[]).field == "areas"
-    error = refusal(course_propose, patient=clinic.patient, condition=tattoo, areas=[area()], planned_sessions=0)
-    assert error.field == "planned_sessions"
-    error = refusal(
-        course_propose, patient=clinic.patient, condition=tattoo, areas=[area()], min_interval_days=60,
-        max_interval_days=30,
-    )  # fmt: skip
+    propose = dict(
+        assessment=record_assessment(clinic.practitioner, clinic.patient),
+        condition=tattoo,
+        areas=[area()],
+        proposed_by=clinic.practitioner,
+    )
+    assert refusal(course_propose, **propose | {"areas": []}).field == "areas"
+    assert refusal(course_propose, **propose | {"planned_sessions": 0}).field == "planned_sessions"
+    error = refusal(course_propose, **propose | {"min_interval_days": 60, "max_interval_days": 30})
     assert error.field == "max_interval_days"
+    nurse = PractitionerFactory(role="laser_nurse")
+    assert (
+        refusal(course_propose, **propose | {"proposed_by": nurse}).message
+        == "Only a dermatologist can propose a course."
+    )
+    assert not TreatmentCourse.objects.filter(patient=clinic.patient, status="proposed").exists()
+
+
+@pytest.mark.parametrize(
+    "assessed, reason",
+    [
+        (dict(candidate=False), "not a good candidate"),
+        (dict(contraindications=["pregnancy"]), "Contraindications were found (pregnancy or breastfeeding)"),
+        (dict(conditions=["acne-scars"]), "The assessment did not find Tattoo removal."),
+    ],
+)
+def test_a_course_is_proposed_only_on_an_assessment_that_allows_it(clinic, assessed, reason):
+    found = [condition(slug) for slug in assessed.pop("conditions", ["tattoo-removal"])]
+    assessment = record_assessment(clinic.practitioner, clinic.patient, *found, **assessed)
+    error = refusal(
+        course_propose,
+        assessment=assessment,
+        condition=condition("tattoo-removal"),
+        areas=[area()],
+        proposed_by=clinic.practitioner,
+    )
+    assert reason in error.message
+    assert not assessment.courses.exists()
 
 
 def test_cancelling_a_course_cancels_its_sessions_still_to_come(clinic, frozen):

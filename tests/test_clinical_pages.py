@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from clinic.errors import IllegalTransition
 from clinical.models import Assessment, Contraindication, TreatmentCourse
-from clinical.services.assessments import assessment_record, course_update_proposal
+from clinical.services.assessments import assessment_record
+from clinical.services.courses import course_update_proposal
 from outbox.models import Notification
 from scheduling.models import Appointment, SessionRecord
 from scheduling.services import appointment_check_in, appointment_complete

@@ -16,7 +16,6 @@ from records.privacy import patient_erase, patient_export
 from scheduling.models import Appointment
 from scheduling.services import appointment_cancel, appointment_check_in, appointment_complete
 from tests.conftest import book_treatment, local
-from tests.factories import AssessmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,9 @@ def history(clinic, frozen, manager, client):
     for field, value in GRACE.items():
         setattr(patient, field, value)
     patient.save()  # outside a request: an audit entry without an actor
-    AssessmentFactory(patient=patient, dermatologist=clinic.practitioner, notes="Gwendolyn mentions a tan")
+    assessment = clinic.course.assessment  # the one her course was proposed on
+    assessment.notes = "Gwendolyn mentions a tan"
+    assessment.save()
     done = book_treatment(clinic, local(1, 10))
     appointment_check_in(appointment=done, flags=["recent tan"], remarks="Quarterbridge holiday in May")
     appointment_complete(

@@ -20,6 +20,7 @@ from scheduling.services import (
     appointment_reschedule,
     find_slots,
 )
+from scheduling.services.check_in import check_in_flags, unconfirmed_prep
 
 from . import refuse
 
@@ -72,7 +73,7 @@ def appointment_check_in_view(request, pk):
     if not form.is_valid():
         messages.error(request, "The patient is not checked in yet: see the check-in form.")
         return _detail(request, appointment, check_in_form=form)
-    flags = form.flags() if appointment.kind == Appointment.Kind.TREATMENT else []
+    flags = check_in_flags(kind=appointment.kind, answers=form.answers())
     try:
         appointment_check_in(
             appointment=appointment, flags=flags, remarks=form.cleaned_data["remarks"], by=request.user
@@ -86,8 +87,9 @@ def appointment_check_in_view(request, pk):
         messages.warning(request, f"{name} is checked in and flagged for the dermatologist: {'; '.join(flags)}.")
     else:
         messages.success(request, f"{name} is checked in.")
-    if appointment.kind == Appointment.Kind.TREATMENT and form.unconfirmed_prep():
-        messages.info(request, f"Not confirmed at the desk: {', '.join(form.unconfirmed_prep()).lower()}.")
+    unconfirmed = unconfirmed_prep(kind=appointment.kind, answers=form.answers())
+    if unconfirmed:
+        messages.info(request, f"Not confirmed at the desk: {', '.join(unconfirmed).lower()}.")
     return redirect("scheduling:appointment", pk=appointment.pk)
 
 

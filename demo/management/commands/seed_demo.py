@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from catalogue.models import ClinicClosure, Condition, LaserDevice, Practitioner, Room, TreatmentArea, WorkingHours
 from clinical.models import Assessment, Contraindication, TreatmentCourse
+from clinical.services.courses import course_propose
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 
@@ -401,18 +402,11 @@ class DemoHistory:
         return assessment
 
     def course(self, patient, condition, derm, assessment, rng):
-        course = TreatmentCourse.objects.create(
-            patient=patient,
-            condition=condition,
-            assessment=assessment,
-            proposed_by=derm,
-            planned_sessions=condition.default_sessions,
-            min_interval_days=condition.min_interval_days,
-            max_interval_days=condition.max_interval_days,
-            created_at=assessment.assessed_at,
-        )
         names = AREAS_BY_CONDITION[condition.slug]
-        course.areas.add(TreatmentArea.objects.get(name=names[rng.randrange(len(names))]))
+        area = TreatmentArea.objects.get(name=names[rng.randrange(len(names))])
+        course = course_propose(assessment=assessment, condition=condition, areas=[area], proposed_by=derm)
+        course.created_at = assessment.assessed_at  # proposed at the consultation, in the demo's past
+        course.save(update_fields=["created_at"])
         return course
 
     def approve(self, course, derm, when):

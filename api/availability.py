@@ -1,0 +1,76 @@
+"""Free slots: a practitioner, a room and (for a treatment) a suitable laser at once."""
+
+from datetime import timedelta
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from api.common import FIELD_ERRORS, WholeNumberField, allows, day_field, pk_field, query
+from catalogue.models import LaserDevice, Practitioner, Room
+from clinical.models import TreatmentCourse
+from patients.models import Patient
+from scheduling.models import Appointment
+from scheduling.services import find_slots
+
+
+class SlotSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    practitioner = serializers.IntegerField(source="practitioner.pk")
+    room = serializers.IntegerField(source="room.pk")
+    device = serializers.IntegerField(source="device.pk", allow_null=True)
+    short_prep = serializers.BooleanField(help_text="A treatment less than 14 days away: booking it needs an ack.")
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    slots = SlotSerializer(many=True)
+
+
+class AvailabilityQuerySerializer(serializers.Serializer):
+    start = day_field(source="start_date", help_text="First local day to search.")
+    days = WholeNumberField(min_value=1, max_value=366, default=7, help_text="Number of days to search.")
+    duration = WholeNumberField(
+        source="length", required=False, min_value=5, max_value=240, help_text="Minutes; or give a course."
+    )
+    course = pk_field(
+        TreatmentCourse.objects.select_related("patient", "condition"),
+        required=False,
+        help_text="Search for the next session of this course: its areas give the length.",
+    )
+    kind = serializers.ChoiceField(choices=Appointment.Kind.choices, default=Appointment.Kind.TREATMENT)
+    practitioner = pk_field(Practitioner.objects.all(), required=False)
+    room = pk_field(Room.objects.all(), required=False)
+    device = pk_field(LaserDevice.objects.all(), required=False)
+    patient = pk_field(Patient.objects.all(), required=False)
+    limit = WholeNumberField(min_value=1, max_value=100, default=10)
+
+    def validate_duration(self, value):
+        # Bookings without a course take whole fives of minutes; offer only what can be booked.
+        if value % 5:
+            raise serializers.ValidationError("Give the duration in fives of minutes.")
+        return value
+
+    def validate(self, attrs):
+        if "length" in attrs and "course" in attrs:
+            raise serializers.ValidationError({"duration": "Give a duration or a course, not both."})
+        if attrs["kind"] == Appointment.Kind.TREATMENT and "length" not in attrs and "course" not in attrs:
+            raise serializers.ValidationError({"duration": "Give a course or a duration to search for treatments."})
+        if "length" in attrs:
+            attrs["length"] = timedelta(minutes=attrs["length"])
+        return attrs
+
+
+@extend_schema(
+    tags=["availability"],
+    parameters=[AvailabilityQuerySerializer],
+    responses={200: AvailabilitySerializer, 400: FIELD_ERRORS},
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated, allows("view_schedule")])
+def availability(request):
+    """Free starts in time order: a practitioner, a room and (for a treatment) a suitable laser."""
+    slots = find_slots(**query(AvailabilityQuerySerializer, request))
+    return Response(AvailabilitySerializer({"slots": slots}).data)

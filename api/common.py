@@ -1,0 +1,265 @@
+"""What every resource of the JSON API shares: the exception handler, permissions, pagination, the
+strict input fields and the documented refusals.
+
+Each resource module (api/appointments.py, api/courses.py, ...) checks its input with its own
+serializers, calls one service and renders the result. Service refusals become answers in one
+place, `exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]): a clash or a wrong state is 409,
+any other refusal is 400 with a message per field.
+"""
+
+import re
+from datetime import UTC, date, datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers, status, viewsets
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from catalogue.permissions import acting_dermatologist
+from clinic.errors import BookingConflict, IllegalTransition, PlanError, SchedulingError
+from clinic.roles import can
+
+# Dates outside these years are refused as input: they are typing mistakes, and date arithmetic
+# near the ends of the calendar overflows. How far ahead a booking may go is not decided here.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+TEXT_MAX = 5000
+
+
+# Answers
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ConflictItemSerializer(serializers.Serializer):
+    resource = serializers.ChoiceField(choices=["practitioner", "room", "device", "patient"])
+    appointment = serializers.IntegerField(help_text="The appointment holding the resource.")
+
+
+class ConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    conflicts = ConflictItemSerializer(
+        many=True, required=False, help_text="The busy resources, when the time is taken (not for a state refusal)."
+    )
+
+
+FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Refused: a list of messages per input field.")
+STATE_ERROR = OpenApiResponse(ErrorSerializer, description="Not possible in the current state.")
+DERMATOLOGISTS_ONLY = OpenApiResponse(
+    ErrorSerializer,
+    description="Not allowed: only a dermatologist (the Dermatologist role and an active dermatologist's record).",
+)
+CONFLICT = OpenApiResponse(
+    ConflictSerializer,
+    description="The time is taken (each busy resource and its holder), or the current state does not allow it.",
+)
+
+
+def exception_handler(exc, context):
+    """Turn a service refusal into its answer; anything else goes to DRF's own handler."""
+    if isinstance(exc, BookingConflict):
+        set_rollback()
+        conflicts = [{"resource": c.resource, "appointment": c.appointment_id} for c in exc.conflicts]
+        return Response({"detail": exc.message, "conflicts": conflicts}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IllegalTransition | PlanError):
+        # Not a mistake in the request but the state of the appointment, course or calendar.
+        set_rollback()
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, SchedulingError):
+        set_rollback()
+        return Response(exc.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoValidationError):  # a rule of patients.services
+        set_rollback()
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)
+
+
+# Input
+
+
+def valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def query(serializer_class, request) -> dict:
+    """The query string, checked. It is read as plain values, not as an HTML form would be: there an
+    empty value means "not given", so `?status=` would silently list every status."""
+    return valid(serializer_class, request.query_params.dict())
+
+
+class TypedInput:
+    """Input of the JSON type the schema names. DRF also reads form data, where every value is text, so
+    it converts freely: the number 0 would be stored as the text "0", or read as false. Text stays
+    accepted everywhere, so forms work as before; a JSON number where text or a flag is due is refused."""
+
+    input_types: tuple[type, ...] = (str,)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.input_types):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextField(TypedInput, serializers.CharField):
+    pass
+
+
+class EmailTextField(TypedInput, serializers.EmailField):
+    pass
+
+
+class FlagField(TypedInput, serializers.BooleanField):
+    input_types = (bool, str)
+
+
+# A whole number as text (a form or a query string): ASCII digits, nothing around them. Python's
+# int() would also read " 1", "+1", "1_000" and other scripts' digits such as "１２".
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
+
+def _whole_number(data) -> bool:
+    if isinstance(data, bool):
+        return False
+    return isinstance(data, int) or (isinstance(data, str) and _WHOLE_NUMBER.fullmatch(data) is not None)
+
+
+class WholeNumberField(serializers.IntegerField):
+    """A whole number as typed: a JSON integer, or ASCII digits as text. 7.9, 7.0, true, " 1" and
+    "１２" are refused, not rounded or read."""
+
+    def to_internal_value(self, data):
+        if not _whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """The id of a record, as strict as WholeNumberField: a JSON integer or ASCII digits."""
+
+    default_error_messages = {"not_an_id": "Give the id as a whole number."}
+
+    def to_internal_value(self, data):
+        if not _whole_number(data):
+            self.fail("not_an_id")
+        return super().to_internal_value(data)
+
+
+def pk_field(queryset, **kwargs) -> serializers.PrimaryKeyRelatedField:
+    return IdField(queryset=queryset, **kwargs)
+
+
+def day_field(**kwargs) -> serializers.DateField:
+    """A calendar date (YYYY-MM-DD) within FIRST_DAY .. LAST_DAY."""
+    validators = [MinValueValidator(FIRST_DAY), MaxValueValidator(LAST_DAY)]
+    return serializers.DateField(validators=validators, **kwargs)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An instant in ISO 8601 with its UTC offset. A bare wall-clock time is refused, not guessed."""
+
+    default_error_messages = {
+        "naive": "Give the time with its UTC offset, e.g. 2030-06-03T09:00:00+01:00.",
+        "range": f"Give a time between {FIRST_DAY.year} and {LAST_DAY.year}.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        first = datetime.combine(FIRST_DAY, datetime.min.time(), tzinfo=UTC)
+        last = datetime.combine(LAST_DAY, datetime.max.time(), tzinfo=UTC)
+        if not first <= moment <= last:
+            self.fail("range")
+        return moment
+
+
+# Who may do what
+
+
+def allows(ability: str) -> type[BasePermission]:
+    """A DRF permission for one ability of the permission matrix (clinic.roles.ABILITIES)."""
+
+    class Allows(BasePermission):
+        message = "Your role cannot do this."
+
+        def has_permission(self, request, view):
+            return can(request.user, ability)
+
+    return Allows
+
+
+class IsDermatologist(BasePermission):
+    """An active dermatologist's practitioner record (catalogue.permissions), as the pages need:
+    clinical work is written in a dermatologist's name."""
+
+    message = "Only a dermatologist can do this."
+
+    def has_permission(self, request, view):
+        return acting_dermatologist(request.user) is not None
+
+
+class MatrixViewSet(viewsets.GenericViewSet):
+    """A viewset whose actions each need an ability of the permission matrix: `abilities` maps an
+    action to its ability, `default` covers the rest. Login comes first, so strangers get 401."""
+
+    abilities: dict[str, str] = {}
+    default: str = "view_schedule"
+    # Actions that also need an active dermatologist's record: they write clinical work in one's name.
+    dermatologists: tuple[str, ...] = ()
+
+    def get_permissions(self):
+        ability = self.abilities.get(self.action, self.default)
+        extra = [IsDermatologist()] if self.action in self.dermatologists else []
+        return [*super().get_permissions(), allows(ability)(), *extra]
+
+
+# Pages
+
+
+class PageQuerySerializer(serializers.Serializer):
+    MAX_PAGE_SIZE = 200
+
+    page = WholeNumberField(required=False, min_value=1)
+    page_size = WholeNumberField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
+
+
+class Pages(PageNumberPagination):
+    """Pages of 50, or `page_size` up to 200. A page number or size that is not a whole number in range
+    is refused (400) rather than replaced by the default; a page past the end is 404."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = PageQuerySerializer.MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.query = query(PageQuerySerializer, request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request):
+        return self.query.get("page_size", self.page_size)
+
+    def get_page_number(self, request, paginator):
+        return self.query.get("page", 1)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+        return parameters

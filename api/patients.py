@@ -1,0 +1,91 @@
+"""Patients: search, register, read and edit, by the rules of patients.services."""
+
+from django.db import models
+from django.db.models import Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+
+from api.common import (
+    FIELD_ERRORS,
+    TEXT_MAX,
+    EmailTextField,
+    FlagField,
+    MatrixViewSet,
+    Pages,
+    TextField,
+    day_field,
+    query,
+    valid,
+)
+from patients import services as patient_services
+from patients.models import Patient
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    """A patient's details; the rules (phone, birth date, ...) are patients.services', which the
+    views call, so the API accepts exactly what the staff pages accept."""
+
+    serializer_field_mapping = serializers.ModelSerializer.serializer_field_mapping | {
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.EmailField: EmailTextField,
+        models.BooleanField: FlagField,
+    }
+    date_of_birth = day_field()
+
+    class Meta:
+        model = Patient
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "email",
+            "phone",
+            "skin_type",
+            "email_consent",
+            "notes",
+        ]
+        extra_kwargs = {"notes": {"max_length": TEXT_MAX}}
+
+
+class PatientSearchSerializer(serializers.Serializer):
+    q = TextField(required=False, allow_blank=True, max_length=100, help_text="Name, email or phone.")
+
+
+@extend_schema(tags=["patients"])
+class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
+    abilities = {"create": "edit_patients", "partial_update": "edit_patients"}
+    default = "view_patients"
+    queryset = Patient.objects.all()
+    serializer_class = PatientSerializer
+    pagination_class = Pages
+
+    @extend_schema(request=PatientSerializer, responses={201: PatientSerializer, 400: FIELD_ERRORS})
+    def create(self, request):
+        """Register a patient; the same rules as the staff pages (patients.services)."""
+        patient = patient_services.patient_create(**valid(PatientSerializer, request.data))
+        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[PatientSearchSerializer])
+    def list(self, request):
+        """Patients by name; `q` matches every word against name, email or phone."""
+        wanted = query(PatientSearchSerializer, request)
+        patients = self.get_queryset()
+        for word in wanted.get("q", "").split():
+            patients = patients.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(email__icontains=word)
+                | Q(phone__icontains=word)
+            )
+        page = self.paginate_queryset(patients)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=PatientSerializer, responses={200: PatientSerializer, 400: FIELD_ERRORS})
+    def partial_update(self, request, pk=None):
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        patient = patient_services.patient_update(patient=serializer.instance, **serializer.validated_data)
+        return Response(self.get_serializer(patient).data)
