@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,6 +97,49 @@ def test_home_page_says_who_you_are(client, dermatologist):
     assert response.status_code == 200
     assert "dr.derm" in response.content.decode()
     assert "dermatologist" in response.content.decode()
+
+
+def home_page_links(client, user):
+    """The links in the home page's content (not the top bar), and the page's text."""
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    content = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return set(re.findall(r'href="([^"]+)"', content)), content
+
+
+ALL_STAFF = {"scheduling:day_board", "patients:search", "queues:index"}
+BOOKING = {"patients:create", "scheduling:book_visit"}
+COURSE_QUEUES = {"clinical:review", "clinical:results"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("receptionist", ALL_STAFF | BOOKING),
+        ("dermatologist", ALL_STAFF | BOOKING | COURSE_QUEUES),
+        ("manager", ALL_STAFF | COURSE_QUEUES | {"admin:index"}),
+    ],
+)
+def test_home_page_leads_each_role_into_the_pages_it_may_use(client, request, persona, expected):
+    person = request.getfixturevalue(persona)
+    user = getattr(person, "user", person)
+    every = ALL_STAFF | BOOKING | COURSE_QUEUES | {"admin:index"}
+    links, text = home_page_links(client, user)
+    assert links == {reverse(name) for name in expected}
+    assert not links & {reverse(name) for name in every - expected}
+    assert "arrives here next" not in text
+    for link in links:  # none of them is a 403 for this role
+        assert client.get(link).status_code == 200, link
+
+
+@pytest.mark.django_db
+def test_home_page_of_a_user_without_a_role_says_so_and_links_nowhere(client):
+    from tests.factories import UserFactory
+
+    links, text = home_page_links(client, UserFactory(username="newcomer"))
+    assert links == set()
+    assert "no clinic role yet" in text
 
 
 @pytest.mark.django_db
