@@ -29,7 +29,8 @@ def settings_under(env):
         "import json, django; from django.conf import settings as s;"
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
         "'tz': s.TIME_ZONE, 'broker': s.CELERY_BROKER_URL, 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG,"
-        "'use_tz': s.USE_TZ, 'options': s.DATABASES['default'].get('OPTIONS', {})}))"
+        "'use_tz': s.USE_TZ, 'options': s.DATABASES['default'].get('OPTIONS', {}),"
+        "'broker_options': s.CELERY_BROKER_TRANSPORT_OPTIONS}))"
     )
     base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "clinic.settings"}
     return subprocess.run([sys.executable, "-c", probe], env=base | env, cwd=ROOT, capture_output=True, text=True)
@@ -43,8 +44,20 @@ def test_settings_default_to_sqlite_under_var_and_london_time():
     assert read["name"].endswith("var/clinic.sqlite3")
     assert read["options"]["transaction_mode"] == "IMMEDIATE"
     assert read["tz"] == "Europe/London"
-    assert read["broker"] == "redis://127.0.0.1:6379/0"
     assert read["use_tz"] is True
+
+
+def test_without_redis_url_the_broker_is_files_under_var(tmp_path):
+    result = settings_under({"DEBUG": "true", "BROKER_DIR": str(tmp_path / "broker")})
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["broker"] == "filesystem://"
+    options = read["broker_options"]
+    # One folder for both directions: what the web server or beat writes, the worker reads.
+    assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
+    for folder in ("data_folder_in", "control_folder", "processed_folder"):
+        assert Path(options[folder]).is_dir()  # made if missing
+    assert str(ROOT / "var" / "broker") in settings_under({"DEBUG": "true"}).stdout  # the default place
 
 
 def test_settings_come_from_the_environment():
