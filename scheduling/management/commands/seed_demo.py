@@ -24,6 +24,7 @@ from scheduling.models import (
     TreatmentCourse,
     WorkingHours,
 )
+from scheduling.services import notifications
 
 DEMO_PASSWORD = "pico-demo-password"  # noqa: S105  # nosec B105 # the demo logins, published in the README
 GRID = timedelta(minutes=15)
@@ -345,6 +346,7 @@ class DemoHistory:
             cancelled.status = Appointment.Status.CANCELLED
             cancelled.cancel_reason = "Patient unwell"
             cancelled.save(update_fields=["status", "cancel_reason"])
+            notifications.plan_for_cancellation(cancelled, now=self.now)
 
     def appointment(self, patient, kind, day, derm, *, rng, course=None, sequence=None):
         minutes = 30
@@ -381,6 +383,11 @@ class DemoHistory:
             status=status,
             created_at=min(start - timedelta(days=21), self.now),
         )
+        if start > self.now:
+            # The emails its booking plans, as the booking service would: the confirmation and a
+            # prep reminder due at once, the day-before note at 10:00 the day before. A first run's
+            # worker sends them (to var/mail/) at its first dispatch.
+            notifications.plan_for_booking(appt, now=self.now)
         if kind == Appointment.Kind.TREATMENT and status == Appointment.Status.COMPLETED:
             SessionRecord.objects.create(
                 appointment=appt,
