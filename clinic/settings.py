@@ -170,6 +170,12 @@ TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="Europe/London")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# whitenoise serves the static files, under gunicorn (the quick start, production) as under
+# runserver. It indexes them once as a process starts, never per request: STATIC_ROOT, which
+# collectstatic fills (scripts/run.sh and the Dockerfile run it), and in DEBUG the apps' and
+# static/ folders too. Its autorefresh (on by default in DEBUG) would look every static request up
+# on disk again, in each gunicorn worker; here an edited static file shows after a restart.
+WHITENOISE_AUTOREFRESH = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
