@@ -176,6 +176,12 @@ TIME_ZONE = env.str("CLINIC_TIME_ZONE", default="Europe/London")
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# whitenoise serves the static files, under gunicorn (the quick start, production) as under
+# runserver. It indexes them once as a process starts, never per request: STATIC_ROOT, which
+# collectstatic fills (scripts/run.sh and the Dockerfile run it), and in DEBUG the apps' and
+# static/ folders too. Its autorefresh (on by default in DEBUG) would look every static request up
+# on disk again, in each gunicorn worker; here an edited static file shows after a restart.
+WHITENOISE_AUTOREFRESH = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -250,8 +256,33 @@ NOTIFICATIONS = {
     "LINK_MAX_AGE_DAYS": 60,  # patient links expire
 }
 
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CELERY_BROKER_URL = REDIS_URL
+# Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)
+# it is Redis. Without it (the quick start on a machine with nothing but Python) it is kombu's
+# filesystem transport: every message is a file under var/broker/ (BROKER_DIR), shared by the web
+# server, `manage.py dispatch_notifications`, beat and the worker on this one machine, with no
+# server to run. The worker takes a message by renaming it into processed/, on the same file
+# system so that the rename is atomic and two consumers never take one message.
+REDIS_URL = env.str("REDIS_URL", default="")
+BROKER_DIR = Path(env.str("BROKER_DIR", default=str(VAR_DIR / "broker")))
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # A Redis that accepts connections but never answers must not hang a publish for ever.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 5}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": True,
+        "processed_folder": str(BROKER_DIR / "processed"),
+    }
+    for folder in ("queue", "control", "processed"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+# Publishing gives up after a few seconds (three tries) when the broker cannot be reached: the
+# dispatcher then releases its rows and says so, instead of hanging.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

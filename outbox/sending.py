@@ -244,9 +244,15 @@ def _instance(model, fields, values):
     return model.from_db(connection.alias, [attname for attname, _, _ in fields], loaded)
 
 
+def release(ids) -> int:
+    """Put claimed rows back as pending, due again at the next dispatch: those a batch did not
+    reach, or whose send task the broker never took. Only rows still queued: one a worker has
+    meanwhile taken stays with it."""
+    return Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(status=Status.PENDING, claimed_at=None)
+
+
 def _release(ids) -> dict[int, str]:
-    # Only rows still queued: one another worker has meanwhile taken stays with it.
-    Notification.objects.filter(pk__in=ids, status=Status.QUEUED).update(status=Status.PENDING, claimed_at=None)
+    release(ids)
     return dict.fromkeys(ids, "released")
 
 

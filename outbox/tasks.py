@@ -8,6 +8,7 @@ from collections import Counter
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from outbox import sending
 
@@ -53,6 +54,14 @@ def dispatch_notifications(limit: int = 1000) -> int:
 
 
 def enqueue(ids) -> None:
+    """Queue send tasks for claimed rows. When the broker cannot be reached (kombu's
+    OperationalError, after the publish retries in settings), the rows not yet queued go straight
+    back to pending, for the next dispatch to claim, and the error goes on to the caller."""
+    ids = list(ids)
     size = settings.NOTIFICATIONS["SEND_BATCH_SIZE"]
     for start in range(0, len(ids), size):
-        send_notifications.delay(list(ids[start : start + size]))
+        try:
+            send_notifications.delay(ids[start : start + size])
+        except OperationalError:
+            sending.release(ids[start:])
+            raise

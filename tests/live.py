@@ -1,19 +1,22 @@
 """Real moving parts for end-to-end runs: an SMTP server and Celery worker processes.
 
 Used by the end-to-end tests and by the mail benchmark. Nothing here is a mock: the worker is a
-`celery worker` process with its own database connection, the broker is the real Redis and the
-mail goes over SMTP to aiosmtpd.
+`celery worker` process with its own database connection, the broker is the real Redis (or, with
+no Redis URL, kombu's filesystem transport, as on a first run) and the mail goes over SMTP to
+aiosmtpd or into files.
 """
 
 import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from email import message_from_bytes
 from pathlib import Path
 
@@ -85,22 +88,62 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class Worker:
-    """A `celery worker` process consuming the mail and default queues."""
+@contextmanager
+def shared_database(folder):
+    """The URL of a database other processes can open, holding what this test has committed.
 
-    def __init__(self, *, redis_url, smtp_port, concurrency=2, log_path=None, extra_env=None):
-        self.env = {
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "clinic.settings",
-            "SECRET_KEY": settings.SECRET_KEY,  # links the worker signs must open here
-            "DATABASE_URL": database_url(),
-            "REDIS_URL": redis_url,
+    On PostgreSQL it is the test database itself. SQLite's test database lives in this process's
+    memory, so it is copied to a file in `folder` for the other processes, and what they wrote is
+    copied back into memory when the block ends (stop them first). Needs a transactional test."""
+    if connection.vendor == "postgresql":
+        yield database_url()
+        return
+    path = Path(folder).resolve() / "shared.sqlite3"
+    connection.ensure_connection()
+    copy = sqlite3.connect(path)
+    connection.connection.backup(copy)
+    copy.close()
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        copy = sqlite3.connect(path)
+        copy.backup(connection.connection)
+        copy.close()
+
+
+def process_env(*, redis_url="", database=None, smtp_port=None, extra_env=None) -> dict[str, str]:
+    """The environment of a worker or `manage.py` process that shares this test's database and
+    secret. Without `redis_url` the broker is the filesystem transport (its folders: BROKER_DIR in
+    `extra_env`); without `smtp_port` mail goes to files (EMAIL_FILE_PATH in `extra_env`)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "SECRET_KEY": settings.SECRET_KEY,  # links the worker signs must open here
+        "DATABASE_URL": database or database_url(),
+        "REDIS_URL": redis_url or "",
+        "LOG_LEVEL": "WARNING",
+    }
+    if smtp_port is not None:
+        env |= {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp_port),
-            "LOG_LEVEL": "WARNING",
-            **(extra_env or {}),
         }
+    return env | (extra_env or {})
+
+
+def manage(*args, env, timeout=60) -> subprocess.CompletedProcess:
+    """Run `manage.py` in a process of its own, as a person or cron would."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+class Worker:
+    """A `celery worker` process consuming the mail and default queues."""
+
+    def __init__(self, *, redis_url=None, smtp_port=None, concurrency=2, log_path=None, extra_env=None, database=None):
+        self.env = process_env(redis_url=redis_url, database=database, smtp_port=smtp_port, extra_env=extra_env)
         self.concurrency = concurrency
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"celery-worker-{free_port()}.log"
         self.process = None
@@ -131,8 +174,11 @@ class Worker:
         self.process.wait(timeout=30)
 
     def stop(self):
+        """A warm shutdown: SIGTERM to the main process, which stops its pool itself. (Signalling
+        the whole group kills the pool under it, and on the filesystem transport the main process
+        then waits for ever.)"""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

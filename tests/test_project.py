@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,8 @@ def settings_under(env):
         "import json, django; from django.conf import settings as s;"
         "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']),"
         "'tz': s.TIME_ZONE, 'broker': s.CELERY_BROKER_URL, 'hosts': s.ALLOWED_HOSTS, 'debug': s.DEBUG,"
-        "'use_tz': s.USE_TZ, 'options': s.DATABASES['default'].get('OPTIONS', {})}))"
+        "'use_tz': s.USE_TZ, 'options': s.DATABASES['default'].get('OPTIONS', {}),"
+        "'broker_options': s.CELERY_BROKER_TRANSPORT_OPTIONS}))"
     )
     base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "clinic.settings"}
     return subprocess.run([sys.executable, "-c", probe], env=base | env, cwd=ROOT, capture_output=True, text=True)
@@ -42,8 +44,20 @@ def test_settings_default_to_sqlite_under_var_and_london_time():
     assert read["name"].endswith("var/clinic.sqlite3")
     assert read["options"]["transaction_mode"] == "IMMEDIATE"
     assert read["tz"] == "Europe/London"
-    assert read["broker"] == "redis://127.0.0.1:6379/0"
     assert read["use_tz"] is True
+
+
+def test_without_redis_url_the_broker_is_files_under_var(tmp_path):
+    result = settings_under({"DEBUG": "true", "BROKER_DIR": str(tmp_path / "broker")})
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["broker"] == "filesystem://"
+    options = read["broker_options"]
+    # One folder for both directions: what the web server or beat writes, the worker reads.
+    assert options["data_folder_in"] == options["data_folder_out"] == str(tmp_path / "broker" / "queue")
+    for folder in ("data_folder_in", "control_folder", "processed_folder"):
+        assert Path(options[folder]).is_dir()  # made if missing
+    assert str(ROOT / "var" / "broker") in settings_under({"DEBUG": "true"}).stdout  # the default place
 
 
 def test_settings_come_from_the_environment():
@@ -96,6 +110,49 @@ def test_home_page_says_who_you_are(client, dermatologist):
     assert response.status_code == 200
     assert "dr.derm" in response.content.decode()
     assert "dermatologist" in response.content.decode()
+
+
+def home_page_links(client, user):
+    """The links in the home page's content (not the top bar), and the page's text."""
+    client.force_login(user)
+    html = client.get(reverse("home")).content.decode()
+    content = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return set(re.findall(r'href="([^"]+)"', content)), content
+
+
+ALL_STAFF = {"scheduling:day_board", "patients:search", "queues:index"}
+BOOKING = {"patients:create", "scheduling:book_visit"}
+COURSE_QUEUES = {"clinical:review", "clinical:results"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("receptionist", ALL_STAFF | BOOKING),
+        ("dermatologist", ALL_STAFF | BOOKING | COURSE_QUEUES),
+        ("manager", ALL_STAFF | COURSE_QUEUES | {"admin:index"}),
+    ],
+)
+def test_home_page_leads_each_role_into_the_pages_it_may_use(client, request, persona, expected):
+    person = request.getfixturevalue(persona)
+    user = getattr(person, "user", person)
+    every = ALL_STAFF | BOOKING | COURSE_QUEUES | {"admin:index"}
+    links, text = home_page_links(client, user)
+    assert links == {reverse(name) for name in expected}
+    assert not links & {reverse(name) for name in every - expected}
+    assert "arrives here next" not in text
+    for link in links:  # none of them is a 403 for this role
+        assert client.get(link).status_code == 200, link
+
+
+@pytest.mark.django_db
+def test_home_page_of_a_user_without_a_role_says_so_and_links_nowhere(client):
+    from tests.factories import UserFactory
+
+    links, text = home_page_links(client, UserFactory(username="newcomer"))
+    assert links == set()
+    assert "no clinic role yet" in text
 
 
 @pytest.mark.django_db

@@ -68,3 +68,21 @@ def test_seed_demo_users_can_log_in_with_the_printed_password(client):
         assert response.status_code == 302 and response.url == "/"
         client.post("/accounts/logout/")
     assert get_user_model().objects.get(username="reception").groups.filter(name="Reception").exists()
+
+
+def test_seed_demo_plans_the_emails_of_its_upcoming_appointments():
+    """So that a first run's worker has mail to send at its first dispatch, with nothing booked."""
+    from scheduling.models import Notification
+
+    call_command("seed_demo")
+    now = timezone.now()
+    upcoming = Appointment.objects.filter(start__gt=now, status__in=Appointment.ACTIVE_STATUSES)
+    planned = Notification.objects.filter(status=Notification.Status.PENDING)
+    assert set(planned.filter(kind="confirmation").values_list("appointment", flat=True)) == set(
+        upcoming.values_list("pk", flat=True)
+    )
+    assert planned.filter(kind="prep_reminder", due_at__lte=now).exists()  # due at once
+    assert Notification.objects.filter(kind="cancelled", appointment__status=Appointment.Status.CANCELLED).exists()
+    before = Notification.objects.count()
+    call_command("seed_demo")
+    assert Notification.objects.count() == before

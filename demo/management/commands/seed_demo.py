@@ -15,6 +15,7 @@ from django.utils import timezone
 from catalogue.models import ClinicClosure, Condition, LaserDevice, Practitioner, Room, TreatmentArea, WorkingHours
 from clinical.models import Assessment, Contraindication, TreatmentCourse
 from clinical.services.courses import course_propose
+from outbox import planning
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 
@@ -338,6 +339,7 @@ class DemoHistory:
             cancelled.status = Appointment.Status.CANCELLED
             cancelled.cancel_reason = "Patient unwell"
             cancelled.save(update_fields=["status", "cancel_reason"])
+            planning.plan_for_cancellation(cancelled, now=self.now)
 
     def appointment(self, patient, kind, day, derm, *, rng, course=None, sequence=None):
         minutes = 30
@@ -374,6 +376,11 @@ class DemoHistory:
             status=status,
             created_at=min(start - timedelta(days=21), self.now),
         )
+        if start > self.now:
+            # The emails its booking plans, as the booking service would: the confirmation and a
+            # prep reminder due at once, the day-before note at 10:00 the day before. A first run's
+            # worker sends them (to var/mail/) at its first dispatch.
+            planning.plan_for_booking(appt, now=self.now)
         if kind == Appointment.Kind.TREATMENT and status == Appointment.Status.COMPLETED:
             SessionRecord.objects.create(
                 appointment=appt,

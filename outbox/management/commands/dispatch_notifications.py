@@ -1,7 +1,10 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
 
 from outbox import sending
 from outbox.models import Notification
@@ -31,9 +34,18 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{len(rows)} due at {now.isoformat()} (dry run: nothing claimed).")
             return
-        with transaction.atomic():
-            ids = sending.claim_due(now=now, limit=limit)
-            transaction.on_commit(lambda: enqueue(ids))
+        try:
+            with transaction.atomic():
+                ids = sending.claim_due(now=now, limit=limit)
+                transaction.on_commit(lambda: enqueue(ids))
+        except OperationalError as error:
+            # enqueue has put the rows back as pending: the next dispatch claims them again.
+            broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
+            reason = " ".join(str(error).split())  # one line
+            raise CommandError(
+                f"The Celery broker at {broker} cannot be reached ({reason}). The due emails it did not "
+                "take are pending again, for the next dispatch."
+            ) from None
         for row in Notification.objects.filter(pk__in=ids).order_by("due_at"):
             self.stdout.write(f"queued #{row.pk} {row.kind} for patient #{row.patient_id}")
         self.stdout.write(f"{len(ids)} claimed at {now.isoformat()} and queued for sending.")
