@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from scheduling.models import Notification
+from outbox import sending as outbox
+from outbox.models import Notification
 from scheduling.services import appointment_book
-from scheduling.services import notifications as outbox
 from tests.live import Worker, manage, process_env, shared_database, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

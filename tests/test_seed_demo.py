@@ -72,7 +72,7 @@ def test_seed_demo_users_can_log_in_with_the_printed_password(client):
 
 def test_seed_demo_plans_the_emails_of_its_upcoming_appointments():
     """So that a first run's worker has mail to send at its first dispatch, with nothing booked."""
-    from scheduling.models import Notification
+    from outbox.models import Notification
 
     call_command("seed_demo")
     now = timezone.now()
