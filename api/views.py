@@ -7,7 +7,6 @@ service and renders the result. Service refusals become answers in one place, `e
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -26,6 +25,7 @@ from clinical.models import TreatmentCourse
 from clinical.services.courses import course_approve, course_propose
 from patients import services as patient_services
 from patients.models import Patient
+from patients.selectors import clean_query, patients_matching
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
 from scheduling.services import (
@@ -324,14 +324,7 @@ class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
     def list(self, request):
         """Patients by name; `q` matches every word against name, email or phone."""
         query = _query(s.PatientSearchSerializer, request)
-        patients = self.get_queryset()
-        for word in query.get("q", "").split():
-            patients = patients.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-            )
+        patients = patients_matching(q) if clean_query(q := query.get("q", "")) else self.get_queryset()
         page = self.paginate_queryset(patients)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -6,6 +6,7 @@ from django.contrib import admin
 from clinical.models import Assessment
 from outbox.admin import CommunicationLogInline
 from patients.models import Patient
+from patients.selectors import patients_matching
 
 
 class AssessmentInline(admin.TabularInline):
@@ -19,6 +20,12 @@ class AssessmentInline(admin.TabularInline):
 class PatientAdmin(admin.ModelAdmin):
     list_display = ["last_name", "first_name", "date_of_birth", "email", "phone", "skin_type", "email_consent"]
     list_filter = ["skin_type", "email_consent"]
-    search_fields = ["last_name", "first_name", "email", "phone"]
+    search_fields = ["last_name", "first_name", "email", "phone"]  # shows the box; the rule is below
     date_hierarchy = "created_at"
     inlines = [AssessmentInline, CommunicationLogInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        """The staff pages' search rule (patients.selectors.patients_matching), not the admin's own."""
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=patients_matching(search_term).values("pk")), False
