@@ -14,6 +14,7 @@ class AssessmentInline(admin.TabularInline):
     extra = 0
     fields = ["assessed_at", "dermatologist", "skin_type", "candidate"]
     show_change_link = True
+    can_delete = False
 
 
 @admin.register(Patient)
@@ -23,6 +24,12 @@ class PatientAdmin(admin.ModelAdmin):
     search_fields = ["last_name", "first_name", "email", "phone"]  # shows the box; the rule is below
     date_hierarchy = "created_at"
     inlines = [AssessmentInline, CommunicationLogInline]
+
+    # Deleting a patient would take their assessments and emails with them; a patient who asks to be
+    # forgotten is erased from the patient page (records.privacy.patient_erase), which keeps the
+    # anonymous clinical history.
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_search_results(self, request, queryset, search_term):
         """The staff pages' search rule (patients.selectors.patients_matching), not the admin's own."""
