@@ -1,7 +1,6 @@
 """Patients: search, register, read and edit, by the rules of patients.services."""
 
 from django.db import models
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from api.common import (
 )
 from patients import services as patient_services
 from patients.models import Patient
+from patients.selectors import clean_query, patients_matching
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -51,7 +51,15 @@ class PatientSerializer(serializers.ModelSerializer):
 
 
 class PatientSearchSerializer(serializers.Serializer):
-    q = TextField(required=False, allow_blank=True, max_length=100, help_text="Name, email or phone.")
+    q = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=(
+            "Name words, part of the email, the phone number (spaces, dashes and a leading +44 or 0 ignored) "
+            "or the date of birth (YYYY-MM-DD or DD/MM/YYYY)."
+        ),
+    )
 
 
 @extend_schema(tags=["patients"])
@@ -70,16 +78,10 @@ class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
 
     @extend_schema(parameters=[PatientSearchSerializer])
     def list(self, request):
-        """Patients by name; `q` matches every word against name, email or phone."""
-        wanted = query(PatientSearchSerializer, request)
-        patients = self.get_queryset()
-        for word in wanted.get("q", "").split():
-            patients = patients.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-            )
+        """Patients matching `q` as the staff search finds them (name words, email, phone without its
+        separators or a leading +44/0, date of birth); every patient without it."""
+        text = query(PatientSearchSerializer, request).get("q", "")
+        patients = patients_matching(text) if clean_query(text) else self.get_queryset()
         page = self.paginate_queryset(patients)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from catalogue.permissions import acting_dermatologist
 from clinic.errors import SchedulingError
+from clinic.roles import can
 from clinical.models import Assessment, TreatmentCourse
 from clinical.services.courses import course_approve
 
@@ -15,6 +16,18 @@ class AssessmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["patient"]
     filter_horizontal = ["conditions"]
     list_select_related = ["patient", "dermatologist__user"]
+
+    # An assessment is part of the patient's clinical record: kept, never deleted.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# The fields a course's change form could edit: every editable field and the areas.
+_COURSE_FIELDS = [
+    field.name
+    for field in TreatmentCourse._meta.get_fields()
+    if (field.concrete or field.many_to_many) and not field.auto_created and field.editable
+]
 
 
 @admin.register(TreatmentCourse)
@@ -31,7 +44,27 @@ class TreatmentCourseAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "approved_by", "approved_at"]
     actions = ["approve"]
 
-    @admin.action(description="Approve selected courses (dermatologists)")
+    def get_readonly_fields(self, request, obj=None):
+        """A course keeps its patient and the assessment it was proposed from. Once approved,
+        sessions are booked against its plan (the number of sessions, the intervals between them,
+        the areas, the laser the condition needs), so an approved, active, completed or cancelled
+        course is read-only here except its notes, as on the clinic's pages, where only a proposed
+        course can be changed (and then through the clinical service)."""
+        if obj is None:
+            return self.readonly_fields
+        if obj.status == TreatmentCourse.Status.PROPOSED:
+            return [*self.readonly_fields, "patient", "assessment"]
+        return list(dict.fromkeys([*self.readonly_fields, *(name for name in _COURSE_FIELDS if name != "notes")]))
+
+    # A course is cancelled through the service, never deleted: its sessions and emails refer to it.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_approve_permission(self, request):
+        """The pages' rule: approving is a dermatologist's (`treat`); the service checks it again."""
+        return can(request.user, "treat")
+
+    @admin.action(description="Approve selected courses (dermatologists)", permissions=["approve"])
     def approve(self, request, queryset):
         practitioner = acting_dermatologist(request.user)  # None refuses each course, as on the pages and the API
         for course in queryset:

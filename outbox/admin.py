@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
-from django.utils import timezone
 
+from clinic.roles import can
 from outbox.models import Notification
+from outbox.services import RETRY_ABILITY, notification_retry
 
 
 class CommunicationLogInline(admin.TabularInline):
@@ -37,8 +38,14 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Send selected failed or skipped emails again", permissions=["view"])
+    # The communication log is a record of what the patient was sent: kept, never deleted.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return can(request.user, RETRY_ABILITY)
+
+    @admin.action(description="Send selected failed or skipped emails again", permissions=["retry"])
     def retry(self, request, queryset):
-        again = queryset.filter(status__in=[Notification.Status.FAILED, Notification.Status.SKIPPED])
-        count = again.update(status=Notification.Status.PENDING, due_at=timezone.now(), attempts=0)
+        count = notification_retry(notifications=queryset)
         self.message_user(request, f"{count} email(s) will be sent again at the next dispatch.", messages.SUCCESS)

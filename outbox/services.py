@@ -1,9 +1,13 @@
-"""What a patient can change about their emails: stopping them."""
+"""What staff and patients can change about the emails: sending a failed one again, stopping them."""
 
 import logging
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
+from outbox.models import Notification
 from patients.models import Patient
 
 log = logging.getLogger(__name__)
@@ -23,3 +27,24 @@ def patient_unsubscribe(*, patient: Patient) -> bool:
     if changed:
         log.info("patient %s unsubscribed from emails by link", patient.pk)
     return bool(changed)
+
+
+# Who may send an email again: whoever the failed-emails queue is for. The queue is part of the work
+# queues (records.queues.index), which every role with `view_schedule` reads; sending again changes
+# nothing in the diary, so it needs no more than seeing the queue.
+RETRY_ABILITY = "view_schedule"
+RETRYABLE_STATUSES = (Notification.Status.FAILED, Notification.Status.SKIPPED)
+
+
+def notification_retry(*, notifications: QuerySet[Notification], now: datetime | None = None) -> int:
+    """Put the failed or skipped emails among `notifications` back in the outbox, due now with a
+    fresh count of attempts; returns how many. Emails in any other state are left as they are.
+
+    Sending checks again whether each email is still wanted (consent, an email address, the
+    appointment unchanged), so an email skipped for a reason that still holds is skipped again."""
+    now = now or timezone.now()
+    count = notifications.filter(status__in=RETRYABLE_STATUSES).update(
+        status=Notification.Status.PENDING, due_at=now, attempts=0
+    )
+    log.info("%s email(s) put back in the outbox to send again", count)
+    return count

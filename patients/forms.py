@@ -5,8 +5,6 @@ from django import forms
 from patients import services
 from patients.models import Patient
 
-DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
 
 class PatientForm(forms.ModelForm):
     """A patient's details. The rules are the service's; the form runs them early so that every
@@ -15,7 +13,7 @@ class PatientForm(forms.ModelForm):
     # A text box rather than a date picker: staff type birth dates faster than they pick them, and
     # a mistyped date comes back exactly as typed (a date picker shows nothing for it).
     date_of_birth = forms.DateField(
-        input_formats=DATE_INPUT_FORMATS,
+        input_formats=services.DATE_INPUT_FORMATS,
         widget=forms.DateInput(format="%d/%m/%Y", attrs={"placeholder": "DD/MM/YYYY", "autocomplete": "off"}),
         help_text="DD/MM/YYYY or YYYY-MM-DD.",
     )

@@ -1,40 +1,60 @@
 """Finding patients: the one search rule that the staff search, the live search, the visit finder
-and the API share (through `scheduling.selectors.patient_search`, which adds each one's next visit)."""
+and the API share (the pages through `scheduling.selectors.patient_search`, which adds each one's
+next visit)."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models.functions import Replace, Substr
 
 from patients.models import Patient
-from patients.services import PHONE_CHARACTERS
+from patients.services import DATE_INPUT_FORMATS
 
 SEARCH_LIMIT = 50
 SEARCH_MAX_LENGTH = 100
 # Characters people type between the digits of a phone number; search ignores them on both sides.
 _PHONE_SEPARATORS = (" ", "-", "(", ")", ".")
-_DMY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# How a UK number may begin, longest first: "+44 (0)20 …", "+44 20 …" and "020 …" are the same
+# number, so search compares what follows the prefix, in the query and in the stored number.
+_PHONE_PREFIXES = ("+440", "+44", "0")
+_PHONE_QUERY = re.compile(r"\+?\d+")
+MIN_PHONE_SEARCH_DIGITS = 3
 
 
 def parse_search_date(text: str) -> date | None:
-    """A date typed as YYYY-MM-DD or DD/MM/YYYY, or None."""
-    match = _DMY.fullmatch(text)
-    try:
-        if match:
-            day, month, year = (int(part) for part in match.groups())
-            return date(year, month, day)
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            return date.fromisoformat(text)
-    except ValueError:
-        return None
+    """A date typed in one of the patient form's formats (`DATE_INPUT_FORMATS`), or None."""
+    for date_format in DATE_INPUT_FORMATS:
+        try:
+            return datetime.strptime(text, date_format).date()  # noqa: DTZ007 (a calendar day, no time)
+        except ValueError:
+            continue
     return None
 
 
-def _compact_phone(expression):
+def national_phone(text: str) -> str:
+    """A phone number as search compares it: no separators and no leading +44 or 0, so
+    "+44 7700 900123", "07700 900123" and "7700900123" are all "7700900123"."""
+    compact = "".join(c for c in text if c not in _PHONE_SEPARATORS)
+    for prefix in _PHONE_PREFIXES:
+        if compact.startswith(prefix):
+            return compact[len(prefix) :]
+    return compact
+
+
+def _with_national_phone(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """`patients` with `phone_national`: `national_phone` of the stored number, in SQL."""
+    compact = F("phone")
     for separator in _PHONE_SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""))
-    return expression
+        compact = Replace(compact, Value(separator), Value(""))
+    national = Case(
+        *(
+            When(phone_compact__startswith=prefix, then=Substr("phone_compact", len(prefix) + 1))
+            for prefix in _PHONE_PREFIXES
+        ),
+        default=F("phone_compact"),
+    )
+    return patients.annotate(phone_compact=compact).annotate(phone_national=national)
 
 
 def clean_query(query: str) -> str:
@@ -46,8 +66,9 @@ def clean_query(query: str) -> str:
 def patients_matching(query: str) -> QuerySet[Patient]:
     """Patients matching `query`, in name order; none for an empty query.
 
-    Every word must match the first or last name; or the whole query is part of the email, part
-    of the phone number (spaces, dashes and parentheses ignored), or the date of birth.
+    Every word must match part of the first or last name; or the whole query is part of the email,
+    part of the phone number (spaces, dashes, parentheses, dots and a leading +44 or 0 ignored on
+    both sides), or the date of birth in one of the patient form's formats.
     """
     query = clean_query(query)
     if not query:
@@ -56,14 +77,13 @@ def patients_matching(query: str) -> QuerySet[Patient]:
     for word in query.split():
         words &= Q(first_name__icontains=word) | Q(last_name__icontains=word)
     match = words | Q(email__icontains=query)
+    patients = Patient.objects.all()
     compact = "".join(c for c in query if c not in _PHONE_SEPARATORS)
-    if PHONE_CHARACTERS.fullmatch(query) and sum(c.isdigit() for c in compact) >= 3:
-        match |= Q(phone_compact__contains=compact)
+    phone = national_phone(query)
+    if _PHONE_QUERY.fullmatch(compact) and len(phone) >= MIN_PHONE_SEARCH_DIGITS:
+        patients = _with_national_phone(patients)
+        match |= Q(phone_national__contains=phone)
     birth_date = parse_search_date(query)
     if birth_date is not None:
         match |= Q(date_of_birth=birth_date)
-    return (
-        Patient.objects.annotate(phone_compact=_compact_phone(F("phone")))
-        .filter(match)
-        .order_by("last_name", "first_name", "pk")
-    )
+    return patients.filter(match).order_by("last_name", "first_name", "pk")

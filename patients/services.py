@@ -28,6 +28,9 @@ EDITABLE_FIELDS = (
     "notes",
 )
 PHONE_CHARACTERS = re.compile(r"[0-9 +\-()]+")
+# The ways staff type a date of birth, in the order tried: the patient form accepts these and the
+# patient search finds a birth date typed in any of them.
+DATE_INPUT_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 MIN_PHONE_DIGITS, MAX_PHONE_DIGITS = 7, 20
 MAX_AGE_YEARS = 120
 

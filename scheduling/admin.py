@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from clinic.roles import can
 from scheduling.models import Appointment, SessionRecord
 
 from .services import SchedulingError, appointment_cancel
@@ -24,7 +25,15 @@ class AppointmentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Cancel selected appointments", permissions=["view"])
+    # An appointment is never deleted: it is cancelled, and its history stays.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        """The pages' rule: cancelling is booking work (`book` in clinic.roles.ABILITIES)."""
+        return can(request.user, "book")
+
+    @admin.action(description="Cancel selected appointments", permissions=["cancel"])
     def cancel(self, request, queryset):
         for appointment in queryset:
             try:
@@ -51,3 +60,7 @@ class SessionRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "recorded_at"
     raw_id_fields = ["appointment"]
     list_select_related = ["appointment__patient", "recorded_by__user"]
+
+    # A session record is the clinical record of a treatment given: kept, never deleted.
+    def has_delete_permission(self, request, obj=None):
+        return False

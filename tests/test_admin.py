@@ -4,13 +4,25 @@ import io
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
+from clinic.roles import RECEPTION
+from clinical.models import Assessment, TreatmentCourse
+from outbox.models import Notification
+from patients.models import Patient
+from scheduling.models import Appointment, SessionRecord
 from scheduling.services import appointment_book
-from tests.conftest import local
-from tests.factories import TreatmentCourseFactory
+from tests.conftest import _in_group, book_treatment, local
+from tests.factories import (
+    AssessmentFactory,
+    PatientFactory,
+    SessionRecordFactory,
+    TreatmentCourseFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +109,137 @@ def test_the_admin_approves_courses_only_for_dermatologists(client, admin_client
     client.post(url, {"action": "approve", "index": 0, "_selected_action": [course.pk]}, follow=True)
     course.refresh_from_db()
     assert (course.status, course.approved_by) == ("approved", dermatologist)
+
+
+# The admin keeps the pages' permission matrix (clinic.roles.ABILITIES) and their services.
+
+
+def _actions(client, changelist):
+    response = client.get(changelist)
+    assert response.status_code == 200
+    form = response.context["action_form"]  # None when no action is offered at all
+    return {name for name, _ in form.fields["action"].choices if name} if form else set()
+
+
+def _visit(clinic):
+    return appointment_book(patient=clinic.patient, kind="consultation", start=local(2, 10),
+                            practitioner=clinic.practitioner, room=clinic.room)  # fmt: skip
+
+
+def test_only_managers_are_admin_staff_in_the_demo_clinic(db):
+    from django.contrib.auth.models import User
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    staff = User.objects.filter(is_staff=True, is_superuser=False)
+    assert {group for user in staff for group in user.groups.values_list("name", flat=True)} == {"Manager"}
+
+
+def test_a_manager_cannot_cancel_appointments_in_the_admin(frozen, client, manager, clinic):
+    """Managers do not `book`: the pages let them see the diary, not change it."""
+    appointment = _visit(clinic)
+    client.force_login(manager)
+    changelist = reverse("admin:scheduling_appointment_changelist")
+    assert "cancel" not in _actions(client, changelist)
+    client.post(changelist, {"action": "cancel", "index": 0, "_selected_action": [appointment.pk]}, follow=True)
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.version) == ("booked", 1)
+    assert not Notification.objects.filter(appointment=appointment, kind=Notification.Kind.CANCELLED).exists()
+
+
+def test_staff_who_may_book_are_offered_the_cancel_action(frozen, client, admin_user, clinic):
+    appointment = _visit(clinic)
+    changelist = reverse("admin:scheduling_appointment_changelist")
+    client.force_login(admin_user)
+    assert "cancel" in _actions(client, changelist)
+    # Reception books; given admin access, its group's view permission is enough to cancel.
+    receptionist = _in_group(UserFactory(username="desk", is_staff=True), RECEPTION)
+    client.force_login(receptionist)
+    assert "cancel" in _actions(client, changelist)
+    client.post(changelist, {"action": "cancel", "index": 0, "_selected_action": [appointment.pk]}, follow=True)
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled"
+
+
+@pytest.fixture
+def failed_email(clinic, frozen):
+    appointment = book_treatment(clinic, local(22, 10))
+    emails = Notification.objects.filter(appointment=appointment).order_by("pk")
+    failed, sent = emails[0], emails[1]
+    Notification.objects.filter(pk=failed.pk).update(status="failed", attempts=5, last_error="SMTP 554")
+    Notification.objects.filter(pk=sent.pk).update(status="sent", attempts=1)
+    return failed, sent
+
+
+def test_a_manager_sends_failed_emails_again_through_the_outbox_service(client, manager, failed_email):
+    """The failed-emails queue is on the work queues, which `view_schedule` reads: managers too."""
+    failed, sent = failed_email
+    client.force_login(manager)
+    changelist = reverse("admin:outbox_notification_changelist")
+    assert "retry" in _actions(client, changelist)
+    client.post(changelist, {"action": "retry", "index": 0, "_selected_action": [failed.pk, sent.pk]}, follow=True)
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, failed.attempts) == ("pending", 0)
+    assert (sent.status, sent.attempts) == ("sent", 1)
+
+
+def test_staff_without_a_role_cannot_send_emails_again(client, failed_email):
+    failed, _ = failed_email
+    user = UserFactory(username="temp", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_notification"))
+    client.force_login(user)
+    changelist = reverse("admin:outbox_notification_changelist")
+    assert "retry" not in _actions(client, changelist)
+    client.post(changelist, {"action": "retry", "index": 0, "_selected_action": [failed.pk]}, follow=True)
+    failed.refresh_from_db()
+    assert failed.status == "failed"
+
+
+CLINICAL = [Patient, Assessment, TreatmentCourse, Appointment, SessionRecord, Notification]
+
+
+@pytest.mark.parametrize("model", CLINICAL, ids=lambda m: m._meta.model_name)
+def test_nothing_clinical_is_deleted_from_the_admin_even_by_a_superuser(frozen, admin_client, clinic, model):
+    appointment = book_treatment(clinic, local(1, 10))
+    rows = {
+        Patient: clinic.patient,
+        Assessment: AssessmentFactory(patient=clinic.patient, dermatologist=clinic.practitioner),
+        TreatmentCourse: clinic.course,
+        Appointment: appointment,
+        SessionRecord: SessionRecordFactory(appointment=appointment, recorded_by=clinic.practitioner),
+        Notification: Notification.objects.filter(appointment=appointment).first(),
+    }
+    row = rows[model]
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    assert "delete_selected" not in _actions(admin_client, reverse(f"{name}_changelist"))
+    assert admin_client.get(reverse(f"{name}_delete", args=[row.pk])).status_code == 403
+    assert admin_client.post(reverse(f"{name}_delete", args=[row.pk]), {"post": "yes"}).status_code == 403
+    forged = {"action": "delete_selected", "index": 0, "_selected_action": [row.pk], "post": "yes"}
+    admin_client.post(reverse(f"{name}_changelist"), forged, follow=True)
+    assert model.objects.filter(pk=row.pk).exists()
+
+
+def test_an_active_courses_patient_and_plan_cannot_be_changed_from_its_change_form(frozen, admin_client, clinic):
+    course = clinic.course
+    book_treatment(clinic, local(1, 10))
+    course.refresh_from_db()
+    assert course.status in ("approved", "active")
+    url = reverse("admin:clinical_treatmentcourse_change", args=[course.pk])
+    form = admin_client.get(url).context["adminform"].form
+    assert list(form.fields) == ["notes"]
+    other = PatientFactory()
+    before = (course.patient_id, course.condition_id, course.planned_sessions, course.min_interval_days)
+    response = admin_client.post(url, {
+        "patient": other.pk, "planned_sessions": 1, "min_interval_days": 1, "max_interval_days": 2,
+        "notes": "Patient asked for Friday mornings.", "_save": "Save",
+    })  # fmt: skip
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert (course.patient_id, course.condition_id, course.planned_sessions, course.min_interval_days) == before
+    assert course.notes == "Patient asked for Friday mornings."
+
+
+def test_a_proposed_course_keeps_its_patient_in_the_admin(admin_client, clinic):
+    course = TreatmentCourseFactory(patient=clinic.patient)
+    form = admin_client.get(reverse("admin:clinical_treatmentcourse_change", args=[course.pk])).context["adminform"]
+    assert "patient" not in form.form.fields and "planned_sessions" in form.form.fields

@@ -289,6 +289,31 @@ def test_the_domain_comes_from_the_clinics_base_url(treatment, settings):
     assert str(event["UID"]) == f"appointment-{treatment.pk}@booking.example-clinic.co.uk"
 
 
+def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, frozen, settings):
+    settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
+    appointment = book_treatment(clinic, local(22, 10))
+    rows = list(Notification.objects.filter(appointment=appointment))
+    visit = appointment_book(
+        patient=clinic.patient, kind="consultation", start=local(3, 11), practitioner=clinic.practitioner,
+        room=clinic.room,
+    )  # fmt: skip
+    moved = appointment_reschedule(appointment=visit, start=local(4, 14))
+    rows.append(planned(moved, Kind.RESCHEDULED))
+    appointment_cancel(appointment=moved)
+    rows.append(Notification.objects.get(appointment=moved, kind=Kind.CANCELLED))
+    session = completed_session(clinic, local(26, 10, month=2), sequence=2)
+    rows += [course_row(clinic, Kind.AFTERCARE, appointment=session), course_row(clinic, Kind.NEXT_SESSION)]
+    assert {row.kind for row in rows} == set(Kind.values)
+    for row in rows:
+        message = build_message(row)
+        text, html = bodies(message)
+        links = re.findall(r'(?:href|src)="([^"]*)"', html) + re.findall(r"(?:https?://|/)[^\s<>\"]*/[^\s<>\"]*", text)
+        links = [link for link in links if not link.startswith("mailto:")]
+        assert links, row.kind
+        for link in links:
+            assert link.startswith("https://booking.example-clinic.co.uk/"), (row.kind, link)
+
+
 # --- The calendar invitation --------------------------------------------------------------------
 
 

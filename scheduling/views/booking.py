@@ -7,7 +7,6 @@ forms post back to the same address, so a refusal re-renders the same search wit
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.utils import formats, timezone
 
 from clinic.roles import ability_required
 from clinical.models import TreatmentCourse
-from patients.models import Patient
+from patients.selectors import clean_query, patients_matching
 from scheduling.forms import (
     CourseSlotSearchForm,
     PatientSearchForm,
@@ -256,20 +255,10 @@ def _here(request, **changes) -> str:
 
 def _patient_search(request) -> dict:
     finder = PatientSearchForm(request.GET or None)
-    words = _valid(finder).get("q", "").split()
-    patients = []
-    if words:
-        found = Patient.objects.all()
-        for word in words:
-            found = found.filter(
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(phone__icontains=word)
-            )
-        patients = [(p, _here(request, patient=p.pk, q=None)) for p in found[:PATIENTS_SHOWN]]
+    query = clean_query(_valid(finder).get("q", ""))
+    patients = [(p, _here(request, patient=p.pk, q=None)) for p in patients_matching(query)[:PATIENTS_SHOWN]]
     keep = {name: request.GET[name] for name in ("start", "practitioner", "kind") if request.GET.get(name)}
-    return {"finder": finder, "searched": bool(words), "patients": patients, "keep": keep}
+    return {"finder": finder, "searched": bool(query), "patients": patients, "keep": keep}
 
 
 def _course_links(request, patient, day, practitioner) -> list:
