@@ -1029,3 +1029,14 @@ def test_the_browsable_api_renders_for_a_logged_in_user(client, receptionist, cl
     ):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert (response.status_code, response["Content-Type"]) == (expected, "text/html; charset=utf-8"), url
+
+
+def test_a_multipart_body_without_a_field_is_refused_not_read_as_no_change(api):
+    patient = PatientFactory(first_name="Ada")
+    boundary = "b0undary"
+    response = api.generic(
+        "PATCH", f"{API}/patients/{patient.pk}/", f"--{boundary}\r\nFalse--{boundary}--\r\n",
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "detail" in response.json()
