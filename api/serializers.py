@@ -87,6 +87,15 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
+    sequence = serializers.IntegerField(
+        source="session_number",
+        read_only=True,
+        allow_null=True,
+        min_value=1,
+        help_text="The session's number in its course: its place in time order among the course's sessions "
+        "not cancelled or missed, so it moves up when an earlier one is. Null for a visit, and for a session "
+        "cancelled or missed.",
+    )
     short_prep = serializers.SerializerMethodField(
         help_text="A treatment booked inside the 14-day prep window, with the acknowledgement recorded."
     )

@@ -171,7 +171,7 @@ class AppointmentViewSet(MatrixViewSet):
         **dict.fromkeys(("create", "reschedule", "cancel", "confirm", "check_in", "no_show"), "book"),
         "complete": "treat",
     }
-    queryset = Appointment.objects.all()
+    queryset = Appointment.objects.with_session_numbers()
     serializer_class = s.AppointmentSerializer
     pagination_class = Pages
 
