@@ -214,3 +214,23 @@ def test_a_cancellation_racing_bookings_on_one_course_leaves_its_sessions_number
     from what is there, with no gap and no repeat."""
     for _ in range(30):
         _race_a_cancellation_against_two_bookings(planned)
+
+
+def test_a_course_stays_active_when_its_only_session_is_cancelled_while_another_is_booked(frozen):
+    """The cancellation reads the course's sessions only once it holds the course's lock, so it
+    sees a booking that committed first and does not put the course back to approved under it."""
+    for _ in range(30):
+        course = TreatmentCourseFactory(approved=True, planned_sessions=3, min_interval_days=1, max_interval_days=3)
+        practitioner = working_all_week(PractitionerFactory())
+        room, device = RoomFactory(), suitable_laser(f"Laser of course {course.pk}")
+        kit = dict(patient=course.patient, kind="treatment", course=course, practitioner=practitioner, room=room)
+        only = appointment_book(**kit, device=device, start=local(22, 10))
+        results = run_in_threads(
+            [
+                lambda only=only: appointment_cancel(appointment=only, reason="Unwell"),
+                lambda kit=kit, device=device: appointment_book(**kit, device=device, start=local(24, 10)),
+            ]
+        )
+        assert all(isinstance(r, Appointment) for r in results), results
+        course.refresh_from_db()
+        assert course.status == "active", results

@@ -360,9 +360,10 @@ def _take_place_in_course(appointment, *, check_spacing) -> None:
     is off) the session must keep the minimum interval from the others. The course's row lock is
     what keeps these checks true until the commit: every booking and move of a session of the
     course waits for it, after the resources' advisory locks, and reads the sessions only once it
-    holds it, so it sees every session committed before. A cancellation or no-show needs no lock
-    here: it only ever frees a place. The session's number is not written: it is counted when
-    read (see scheduling.models).
+    holds it, so it sees every session committed before. A cancellation or no-show only frees a
+    place; it takes the lock after the session's row, to set the course's status (see
+    `_refresh_course`). The session's number is not written: it is counted when read (see
+    scheduling.models).
     """
     course = appointment.course
     # The locked row, not the caller's copy, says whether the course can still be booked.
@@ -392,7 +393,15 @@ def _take_place_in_course(appointment, *, check_spacing) -> None:
 
 
 def _refresh_course(course) -> None:
-    """An approved course becomes active with its first booking and completed with its last session."""
+    """An approved course becomes active with its first booking and completed with its last session.
+
+    Called after a session's status moved (its row is locked already); the course's row is locked
+    next, as a booking locks it, so that the sessions read are the ones a booking racing this move
+    committed, and the course's status cannot go back to approved under a session just booked.
+    """
+    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
+        return
+    course.status = TreatmentCourse.objects.select_for_update().values_list("status", flat=True).get(pk=course.pk)
     if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
         return
     counts = course_sessions(course).values_list("status", flat=True)
