@@ -43,6 +43,15 @@ from scheduling.services.check_in import QUESTIONS, check_in_flags
 
 
 class AppointmentSerializer(serializers.ModelSerializer):
+    sequence = serializers.IntegerField(
+        source="session_number",
+        read_only=True,
+        allow_null=True,
+        min_value=1,
+        help_text="The session's number in its course: its place in time order among the course's sessions "
+        "not cancelled or missed, so it moves up when an earlier one is. Null for a visit, and for a session "
+        "cancelled or missed.",
+    )
     short_prep = serializers.SerializerMethodField(
         help_text="A treatment booked inside the 14-day prep window, with the acknowledgement recorded."
     )
@@ -172,7 +181,7 @@ class AppointmentViewSet(MatrixViewSet):
         **dict.fromkeys(("create", "reschedule", "cancel", "confirm", "check_in", "no_show"), "book"),
         "complete": "treat",
     }
-    queryset = Appointment.objects.all()
+    queryset = Appointment.objects.with_session_numbers()
     serializer_class = AppointmentSerializer
     pagination_class = Pages
 

@@ -118,7 +118,6 @@ def build(appointments: int = PER_YEAR, seed: int = 1) -> dict:
         years = appointments / PER_YEAR
         # Most of the history lies in the past; half a year of bookings lies ahead.
         first_day = timezone.localdate() - timedelta(days=int(365 * years) - 182)
-        sequence = [0] * PATIENTS
         batch, made, day_index = [], 0, 0
         while made < appointments:
             day = first_day + timedelta(days=day_index)
@@ -136,14 +135,11 @@ def build(appointments: int = PER_YEAR, seed: int = 1) -> dict:
                         break
                     patient_index = (pool + k) % PATIENTS
                     treatment = r < DEVICES
-                    if treatment:
-                        sequence[patient_index] += 1
                     batch.append(
                         Appointment(
                             kind="treatment" if treatment else rng.choice(("consultation", "review")),
                             patient_id=patients[patient_index].pk,
                             course_id=courses[patient_index].pk if treatment else None,
-                            sequence=sequence[patient_index] if treatment else None,
                             start=start, end=end, blocked_until=end + timedelta(minutes=10),
                             practitioner_id=staff[r].pk, room_id=room.pk,
                             device_id=devices[r].pk if treatment else None,

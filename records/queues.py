@@ -75,12 +75,16 @@ def index(request):
     now = timezone.now()
     due = unbooked_courses(now)
     visits = Appointment.objects.select_related("patient", "practitioner__user", "course__condition")
-    short_prep = visits.filter(
-        kind=Appointment.Kind.TREATMENT,
-        start__gt=now,
-        status__in=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
-        short_prep_acknowledged_at__isnull=False,
-    ).select_related("short_prep_acknowledged_by")
+    short_prep = (
+        visits.filter(
+            kind=Appointment.Kind.TREATMENT,
+            start__gt=now,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
+            short_prep_acknowledged_at__isnull=False,
+        )
+        .select_related("short_prep_acknowledged_by")
+        .with_session_numbers()
+    )
     cancel_requests = visits.filter(
         cancel_requested_at__isnull=False, status__in=(Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
     ).order_by("cancel_requested_at", "pk")

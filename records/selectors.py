@@ -8,7 +8,7 @@ from django.utils import timezone
 from clinical.models import Assessment, TreatmentCourse
 from outbox.models import Notification
 from patients.models import Patient
-from scheduling.models import Appointment
+from scheduling.models import Appointment, number_sessions
 from scheduling.services.slots import interval_window
 
 
@@ -85,6 +85,7 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
     if clinical:
         appointments = appointments.select_related("session_record")
     appointments = list(appointments.order_by("start", "pk"))
+    number_sessions(appointments)  # a patient's appointments hold every session of their courses
     courses = TreatmentCourse.objects.filter(patient=patient).select_related("condition").prefetch_related("areas")
     sessions: dict[int, list[Appointment]] = {}
     for appointment in appointments:

@@ -8,7 +8,7 @@ from .services import SchedulingError, appointment_cancel
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ["start", "kind", "patient", "practitioner", "room", "device", "status", "sequence"]
+    list_display = ["start", "kind", "patient", "practitioner", "room", "device", "status", "session"]
     list_filter = ["status", "kind", "practitioner", "room", "device"]
     search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
     date_hierarchy = "start"
@@ -16,6 +16,13 @@ class AppointmentAdmin(admin.ModelAdmin):
     raw_id_fields = ["course"]
     list_select_related = ["patient", "practitioner__user", "room", "device"]
     actions = ["cancel"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_session_numbers()
+
+    @admin.display(description="session")
+    def session(self, appointment):
+        return appointment.session_number
 
     # Bookings are made and moved through the booking service (staff pages and API), which checks
     # every resource for overlaps; the admin shows them for support and can cancel.

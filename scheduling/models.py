@@ -1,12 +1,26 @@
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinical.models import TreatmentCourse
 from patients.models import Patient
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def sessions(self):
+        """Treatment sessions that took or hold a place in their course: the ones that are numbered
+        (reviews and consultations linked to a course are visits, and cancelled and no-show
+        sessions gave their place up)."""
+        return self.filter(_is_session())
+
+    def with_session_numbers(self):
+        """Each appointment with `session_number`, its number in its course (None for a visit or a
+        session that gave its place up), counted over all the course's sessions whatever this
+        queryset is filtered to: one subquery a row, which reads the course's index."""
+        return self.annotate(session_number=session_number_expression())
 
 
 class Appointment(models.Model):
@@ -42,7 +56,6 @@ class Appointment(models.Model):
     course = models.ForeignKey(
         TreatmentCourse, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
-    sequence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Session number within the course.")
     start = models.DateTimeField()
     end = models.DateTimeField()
     blocked_until = models.DateTimeField()
@@ -76,6 +89,8 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = AppointmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["start"]
         indexes = [
@@ -90,19 +105,8 @@ class Appointment(models.Model):
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="appointment_end_after_start"),
             models.CheckConstraint(condition=Q(blocked_until__gte=F("end")), name="appointment_blocked_after_end"),
             models.CheckConstraint(
-                condition=~Q(kind="treatment") | Q(course__isnull=False, device__isnull=False, sequence__isnull=False),
-                name="treatment_has_course_device_sequence",
-            ),
-            models.CheckConstraint(
-                condition=Q(course__isnull=False) | Q(sequence__isnull=True), name="sequence_only_with_course"
-            ),
-            models.CheckConstraint(
-                condition=Q(sequence__isnull=True) | Q(sequence__gte=1), name="sequence_starts_at_one"
-            ),
-            models.UniqueConstraint(
-                fields=["course", "sequence"],
-                condition=Q(status__in=["booked", "confirmed", "checked_in", "completed"]),
-                name="one_active_appointment_per_course_sequence",
+                condition=~Q(kind="treatment") | Q(course__isnull=False, device__isnull=False),
+                name="treatment_has_course_and_device",
             ),
         ]
 
@@ -110,9 +114,92 @@ class Appointment(models.Model):
         when = timezone.localtime(self.start)
         return f"{self.get_kind_display()} for {self.patient} on {when:%Y-%m-%d %H:%M}"
 
+    def save(self, *args, **kwargs):
+        self.__dict__.pop("_session_number", None)  # a new time or status may change it
+        super().save(*args, **kwargs)
+
+    def refresh_from_db(self, *args, **kwargs):
+        self.__dict__.pop("_session_number", None)
+        super().refresh_from_db(*args, **kwargs)
+
     @property
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def is_session(self) -> bool:
+        """A treatment session that holds its place in its course, and so has a number."""
+        return self.kind == self.Kind.TREATMENT and self.course_id is not None and self.is_active
+
+    @property
+    def session_number(self) -> int | None:
+        """Its number in its course ("Tattoo removal 3/8"), None for a visit or a session that gave
+        its place up (see "Session numbers" below). Set by `with_session_numbers()` or
+        `number_sessions()`; otherwise read with one query the first time it is asked for, and
+        forgotten when the appointment is saved or refreshed."""
+        if "_session_number" not in self.__dict__:
+            self._session_number = session_number_of(self)
+        return self._session_number
+
+    @session_number.setter
+    def session_number(self, value: int | None) -> None:
+        self._session_number = value
+
+
+# --- Session numbers ------------------------------------------------------------------------------
+#
+# A treatment session's number in its course is not stored: it is the session's place among the
+# course's sessions (active treatments, `AppointmentQuerySet.sessions`) in time order, ties going
+# by id, as `ROW_NUMBER() OVER (PARTITION BY course ORDER BY start, id)` over those sessions would
+# give it. Booking, moving, cancelling or missing a session renumbers the later ones by itself, so
+# no transaction writes numbers and none can leave a gap or a repeat for another to see. Three
+# ways to read it, all counting the same way:
+#
+# - `Appointment.objects....with_session_numbers()`: in SQL, for any queryset (day board, API);
+# - `number_sessions(appointments)`: in Python, for a list holding every session of its courses
+#   (the patient page, the course's booking page), no query;
+# - `appointment.session_number`: either of those, or one query for that one appointment.
+
+
+def _is_session() -> Q:
+    """What `Appointment.is_session` says, as a filter."""
+    return Q(kind=Appointment.Kind.TREATMENT, status__in=Appointment.ACTIVE_STATUSES, course__isnull=False)
+
+
+def session_number_expression():
+    """The session number of the row as an SQL expression: 1 + the course's sessions before it."""
+    up_to_this = Appointment.objects.sessions().filter(
+        Q(start__lt=OuterRef("start")) | Q(start=OuterRef("start"), pk__lte=OuterRef("pk")),
+        course=OuterRef("course"),
+    )
+    count = up_to_this.order_by().values("course").annotate(number=Count("pk")).values("number")
+    return Case(When(_is_session(), then=Subquery(count)), default=None, output_field=IntegerField())
+
+
+def session_order(appointment) -> tuple:
+    """The order sessions of a course are numbered in: by time, ties by id."""
+    return (appointment.start, appointment.pk)
+
+
+def number_sessions(appointments) -> None:
+    """Set `session_number` on each of `appointments` in Python. The list must hold every session
+    of the courses it touches (as a patient's or a course's appointments do), or the numbers
+    count only the sessions it holds."""
+    counts: dict[int, int] = {}
+    for appointment in sorted(appointments, key=session_order):
+        if appointment.is_session:
+            counts[appointment.course_id] = counts.get(appointment.course_id, 0) + 1
+            appointment.session_number = counts[appointment.course_id]
+        else:
+            appointment.session_number = None
+
+
+def session_number_of(appointment) -> int | None:
+    """The number of one saved appointment as the database has it now (None for a visit)."""
+    if appointment.pk is None or appointment.kind != Appointment.Kind.TREATMENT or not appointment.course_id:
+        return None
+    numbered = Appointment.objects.filter(pk=appointment.pk).with_session_numbers()
+    return numbered.values_list("session_number", flat=True).first()
 
 
 class SessionRecord(models.Model):

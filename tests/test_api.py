@@ -476,7 +476,6 @@ def checked_in_treatment(clinic, course):
         course=course,
         patient=course.patient,
         device=clinic.device,
-        sequence=1,
         status=Appointment.Status.CHECKED_IN,
     )
 

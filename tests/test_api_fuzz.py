@@ -74,7 +74,6 @@ def _seed_clinic():
         patient=patients[0],
         kind=Appointment.Kind.TREATMENT,
         course=approved,
-        sequence=1,
         device=devices[0],
         practitioner=dermatologist,
         room=rooms[0],

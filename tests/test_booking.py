@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clinical.models import TreatmentCourse
 from clinical.services.courses import course_approve, course_propose
-from scheduling.models import Appointment, SessionRecord
+from scheduling.models import SessionRecord
 from scheduling.services import (
     BookingConflict,
     IllegalTransition,
@@ -61,7 +61,7 @@ def test_a_treatment_takes_its_length_from_the_course_and_blocks_kit_for_the_tur
     appointment = book_treatment(clinic, local(22, 10), booked_by=receptionist)
     assert appointment.end - appointment.start == timedelta(minutes=30)
     assert appointment.blocked_until - appointment.end == timedelta(minutes=10)
-    assert (appointment.sequence, appointment.status, appointment.booked_by) == (1, "booked", receptionist)
+    assert (appointment.session_number, appointment.status, appointment.booked_by) == (1, "booked", receptionist)
     clinic.course.refresh_from_db()
     assert clinic.course.status == TreatmentCourse.Status.ACTIVE
 
@@ -169,24 +169,55 @@ def test_a_course_books_no_more_than_its_planned_sessions_and_keeps_its_minimum_
     assert "All 2 planned sessions" in refusal(book_treatment, clinic, local(7, 10, month=6)).message
 
 
-# --- Sequence numbers -----------------------------------------------------------------------------
+# --- Session numbers ------------------------------------------------------------------------------
 
 
-def sequences(course):
-    return list(course.appointments.filter(status__in=Appointment.ACTIVE_STATUSES).values_list("sequence", "start"))
+def numbered_sessions(course):
+    """The course's appointments of every status and kind, with their derived numbers, in time order."""
+    numbered = course.appointments.with_session_numbers().order_by("start", "pk")
+    return [(a.session_number, a.start) for a in numbered if a.session_number is not None]
 
 
-def test_sequence_numbers_follow_time_through_bookings_reschedules_and_cancellations(clinic, frozen):
+def test_session_numbers_follow_time_through_bookings_reschedules_and_cancellations(clinic, frozen):
     clinic.course.min_interval_days = 7
     clinic.course.save()
     may = book_treatment(clinic, local(3, 10, month=5))
     march = book_treatment(clinic, local(22, 10))  # booked second, but comes first
     april = book_treatment(clinic, local(5, 10, month=4))
-    assert sequences(clinic.course) == [(1, march.start), (2, april.start), (3, may.start)]
+    assert numbered_sessions(clinic.course) == [(1, march.start), (2, april.start), (3, may.start)]
     appointment_reschedule(appointment=march, start=local(10, 10, month=5), acknowledge_short_prep=True)
-    assert sequences(clinic.course) == [(1, april.start), (2, may.start), (3, local(10, 10, month=5))]
+    assert numbered_sessions(clinic.course) == [(1, april.start), (2, may.start), (3, local(10, 10, month=5))]
     appointment_cancel(appointment=april, reason="Holiday")
-    assert sequences(clinic.course) == [(1, may.start), (2, local(10, 10, month=5))]
+    assert numbered_sessions(clinic.course) == [(1, may.start), (2, local(10, 10, month=5))]
+    # The cancelled session keeps no number; asked one by one, the others say the same.
+    april.refresh_from_db()
+    march.refresh_from_db()
+    assert (april.session_number, may.session_number, march.session_number) == (None, 1, 2)
+
+
+def test_a_cancelled_middle_session_moves_the_later_ones_up_and_a_no_show_too(clinic, frozen):
+    clinic.course.min_interval_days = 7
+    clinic.course.save()
+    first, second, third, fourth = (
+        book_treatment(clinic, start) for start in (local(2, 10), local(9, 10), local(16, 10), local(23, 10))
+    )
+    appointment_cancel(appointment=second, reason="Holiday")
+    assert [n for n, _ in numbered_sessions(clinic.course)] == [1, 2, 3]
+    for appointment, number in ((first, 1), (second, None), (third, 2), (fourth, 3)):
+        appointment.refresh_from_db()
+        assert appointment.session_number == number
+    appointment_no_show(appointment=first, now=local(2, 10, 5))
+    assert numbered_sessions(clinic.course) == [(1, third.start), (2, fourth.start)]
+    # The freed places can be booked again, and a session booked between takes its number.
+    between = book_treatment(clinic, local(30, 10))
+    assert numbered_sessions(clinic.course) == [(1, third.start), (2, fourth.start), (3, between.start)]
+
+
+def test_a_review_on_the_same_time_does_not_take_a_number(clinic, frozen):
+    session = book_treatment(clinic, local(22, 10))
+    appointment_book(patient=clinic.patient, kind="review", course=clinic.course, start=local(22, 9),
+                     practitioner=clinic.practitioner, room=clinic.room, duration_minutes=15)  # fmt: skip
+    assert numbered_sessions(clinic.course) == [(1, session.start)]
 
 
 # --- Rescheduling ---------------------------------------------------------------------------------
@@ -404,15 +435,14 @@ def test_a_booking_takes_six_statements_however_full_the_day(clinic, frozen):
 
 def test_a_treatment_session_adds_only_its_course_to_the_round_trips(clinic, frozen):
     book_treatment(clinic, local(22, 10))
-    # As for any booking, plus the course's areas, the locked course with its sessions, and the
+    # As for any booking, plus the course's areas, the locked course, its sessions, and the
     # withdrawal of any prompt to book the next session.
     assert len(queries(lambda: book_treatment(clinic, local(3, 10, month=5)))) == 6 + 4
-    # Booked between the two, it takes number 2 from the May session: both pass through a number
-    # above any real one on the way, so that no two sessions ever share a number. The two are read
-    # once, written twice each, and each gets an audit entry of its new number.
+    # Booked between the two, it takes number 2 from the May session, which becomes 3: the numbers
+    # are counted when read, so nothing else is written.
     between = local(12, 10, month=4)
-    assert len(queries(lambda: book_treatment(clinic, between, check_spacing=False))) == 6 + 4 + 1 + 2 * 2 + 2
-    assert list(clinic.course.appointments.order_by("start").values_list("sequence", flat=True)) == [1, 2, 3]
+    assert len(queries(lambda: book_treatment(clinic, between, check_spacing=False))) == 6 + 4
+    assert [n for n, _ in numbered_sessions(clinic.course)] == [1, 2, 3]
 
 
 # --- Edges found in review ------------------------------------------------------------------------
@@ -429,9 +459,9 @@ def test_a_review_linked_to_a_course_is_a_visit_not_a_session(clinic, frozen):
     session = book_treatment(clinic, local(22, 10))
     review = appointment_book(patient=clinic.patient, kind="review", course=clinic.course, start=local(22, 14),
                               practitioner=clinic.practitioner, room=clinic.room, duration_minutes=15)  # fmt: skip
-    assert (review.sequence, review.end - review.start) == (None, timedelta(minutes=15))
+    assert (review.session_number, review.end - review.start) == (None, timedelta(minutes=15))
     session.refresh_from_db()
-    assert session.sequence == 1
+    assert session.session_number == 1
     assert clinic.course.appointments.filter(kind="treatment").count() == 1
 
 

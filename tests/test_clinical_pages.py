@@ -59,7 +59,6 @@ def pages(clinic, dermatologist):
         kind="treatment",
         patient=clinic.patient,
         course=clinic.course,
-        sequence=1,
         device=clinic.device,
         room=clinic.room,
     )
@@ -517,7 +516,7 @@ def completed_course(last_session_start, **overrides):
         approved=True, status=TreatmentCourse.Status.COMPLETED, planned_sessions=1, **overrides
     )
     AppointmentFactory(
-        kind="treatment", patient=course.patient, course=course, sequence=1, start=last_session_start,
+        kind="treatment", patient=course.patient, course=course, start=last_session_start,
         status=Appointment.Status.COMPLETED, device=LaserDeviceFactory(),
     )  # fmt: skip
     return course

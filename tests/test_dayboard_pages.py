@@ -157,7 +157,6 @@ def _fill_day(count):
                 kind=Appointment.Kind.TREATMENT,
                 course=course,
                 patient=course.patient,
-                sequence=1,
                 device=LaserDeviceFactory(),
                 practitioner=practitioner,
                 start=start,

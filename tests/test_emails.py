@@ -26,12 +26,11 @@ def planned(appointment, kind):
     return Notification.objects.get(appointment=appointment, kind=kind, appointment_version=appointment.version)
 
 
-def completed_session(clinic, start, sequence=1):
+def completed_session(clinic, start):
     return AppointmentFactory(
         kind="treatment",
         patient=clinic.patient,
         course=clinic.course,
-        sequence=sequence,
         device=clinic.device,
         practitioner=clinic.practitioner,
         room=clinic.room,
@@ -210,7 +209,7 @@ def test_no_email_carries_clinical_details_or_more_than_the_first_name(clinic, f
     AssessmentFactory(patient=patient, skin_type=5, contraindications=["isotretinoin", "keloid_tendency"])
     appointment = book_treatment(clinic, local(22, 10))
     rows = list(Notification.objects.filter(appointment=appointment))
-    completed_session(clinic, local(26, 10, month=2), sequence=2)
+    completed_session(clinic, local(26, 10, month=2))
     rows += [course_row(clinic, Kind.AFTERCARE, appointment=appointment), course_row(clinic, Kind.NEXT_SESSION)]
     forbidden = [patient.last_name, patient.phone, "skin type", "Fitzpatrick", "Keloid", "wavelength", "fluence"]
     forbidden += [label for _, label in SkinType.choices] + [label for _, label in Contraindication.choices]

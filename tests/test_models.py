@@ -135,29 +135,13 @@ def test_appointment_must_end_after_it_starts_and_block_until_after_its_end():
     assert refused(AppointmentFactory, start=start, end=start + timedelta(minutes=30), blocked_until=start)
 
 
-def test_treatment_needs_a_course_a_device_and_a_sequence():
+def test_treatment_needs_a_course_and_a_device():
     course = TreatmentCourseFactory(approved=True)
     device = LaserDeviceFactory()
     treatment = dict(kind=Appointment.Kind.TREATMENT, patient=course.patient)
-    assert refused(AppointmentFactory, **treatment, device=device, sequence=1)
-    assert refused(AppointmentFactory, **treatment, course=course, sequence=1)
-    assert refused(AppointmentFactory, **treatment, course=course, device=device)
-    assert not refused(AppointmentFactory, **treatment, course=course, device=device, sequence=1)
-
-
-def test_sequence_numbers_belong_to_courses_and_start_at_one():
-    assert refused(AppointmentFactory, sequence=1)
-    course = TreatmentCourseFactory(approved=True)
-    assert refused(AppointmentFactory, course=course, patient=course.patient, sequence=0)
-
-
-def test_one_active_appointment_per_course_session_but_cancelled_ones_do_not_count():
-    course = TreatmentCourseFactory(approved=True)
-    first = AppointmentFactory(course=course, patient=course.patient, sequence=1)
-    assert refused(AppointmentFactory, course=course, patient=course.patient, sequence=1)
-    first.status = Appointment.Status.CANCELLED
-    first.save()
-    assert not refused(AppointmentFactory, course=course, patient=course.patient, sequence=1)
+    assert refused(AppointmentFactory, **treatment, device=device)
+    assert refused(AppointmentFactory, **treatment, course=course)
+    assert not refused(AppointmentFactory, **treatment, course=course, device=device)
 
 
 def test_session_record_settings_must_be_plausible():

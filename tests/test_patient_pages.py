@@ -354,13 +354,11 @@ def history(clinic, frozen):
     assessment.conditions.set([condition("tattoo-removal")])
     session = dict(patient=patient, course=course, kind=Appointment.Kind.TREATMENT, device=clinic.device)
     first = AppointmentFactory(
-        **session, sequence=1, start=local(1, 10, month=2), status=Appointment.Status.COMPLETED,
+        **session, start=local(1, 10, month=2), status=Appointment.Status.COMPLETED,
         practitioner=clinic.practitioner, room=clinic.room,
     )  # fmt: skip
     SessionRecordFactory(appointment=first, notes="Some frosting at the upper edge", recorded_by=clinic.practitioner)
-    second = AppointmentFactory(
-        **session, sequence=2, start=local(29, 10), practitioner=clinic.practitioner, room=clinic.room
-    )
+    second = AppointmentFactory(**session, start=local(29, 10), practitioner=clinic.practitioner, room=clinic.room)
     Notification.objects.create(
         patient=patient, appointment=first, kind=Notification.Kind.AFTERCARE, key="a", due_at=local(1, 11, month=2),
         status=Notification.Status.SENT, sent_at=local(1, 11, 2, month=2),
@@ -445,7 +443,7 @@ def _more_history(clinic, patient, count):
     for n in range(count):
         course = TreatmentCourseFactory(patient=patient, approved=True, approved_by=clinic.practitioner)
         appointment = AppointmentFactory(
-            patient=patient, course=course, kind=Appointment.Kind.TREATMENT, device=clinic.device, sequence=1,
+            patient=patient, course=course, kind=Appointment.Kind.TREATMENT, device=clinic.device,
             start=local(1, 9, month=1) + timedelta(days=n), status=Appointment.Status.COMPLETED,
         )  # fmt: skip
         SessionRecordFactory(appointment=appointment)

@@ -31,9 +31,9 @@ def kit(db):
     return lambda: {"room": RoomFactory(), "device": LaserDeviceFactory()}
 
 
-def session(kit, course, sequence, start, status=Appointment.Status.COMPLETED, **overrides):
+def session(kit, course, start, status=Appointment.Status.COMPLETED, **overrides):
     return AppointmentFactory(
-        kind="treatment", patient=course.patient, course=course, sequence=sequence, start=start, status=status,
+        kind="treatment", patient=course.patient, course=course, start=start, status=status,
         **kit() | overrides,
     )  # fmt: skip
 
@@ -79,17 +79,17 @@ def test_courses_whose_next_session_is_unbooked_are_listed_with_their_window(cli
     now = timezone.now()
     fresh = TreatmentCourseFactory(approved=True)  # approved, nothing booked yet
     overdue = approved_course()
-    last = session(kit, overdue, 1, now - timedelta(days=70))
+    last = session(kit, overdue, now - timedelta(days=70))
     not_yet = approved_course()  # its window opens in two days
-    session(kit, not_yet, 1, now - timedelta(days=40))
+    session(kit, not_yet, now - timedelta(days=40))
     booked_ahead = approved_course()
-    session(kit, booked_ahead, 1, now - timedelta(days=40))
-    session(kit, booked_ahead, 2, now + timedelta(days=5), status=Appointment.Status.BOOKED)
+    session(kit, booked_ahead, now - timedelta(days=40))
+    session(kit, booked_ahead, now + timedelta(days=5), status=Appointment.Status.BOOKED)
     finished = approved_course(planned_sessions=1)
-    session(kit, finished, 1, now - timedelta(days=40))
+    session(kit, finished, now - timedelta(days=40))
     cancelled_next = approved_course()  # a cancelled next session leaves the course to chase
-    session(kit, cancelled_next, 1, now - timedelta(days=45))
-    session(kit, cancelled_next, 2, now + timedelta(days=3), status=Appointment.Status.CANCELLED)
+    session(kit, cancelled_next, now - timedelta(days=45))
+    session(kit, cancelled_next, now + timedelta(days=3), status=Appointment.Status.CANCELLED)
     TreatmentCourseFactory()  # proposed: not bookable yet
 
     rows = queue(client, receptionist, "due")
@@ -106,18 +106,20 @@ def test_short_prep_bookings_are_future_treatments_booked_inside_the_prep_window
     now = timezone.now()
     course = approved_course()
     short = session(
-        kit, course, 1, now + timedelta(days=5), status=Appointment.Status.BOOKED,
+        kit, course, now + timedelta(days=5), status=Appointment.Status.BOOKED,
         short_prep_acknowledged_at=now - timedelta(days=1), short_prep_acknowledged_by=receptionist,
     )  # fmt: skip
-    session(kit, course, 2, now + timedelta(days=60), status=Appointment.Status.BOOKED)  # in good time
+    session(kit, course, now + timedelta(days=60), status=Appointment.Status.BOOKED)  # in good time
     other = approved_course()
-    session(kit, other, 1, now - timedelta(days=1), short_prep_acknowledged_at=now - timedelta(days=9))  # past
+    session(kit, other, now - timedelta(days=1), short_prep_acknowledged_at=now - timedelta(days=9))  # past
     session(
-        kit, other, 2, now + timedelta(days=3), status=Appointment.Status.CANCELLED,
+        kit, other, now + timedelta(days=3), status=Appointment.Status.CANCELLED,
         short_prep_acknowledged_at=now - timedelta(days=1),
     )  # fmt: skip
     assert queue(client, receptionist, "short_prep") == [short]
-    assert f"/appointments/{short.pk}/" in client.get(URL).content.decode()
+    page = client.get(URL).content.decode()
+    assert f"/appointments/{short.pk}/" in page
+    assert f"{course.condition}, session 1</td>" in page
 
 
 def test_cancellation_requests_are_open_appointments_the_patient_asked_to_cancel(client, receptionist, frozen):
@@ -152,10 +154,10 @@ def fill_queues(kit, receptionist):
     """One row in every queue."""
     now = timezone.now()
     course = approved_course()
-    session(kit, course, 1, now - timedelta(days=50))
+    session(kit, course, now - timedelta(days=50))
     short_prep_course = approved_course()
     session(
-        kit, short_prep_course, 1, now + timedelta(days=4), status=Appointment.Status.BOOKED,
+        kit, short_prep_course, now + timedelta(days=4), status=Appointment.Status.BOOKED,
         short_prep_acknowledged_at=now, short_prep_acknowledged_by=receptionist,
     )  # fmt: skip
     AppointmentFactory(cancel_requested_at=now, **kit())

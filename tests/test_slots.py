@@ -136,7 +136,7 @@ def test_a_course_gives_the_length_the_laser_and_the_earliest_date(clinic, froze
     clinic.course.areas.add(area("Medium tattoo (up to 15 × 15 cm)"))
     slot = find_slots(start_date=date(2027, 3, 1), days=7, course=clinic.course, limit=1)[0]
     assert slot.end - slot.start == timedelta(minutes=75)  # small 30 + medium 45
-    AppointmentFactory(kind="treatment", course=clinic.course, sequence=1, patient=clinic.patient,
+    AppointmentFactory(kind="treatment", course=clinic.course, patient=clinic.patient,
                        practitioner=clinic.practitioner, room=clinic.room, device=clinic.device,
                        start=local(1, 9), end=local(1, 10, 15), blocked_until=local(1, 10, 25))  # fmt: skip
     slot = find_slots(start_date=date(2027, 3, 1), days=90, course=clinic.course, limit=1)[0]

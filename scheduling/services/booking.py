@@ -9,8 +9,6 @@ transaction, and their violation comes back as the same conflict answer.
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from auditlog.context import disable_auditlog
-from auditlog.models import LogEntry
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
@@ -34,11 +32,9 @@ from .slots import (
 BOOKING_HORIZON = timedelta(days=730)
 # What a placement changes on an existing appointment.
 _PLACEMENT_FIELDS = [
-    "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version", "sequence",
+    "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
     "short_prep_acknowledged_by", "short_prep_acknowledged_at", "cancel_requested_at", "updated_at",
 ]  # fmt: skip
-# The sequence-number offset used while renumbering, above any real session number.
-_RENUMBER_OFFSET = 1000
 
 
 def appointment_book(
@@ -213,18 +209,17 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
     with transaction.atomic():
         appointment = _move(appointment, "no_show", Appointment.Status.NO_SHOW)
         if appointment.course_id:
-            _renumber(appointment.course)
             _refresh_course(appointment.course)
         events.announce(appointment, events.NO_SHOW, now=timezone.now())
     return appointment
 
 
 def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appointment:
-    """Cancel a booked or confirmed appointment; later sessions of its course move up a number."""
+    """Cancel a booked or confirmed appointment; later sessions of its course move up a number
+    (the numbers are counted, see scheduling.models, so nothing is renumbered)."""
     with transaction.atomic():
         appointment = _move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
         if appointment.course_id:
-            _renumber(appointment.course)
             _refresh_course(appointment.course)
         events.announce(appointment, events.CANCELLED, now=timezone.now())
     return appointment
@@ -263,8 +258,6 @@ def _booking_transaction(appointment):
         constraint = guard.violated_constraint(error)
         if constraint and constraint.startswith("appointment_no_overlap"):
             raise BookingConflict(guard.find_conflicts(**_holdings(appointment))) from error
-        if constraint == "one_active_appointment_per_course_sequence":
-            raise SchedulingError("The course changed while booking; please try again.", field="course") from error
         raise
 
 
@@ -286,7 +279,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     """Validate the time and resources, then save, inside the caller's booking transaction.
 
     One statement asks the database (see guard.py): the locks, whether the time is open and what
-    holds the resources then. A treatment then locks its course to check and number the session.
+    holds the resources then. A treatment then locks its course to check that the session fits.
     """
     if timezone.is_naive(start):
         raise SchedulingError("Give the start time with its UTC offset.", field="start")
@@ -334,17 +327,12 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     # The acknowledgement describes the current time: a move out of the prep window drops it.
     appointment.short_prep_acknowledged_by = by if short_prep else None
     appointment.short_prep_acknowledged_at = now if short_prep else None
-    moves, number = [], appointment.sequence
     if appointment.kind == Appointment.Kind.TREATMENT:
-        moves, number = _take_place_in_course(appointment, check_spacing=check_spacing)
+        _take_place_in_course(appointment, check_spacing=check_spacing)
     if appointment.pk is None:
         appointment.save()
     else:
         appointment.save(update_fields=_PLACEMENT_FIELDS)
-    if appointment.sequence != number:  # it took a passing number while its own was still held
-        moves.append((appointment.pk, number))
-        appointment.sequence = number
-    _write_numbers(moves)
     return appointment
 
 
@@ -365,14 +353,17 @@ def _check_open(opening, practitioner, day, start, end) -> None:
         raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
 
 
-def _take_place_in_course(appointment, *, check_spacing) -> tuple[list[tuple[int, int]], int]:
-    """Lock the treatment's course, check that the session fits it and find its number.
+def _take_place_in_course(appointment, *, check_spacing) -> None:
+    """Lock the treatment's course and check that the session fits it.
 
     The course must still be bookable, with a planned session left, and (unless `check_spacing`
-    is off) the session must keep the minimum interval from the others. Sessions are numbered 1,
-    2, 3 … in time order. Returns the (id, number) of other sessions that must move up or down,
-    and the session's own number; `appointment.sequence` is set to that number, or to a passing
-    one above any real number while another session still holds it.
+    is off) the session must keep the minimum interval from the others. The course's row lock is
+    what keeps these checks true until the commit: every booking and move of a session of the
+    course waits for it, after the resources' advisory locks, and reads the sessions only once it
+    holds it, so it sees every session committed before. A cancellation or no-show only frees a
+    place; it takes the lock after the session's row, to set the course's status (see
+    `_refresh_course`). The session's number is not written: it is counted when read (see
+    scheduling.models).
     """
     course = appointment.course
     # The locked row, not the caller's copy, says whether the course can still be booked.
@@ -381,59 +372,36 @@ def _take_place_in_course(appointment, *, check_spacing) -> tuple[list[tuple[int
     ).get(pk=course.pk)
     course.status = status
     _check_course_bookable(course)
-    others = course_sessions(course).exclude(pk=appointment.pk or 0).order_by("start", "pk")
-    others = list(others.values_list("pk", "start", "sequence"))
+    # Read after the lock: under READ COMMITTED each statement sees what was committed before it.
+    # Numbered as they stand, this session (if it is one already) at its old time.
+    sessions = course_sessions(course).order_by("start", "pk").values_list("pk", "start")
+    others = [(number, start) for number, (pk, start) in enumerate(sessions, 1) if pk != appointment.pk]
     if len(others) >= planned:
         raise SchedulingError(f"All {planned} planned sessions of this course are booked or done.", field="course")
     if check_spacing:
-        for _, other_start, sequence in others:
+        for number, other_start in others:
             if days_apart(other_start, appointment.start) < min_interval_days:
                 when = formats.date_format(timezone.localtime(other_start), "j M Y")
                 raise SchedulingError(
                     f"Sessions of this course are at least {min_interval_days} days apart; session "
-                    f"{sequence} is on {when}.",
+                    f"{number} is on {when}.",
                     field="start",
                 )
-    # Ties in time go by id, and a new session's id comes last.
-    number = 1 + sum((start, pk) < (appointment.start, appointment.pk or float("inf")) for pk, start, _ in others)
-    moves = [(pk, n + (n >= number)) for n, (pk, _, sequence) in enumerate(others, 1) if sequence != n + (n >= number)]
-    held = any(sequence == number for _, _, sequence in others)
-    appointment.sequence = _RENUMBER_OFFSET + number if held else number
     if status == TreatmentCourse.Status.APPROVED:  # its first booking makes the course active
         course.status = TreatmentCourse.Status.ACTIVE
         course.save(update_fields=["status"])  # saved, so the audit trail sees it
-    return moves, number
-
-
-def _renumber(course) -> None:
-    """Number the course's active sessions 1, 2, 3 … in time order, after one has left."""
-    sessions = course_sessions(course).order_by("start", "pk").values_list("pk", "sequence")
-    _write_numbers([(pk, n) for n, (pk, sequence) in enumerate(sessions, 1) if sequence != n])
-
-
-def _write_numbers(moves: list[tuple[int, int]]) -> None:
-    """Give sessions their new numbers in two passes through numbers above any real one, so that
-    no intermediate state repeats a number the database keeps unique.
-
-    The rows are saved, not updated in bulk, and the audit trail gets one entry per session with its
-    old and new number (not the passing one in between)."""
-    if not moves:
-        return
-    sessions = Appointment.objects.select_related("patient").in_bulk([pk for pk, _ in moves])
-    before = {pk: sessions[pk].sequence for pk, _ in moves}
-    with disable_auditlog():
-        for offset in (_RENUMBER_OFFSET, 0):
-            for pk, number in moves:
-                sessions[pk].sequence = offset + number
-                sessions[pk].save(update_fields=["sequence"])
-    for pk, number in moves:
-        LogEntry.objects.log_create(
-            sessions[pk], action=LogEntry.Action.UPDATE, changes={"sequence": [str(before[pk]), str(number)]}
-        )
 
 
 def _refresh_course(course) -> None:
-    """An approved course becomes active with its first booking and completed with its last session."""
+    """An approved course becomes active with its first booking and completed with its last session.
+
+    Called after a session's status moved (its row is locked already); the course's row is locked
+    next, as a booking locks it, so that the sessions read are the ones a booking racing this move
+    committed, and the course's status cannot go back to approved under a session just booked.
+    """
+    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
+        return
+    course.status = TreatmentCourse.objects.select_for_update().values_list("status", flat=True).get(pk=course.pk)
     if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
         return
     counts = course_sessions(course).values_list("status", flat=True)

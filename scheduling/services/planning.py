@@ -167,8 +167,11 @@ def course_book_plan(
             )
         _check_intervals(course)
     booked.sort(key=lambda a: a.start)
+    # Each one's number and status now that the whole plan is in: one query for them all.
+    now_held = Appointment.objects.filter(pk__in=[a.pk for a in booked]).with_session_numbers()
+    fresh = {pk: (number, status) for pk, number, status in now_held.values_list("pk", "session_number", "status")}
     for appointment in booked:
-        appointment.refresh_from_db(fields=["sequence", "status"])
+        appointment.session_number, appointment.status = fresh[appointment.pk]
     return booked
 
 

@@ -85,7 +85,7 @@ def closed_dates(first: date, last: date) -> dict[date, str]:
 def course_sessions(course):
     """The course's treatment sessions that took or hold a place (reviews and consultations linked
     to a course are visits, not sessions: they have no number and do not count)."""
-    return course.appointments.filter(kind=Appointment.Kind.TREATMENT, status__in=Appointment.ACTIVE_STATUSES)
+    return course.appointments.sessions()
 
 
 def previous_session(course, *, exclude_ids=()):

@@ -41,7 +41,7 @@ def _load(pk: int) -> Appointment:
         "booked_by",
         "short_prep_acknowledged_by",
     )
-    return get_object_or_404(Appointment.objects.select_related(*related), pk=pk)
+    return get_object_or_404(Appointment.objects.select_related(*related).with_session_numbers(), pk=pk)
 
 
 def _detail(request, appointment, *, check_in_form=None, cancel_form=None):

@@ -25,7 +25,7 @@ from scheduling.forms import (
     VisitBookForm,
     VisitSearchForm,
 )
-from scheduling.models import Appointment
+from scheduling.models import Appointment, number_sessions
 from scheduling.services import (
     PREP_WINDOW,
     SchedulingError,
@@ -82,7 +82,7 @@ def course_book(request, pk):
             else:
                 messages.success(
                     request,
-                    f"Session {appointment.sequence} of {course.planned_sessions} booked for "
+                    f"Session {appointment.session_number} of {course.planned_sessions} booked for "
                     f"{_when(appointment.start)} with {appointment.practitioner}.",
                 )
                 return redirect("scheduling:appointment", pk=appointment.pk)
@@ -93,6 +93,7 @@ def course_book(request, pk):
         .select_related("practitioner__user", "room", "device")
         .order_by("start", "pk")
     )
+    number_sessions(sessions)  # they are all the course's sessions
     held = sum(1 for a in sessions if a.is_active)
     bookable = course.status in TreatmentCourse.BOOKABLE_STATUSES and held < course.planned_sessions
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits

@@ -120,6 +120,7 @@ class _Board:
         appointments = list(
             Appointment.objects.filter(start__gte=first, start__lt=last)
             .select_related("patient", "course__condition", "practitioner__user", "room", "device")
+            .with_session_numbers()
             .order_by("start", "pk")
         )
         hours = list(

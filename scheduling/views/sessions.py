@@ -18,7 +18,9 @@ from scheduling.services import appointment_complete
 @dermatologist_required
 def record_session(request, appointment_id):
     appointment = get_object_or_404(
-        Appointment.objects.select_related("patient", "course__condition", "practitioner__user", "room", "device"),
+        Appointment.objects.select_related(
+            "patient", "course__condition", "practitioner__user", "room", "device"
+        ).with_session_numbers(),
         pk=appointment_id,
         kind=Appointment.Kind.TREATMENT,
     )
@@ -41,7 +43,7 @@ def record_session(request, appointment_id):
             else:
                 messages.success(
                     request,
-                    f"Session {appointment.sequence} of {course.planned_sessions} recorded and completed; "
+                    f"Session {appointment.session_number} of {course.planned_sessions} recorded and completed; "
                     "the aftercare email is on its way.",
                 )
                 return redirect("patients:detail", patient_id=appointment.patient_id)

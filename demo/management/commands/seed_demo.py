@@ -341,7 +341,7 @@ class DemoHistory:
             cancelled.save(update_fields=["status", "cancel_reason"])
             planning.plan_for_cancellation(cancelled, now=self.now)
 
-    def appointment(self, patient, kind, day, derm, *, rng, course=None, sequence=None):
+    def appointment(self, patient, kind, day, derm, *, rng, course=None):
         minutes = 30
         devices = None
         if kind == Appointment.Kind.TREATMENT:
@@ -366,7 +366,6 @@ class DemoHistory:
             kind=kind,
             patient=patient,
             course=course,
-            sequence=sequence,
             start=start,
             end=end,
             blocked_until=blocked_until,
@@ -425,10 +424,8 @@ class DemoHistory:
     def sessions(self, course, derm, *, first_day, count, rng):
         appointments = []
         day = first_day
-        for sequence in range(1, count + 1):
-            appt = self.appointment(
-                course.patient, Appointment.Kind.TREATMENT, day, derm, course=course, sequence=sequence, rng=rng
-            )
+        for _ in range(count):
+            appt = self.appointment(course.patient, Appointment.Kind.TREATMENT, day, derm, course=course, rng=rng)
             if appt is None:
                 break
             appointments.append(appt)
