@@ -14,17 +14,14 @@ from django.utils import formats, timezone
 
 from catalogue.models import ClinicClosure, TimeOff
 from clinic.errors import BookingConflict, IllegalTransition, SchedulingError
-from clinical.models import TreatmentCourse
 from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
 
-from . import guard
+from . import course_rules, guard
 from .diary import LONGEST_HOLD
 from .slots import (
     DEFAULT_VISIT_MINUTES,
-    course_sessions,
-    days_apart,
     is_short_prep,
     session_length,
 )
@@ -72,7 +69,7 @@ def appointment_book(
     if course is not None:
         if course.patient_id != patient.pk:
             raise SchedulingError("That course belongs to another patient.", field="course")
-        _check_course_bookable(course)
+        course_rules.check_course_bookable(course)
     if kind == Appointment.Kind.TREATMENT:
         length = session_length(course)
         if not length:
@@ -121,7 +118,7 @@ def appointment_reschedule(
         if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
             raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
         if appointment.course_id:
-            _check_course_bookable(appointment.course)
+            course_rules.check_course_bookable(appointment.course)
         appointment.status = Appointment.Status.BOOKED
         appointment.cancel_requested_at = None  # a request to cancel the old time is answered by the move
         appointment.version += 1
@@ -196,7 +193,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
                     raise SchedulingError(f"{area} is not an area of this course.", field="area")
                 SessionRecord.objects.create(appointment=appointment, recorded_by=recorded_by, **fields)
         if appointment.course_id:
-            _refresh_course(appointment.course)
+            course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.COMPLETED, now=timezone.now())
     return appointment
 
@@ -209,7 +206,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
     with transaction.atomic():
         appointment = _move(appointment, "no_show", Appointment.Status.NO_SHOW)
         if appointment.course_id:
-            _refresh_course(appointment.course)
+            course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.NO_SHOW, now=timezone.now())
     return appointment
 
@@ -220,7 +217,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
     with transaction.atomic():
         appointment = _move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
         if appointment.course_id:
-            _refresh_course(appointment.course)
+            course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.CANCELLED, now=timezone.now())
     return appointment
 
@@ -232,16 +229,6 @@ def _visit_length(duration_minutes) -> timedelta:
             "The duration is a whole number of minutes from 5 to 240, in fives.", field="duration_minutes"
         )
     return timedelta(minutes=minutes)
-
-
-def _check_course_bookable(course) -> None:
-    if course.status == TreatmentCourse.Status.PROPOSED:
-        raise SchedulingError(
-            "This course has not been approved by a dermatologist yet, so its sessions cannot be booked.",
-            field="course",
-        )
-    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
-        raise SchedulingError(f"This course is {course.get_status_display().lower()}.", field="course")
 
 
 @contextmanager
@@ -328,7 +315,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
     appointment.short_prep_acknowledged_by = by if short_prep else None
     appointment.short_prep_acknowledged_at = now if short_prep else None
     if appointment.kind == Appointment.Kind.TREATMENT:
-        _take_place_in_course(appointment, check_spacing=check_spacing)
+        course_rules.take_place_in_course(appointment, check_spacing=check_spacing)
     if appointment.pk is None:
         appointment.save()
     else:
@@ -351,67 +338,6 @@ def _check_open(opening, practitioner, day, start, end) -> None:
     if opening.away:
         off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).first()
         raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
-
-
-def _take_place_in_course(appointment, *, check_spacing) -> None:
-    """Lock the treatment's course and check that the session fits it.
-
-    The course must still be bookable, with a planned session left, and (unless `check_spacing`
-    is off) the session must keep the minimum interval from the others. The course's row lock is
-    what keeps these checks true until the commit: every booking and move of a session of the
-    course waits for it, after the resources' advisory locks, and reads the sessions only once it
-    holds it, so it sees every session committed before. A cancellation or no-show only frees a
-    place; it takes the lock after the session's row, to set the course's status (see
-    `_refresh_course`). The session's number is not written: it is counted when read (see
-    scheduling.models).
-    """
-    course = appointment.course
-    # The locked row, not the caller's copy, says whether the course can still be booked.
-    status, planned, min_interval_days = (
-        TreatmentCourse.objects.select_for_update().values_list("status", "planned_sessions", "min_interval_days")
-    ).get(pk=course.pk)
-    course.status = status
-    _check_course_bookable(course)
-    # Read after the lock: under READ COMMITTED each statement sees what was committed before it.
-    # Numbered as they stand, this session (if it is one already) at its old time.
-    sessions = course_sessions(course).order_by("start", "pk").values_list("pk", "start")
-    others = [(number, start) for number, (pk, start) in enumerate(sessions, 1) if pk != appointment.pk]
-    if len(others) >= planned:
-        raise SchedulingError(f"All {planned} planned sessions of this course are booked or done.", field="course")
-    if check_spacing:
-        for number, other_start in others:
-            if days_apart(other_start, appointment.start) < min_interval_days:
-                when = formats.date_format(timezone.localtime(other_start), "j M Y")
-                raise SchedulingError(
-                    f"Sessions of this course are at least {min_interval_days} days apart; session "
-                    f"{number} is on {when}.",
-                    field="start",
-                )
-    if status == TreatmentCourse.Status.APPROVED:  # its first booking makes the course active
-        course.status = TreatmentCourse.Status.ACTIVE
-        course.save(update_fields=["status"])  # saved, so the audit trail sees it
-
-
-def _refresh_course(course) -> None:
-    """An approved course becomes active with its first booking and completed with its last session.
-
-    Called after a session's status moved (its row is locked already); the course's row is locked
-    next, as a booking locks it, so that the sessions read are the ones a booking racing this move
-    committed, and the course's status cannot go back to approved under a session just booked.
-    """
-    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
-        return
-    course.status = TreatmentCourse.objects.select_for_update().values_list("status", flat=True).get(pk=course.pk)
-    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
-        return
-    counts = course_sessions(course).values_list("status", flat=True)
-    done = sum(status == Appointment.Status.COMPLETED for status in counts)
-    status = TreatmentCourse.Status.ACTIVE if counts else TreatmentCourse.Status.APPROVED
-    if done >= course.planned_sessions:
-        status = TreatmentCourse.Status.COMPLETED
-    if status != course.status:
-        course.status = status
-        course.save(update_fields=["status"])
 
 
 LEGAL_MOVES = {
