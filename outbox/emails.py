@@ -2,16 +2,18 @@
 
 Messages carry what the patient needs to know and act on (times, place, preparation and
 aftercare advice, links), never clinical details such as skin type, contraindications or laser
-settings. Emails about an appointment carry an iCalendar invitation whose UID stays the same for
-the appointment's life and whose SEQUENCE is its version, so calendars update or remove the event.
+settings. The emails that make or change an event in the patient's calendar (the confirmation, the
+reschedule and the cancellation notices) carry an iCalendar invitation whose UID, a random one
+stored on the appointment, stays the same for the appointment's life and whose SEQUENCE is its
+version, so calendars update or remove the event. Reminders carry none: the same REQUEST again
+would only be offered to the patient again.
 """
 
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
-from email.utils import parseaddr
-from urllib.parse import urlsplit
+from email.utils import format_datetime, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -25,8 +27,10 @@ from scheduling.models import Appointment
 from scheduling.services.slots import interval_window, is_short_prep, prep_begins
 
 Kind = Notification.Kind
-# Emails about one appointment's time: they carry the calendar invitation.
-INVITE_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED)
+# Emails about one appointment's time.
+VISIT_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED)
+# Those that make, change or remove the calendar event: they carry the invitation.
+INVITE_KINDS = (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
 PREP_LINK_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED)
 SUBJECTS = {
     Kind.CONFIRMATION: "Your {what} on {date} at {time} is booked",
@@ -50,8 +54,15 @@ class PatientEmail(EmailMultiAlternatives):
     expression (0.2 ms a message); a random 128-bit boundary cannot occur in the text by chance,
     and the text's author cannot know it."""
 
+    invitation: MIMEText | None = None  # the calendar part, set by `build_message`
+
     def message(self):
         message = super().message()
+        if self.invitation is not None:
+            # Where Outlook looks for a meeting request: beside the text and HTML, as one more
+            # alternative (the `.ics` attachment is for the clients that only offer files).
+            alternative = next(part for part in message.walk() if part.get_content_type() == "multipart/alternative")
+            alternative.attach(self.invitation)
         for part in message.walk():
             if part.is_multipart():
                 part.set_boundary(f"=={secrets.token_hex(16)}==")
@@ -61,12 +72,12 @@ class PatientEmail(EmailMultiAlternatives):
 def build_message(notification: Notification, *, now: datetime | None = None) -> PatientEmail:
     """The email for one outbox row, ready to `send()`.
 
-    Its Message-ID is derived from the row, so a resend after a crash carries the same id and the
+    Its Message-ID is stored on the row, so a resend after a crash carries the same id and the
     receiving side can tell it is the same message.
     """
     now = now or timezone.now()
     appointment = notification.appointment
-    if notification.kind in INVITE_KINDS and appointment is None:
+    if notification.kind in VISIT_KINDS and appointment is None:
         raise ValueError(f"A {notification.kind} email needs an appointment (notification {notification.pk}).")
     unsubscribe = link_url("unsubscribe", patient=notification.patient)
     # Times in the clinic's zone whatever zone the caller activated.
@@ -81,7 +92,8 @@ def build_message(notification: Notification, *, now: datetime | None = None) ->
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notification.patient.email],
         headers={
-            "Message-ID": f"<notification-{notification.pk}@{mail_domain()}>",
+            "Message-ID": notification.message_id,
+            "Date": format_datetime(now.astimezone(UTC)),  # +0000: the time is known to be UTC
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Auto-Submitted": "auto-generated",  # no out-of-office replies to a reminder
@@ -89,38 +101,32 @@ def build_message(notification: Notification, *, now: datetime | None = None) ->
     )
     message.attach_alternative(html, "text/html")
     if notification.kind in INVITE_KINDS:
-        cancelled = notification.kind == Kind.CANCELLED
-        message.attach(invite_part(appointment, attendee=notification.patient.email, cancelled=cancelled, now=now))
+        method = "CANCEL" if notification.kind == Kind.CANCELLED else "REQUEST"
+        ics = invite(appointment, attendee=notification.patient.email, method=method, now=now)
+        message.invitation = invite_part(ics, method=method)
+        message.attach("invite.ics", ics, "application/ics")
     return message
 
 
-def mail_domain() -> str:
-    return urlsplit(settings.CLINIC_BASE_URL).hostname or "localhost"
-
-
-def invite_part(
-    appointment: Appointment, *, attendee: str, cancelled: bool = False, now: datetime | None = None
-) -> MIMEText:
-    """The appointment as an iCalendar file, as a `text/calendar` part whose `method` parameter
-    matches the file's METHOD, which is what mail clients look at to offer "add to calendar"."""
-    method = "CANCEL" if cancelled else "REQUEST"
-    part = MIMEText(invite(appointment, attendee=attendee, method=method, now=now), "calendar", "utf-8")
+def invite_part(ics: str, *, method: str) -> MIMEText:
+    """The invitation as a `text/calendar` part whose `method` parameter matches the file's METHOD,
+    which is what mail clients look at to offer "add to calendar"."""
+    part = MIMEText(ics, "calendar", "utf-8")
     part.set_param("method", method)
-    part.add_header("Content-Disposition", "attachment", filename="invite.ics")
     return part
 
 
 def invite(appointment: Appointment, *, attendee: str, method: str = "REQUEST", now: datetime | None = None) -> str:
     """One VEVENT for the patient at `attendee`: UID stable per appointment, SEQUENCE its version,
-    times in UTC. METHOD is REQUEST, or CANCEL (with STATUS:CANCELLED) to remove the event."""
+    times in UTC, private to the patient's calendar. METHOD is REQUEST, or CANCEL (with
+    STATUS:CANCELLED) to remove the event."""
     now = now or timezone.now()
-    domain = mail_domain()
     calendar = Calendar()
     calendar.add("prodid", f"-//{settings.CLINIC_NAME}//Scheduler//EN")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
-    event.add("uid", f"appointment-{appointment.pk}@{domain}")
+    event.add("uid", str(appointment.calendar_uid))
     event.add("sequence", appointment.version)
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", appointment.start.astimezone(UTC))
@@ -132,6 +138,7 @@ def invite(appointment: Appointment, *, attendee: str, method: str = "REQUEST", 
         "description", f"{title} with {appointment.practitioner}. To change it, call us on {settings.CLINIC_PHONE}."
     )
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("class", "PRIVATE")  # a shared or delegated calendar shows the time, not the visit
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     organizer = vCalAddress(f"mailto:{address}")
     organizer.params["CN"] = name or settings.CLINIC_NAME

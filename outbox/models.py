@@ -3,6 +3,10 @@
 The table keeps the name of the app the model first lived in (`scheduling_notification`).
 """
 
+import uuid
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -10,6 +14,12 @@ from django.utils import timezone
 from clinical.models import TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment
+
+
+def new_message_id() -> str:
+    """A globally unique Message-ID for a new row: a random UUID at the clinic's host of the day.
+    Stored, so a resend after a crash carries the same id even if the host has changed since."""
+    return f"<{uuid.uuid4()}@{urlsplit(settings.CLINIC_BASE_URL).hostname or 'localhost'}>"
 
 
 class Notification(models.Model):
@@ -58,6 +68,8 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="When it was last queued or picked up.")
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Not indexed: nothing looks a row up by it.
+    message_id = models.CharField("Message-ID", max_length=255, default=new_message_id, editable=False)
 
     class Meta:
         db_table = "scheduling_notification"

@@ -1,3 +1,5 @@
+import uuid
+
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
@@ -78,6 +80,11 @@ class Appointment(models.Model):
     )
     short_prep_acknowledged_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Rises with every change the patient is told of.")
+    # Random, so no two installs (or a restored copy) share one, and independent of the clinic's
+    # host name, which may change. Not indexed: nothing looks an appointment up by it.
+    calendar_uid = models.UUIDField(
+        default=uuid.uuid4, editable=False, help_text="The UID of its event in the patient's calendar."
+    )
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_requested_at = models.DateTimeField(
         null=True, blank=True, help_text="When the patient asked, by their email link, to cancel."

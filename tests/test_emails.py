@@ -63,13 +63,23 @@ def bodies(message):
 
 
 def invite_parts(message):
-    return [part for part in parsed(message).walk() if part.get_content_type() == "text/calendar"]
+    return invite_parts_of(parsed(message))
+
+
+def invite_parts_of(raw):
+    return [part for part in raw.walk() if part.get_content_type() == "text/calendar"]
 
 
 def event_of(part):
     calendar = Calendar.from_ical(part.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
     return calendar, event
+
+
+def consultation(clinic, start):
+    return appointment_book(
+        patient=PatientFactory(), kind="consultation", start=start, practitioner=clinic.practitioner, room=clinic.room
+    )
 
 
 @pytest.fixture
@@ -230,7 +240,8 @@ def test_subjects_and_calendar_entries_name_no_condition(clinic, frozen):
         calendars = [part for part in message.message().walk() if part.get_content_type() == "text/calendar"]
         seen = message.subject + "".join(part.get_payload(decode=True).decode() for part in calendars)
         assert "tattoo" not in seen.lower(), row.kind
-        assert "laser treatment" in seen.lower()
+        assert "treatment" in seen.lower()
+        assert "laser treatment" in seen.lower() or not calendars
 
 
 def test_plain_text_is_not_html_escaped_and_html_is(clinic, frozen):
@@ -257,7 +268,7 @@ def test_times_are_shown_in_clinic_time_across_the_clock_change(clinic, frozen):
 def test_headers_name_the_row_and_offer_one_click_unsubscribe(treatment):
     row = planned(treatment, Kind.CONFIRMATION)
     first, again = parsed(build_message(row)), parsed(build_message(row))
-    assert first["Message-ID"] == again["Message-ID"] == f"<notification-{row.pk}@127.0.0.1>"
+    assert first["Message-ID"] == again["Message-ID"] == row.message_id
     # A long header is folded onto a continuation line; unfolded, it is the one URL in angle brackets.
     assert re.fullmatch(r"<http://127\.0\.0\.1:8000/p/unsubscribe/[^/>]+/>", first["List-Unsubscribe"].strip())
     assert first["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -275,17 +286,22 @@ def test_each_message_draws_boundaries_of_its_own_that_separate_its_parts(treatm
         "text/plain",
         "text/html",
         "text/calendar",
+        "application/ics",
     ]
 
 
-def test_the_domain_comes_from_the_clinics_base_url(treatment, settings):
+def test_links_follow_the_clinics_base_url_and_ids_survive_a_change_of_host(clinic, treatment, settings):
+    row = planned(treatment, Kind.CONFIRMATION)
+    before = parsed(build_message(row))
     settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
-    message = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
-    assert message["Message-ID"].endswith("@booking.example-clinic.co.uk>")
-    assert message["List-Unsubscribe"].strip().startswith("<https://booking.example-clinic.co.uk/p/unsubscribe/")
-    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
-    _, event = event_of(part)
-    assert str(event["UID"]) == f"appointment-{treatment.pk}@booking.example-clinic.co.uk"
+    after = parsed(build_message(row))
+    assert after["List-Unsubscribe"].strip().startswith("<https://booking.example-clinic.co.uk/p/unsubscribe/")
+    assert after["Message-ID"] == before["Message-ID"]
+    [(_, old)], [(_, new)] = map(event_of, invite_parts_of(before)), map(event_of, invite_parts_of(after))
+    assert str(new["UID"]) == str(old["UID"]) == str(treatment.calendar_uid)
+    # A row planned under the new host names it.
+    later = consultation(clinic, local(24, 10))
+    assert planned(later, Kind.CONFIRMATION).message_id.endswith("@booking.example-clinic.co.uk>")
 
 
 def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, frozen, settings):
@@ -316,16 +332,15 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
 # --- The calendar invitation --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", [Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE])
-def test_emails_about_a_booking_carry_a_request_invitation(treatment, kind):
-    [part] = invite_parts(build_message(planned(treatment, kind)))
+def test_the_confirmation_carries_a_request_invitation(treatment):
+    [part] = invite_parts(build_message(planned(treatment, Kind.CONFIRMATION)))
     assert part.get_content_type() == "text/calendar"
     assert part.get_param("method") == "REQUEST"
     assert part.get_content_charset() == "utf-8"
-    assert part.get_filename() == "invite.ics"
     calendar, event = event_of(part)
     assert str(calendar["METHOD"]) == "REQUEST"
-    assert str(event["UID"]) == f"appointment-{treatment.pk}@127.0.0.1"
+    assert str(event["UID"]) == str(treatment.calendar_uid)
+    assert str(event["CLASS"]) == "PRIVATE"
     assert int(event["SEQUENCE"]) == 1
     assert event.decoded("DTSTART") == treatment.start and event.decoded("DTEND") == treatment.end
     assert event.decoded("DTSTART").utcoffset() == timedelta(0)
@@ -355,7 +370,7 @@ def test_a_cancellation_carries_a_cancel_invitation(treatment):
     calendar, event = event_of(part)
     assert str(calendar["METHOD"]) == "CANCEL"
     assert str(event["STATUS"]) == "CANCELLED"
-    assert str(event["UID"]) == f"appointment-{treatment.pk}@127.0.0.1"
+    assert str(event["UID"]) == str(treatment.calendar_uid)
     assert int(event["SEQUENCE"]) == 2
 
 
@@ -377,5 +392,57 @@ def test_sending_a_due_row_puts_this_message_in_the_outbox(treatment):
     assert outbox.send(row.pk) == "sent"
     [sent] = mail.outbox
     assert sent.subject == "Your laser treatment on Monday 22 March at 10:00 is booked"
-    assert sent.extra_headers["Message-ID"] == f"<notification-{row.pk}@127.0.0.1>"
+    assert sent.extra_headers["Message-ID"] == row.message_id
     assert len(invite_parts(sent)) == 1
+
+
+# --- Where calendars and mail clients look ----------------------------------------------------------
+
+
+def test_the_invitation_is_an_alternative_of_the_message_where_outlook_reads_a_meeting_request(treatment):
+    raw = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
+    assert raw.get_content_type() == "multipart/mixed"
+    [alternative] = [part for part in raw.walk() if part.get_content_type() == "multipart/alternative"]
+    parts = list(alternative.iter_parts())
+    assert [part.get_content_type() for part in parts] == ["text/plain", "text/html", "text/calendar"]
+    calendar_part = parts[2]
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part.get_content_disposition() is None  # inline, not an attachment
+    [attachment] = [part for part in raw.iter_attachments()]
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_payload(decode=True) == calendar_part.get_payload(decode=True)
+    _, event = event_of(attachment)
+    assert str(event["UID"]) == str(treatment.calendar_uid)
+
+
+def test_reminders_carry_no_invitation_so_a_short_prep_booking_gets_one_request(clinic, frozen, time_machine):
+    time_machine.move_to(local(1, 12))  # after the day-before note's hour: all three are due at once
+    soon = book_treatment(clinic, local(2, 10))
+    rows = Notification.objects.filter(appointment=soon, due_at__lte=local(1, 12))
+    assert {row.kind for row in rows} == {Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE}
+    requests = {}
+    for row in rows:
+        raw = parsed(build_message(row))
+        requests[row.kind] = len(invite_parts_of(raw)) + len(list(raw.iter_attachments()))
+    assert requests == {Kind.CONFIRMATION: 2, Kind.PREP_REMINDER: 0, Kind.DAY_BEFORE: 0}  # the part and its file
+
+
+def test_message_ids_and_calendar_uids_are_random_not_the_row_id(clinic, frozen):
+    first, second = book_treatment(clinic, local(22, 10)), consultation(clinic, local(24, 10))
+    assert first.calendar_uid != second.calendar_uid
+    rows = list(Notification.objects.filter(appointment__in=(first, second)))
+    ids = [parsed(build_message(row))["Message-ID"] for row in rows]
+    assert len(set(ids)) == len(rows) == 4
+    for row, message_id in zip(rows, ids, strict=True):
+        assert re.fullmatch(r"<[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}@127\.0\.0\.1>", message_id)
+        assert f"-{row.pk}@" not in message_id
+    _, event = event_of(invite_parts(build_message(planned(first, Kind.CONFIRMATION)))[0])
+    assert str(event["UID"]) == str(first.calendar_uid) and str(first.pk) not in str(event["UID"]).split("-")
+
+
+def test_the_date_header_is_utc_with_plus_zero_and_the_event_is_private(treatment, frozen):
+    raw = parsed(build_message(planned(treatment, Kind.CONFIRMATION)))
+    assert raw["Date"] == "Mon, 01 Mar 2027 08:00:00 +0000"
+    assert raw["Date"].datetime == frozen
+    calendar, event = event_of(invite_parts_of(raw)[0])
+    assert "CLASS:PRIVATE" in calendar.to_ical().decode()
