@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from icalendar import Calendar
 
 from clinical.models import Contraindication
@@ -446,3 +448,26 @@ def test_the_date_header_is_utc_with_plus_zero_and_the_event_is_private(treatmen
     assert raw["Date"].datetime == frozen
     calendar, event = event_of(invite_parts_of(raw)[0])
     assert "CLASS:PRIVATE" in calendar.to_ical().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_gives_existing_rows_ids_of_their_own(clinic):
+    """The data steps of outbox 0002 and scheduling 0009, run on rows made before them."""
+    book_treatment(clinic, local(22, 10))
+    consultation(clinic, local(24, 10))
+    before = ("scheduling", "0008_appointment_session_number_derived"), ("outbox", "0001_initial")
+    after = ("scheduling", "0009_appointment_calendar_uid"), ("outbox", "0002_notification_message_id")
+    MigrationExecutor(connection).migrate(list(before))
+    with connection.cursor() as cursor:
+        columns = [
+            column.name for column in connection.introspection.get_table_description(cursor, "scheduling_appointment")
+        ]
+    assert "calendar_uid" not in columns
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(list(after))
+    uids = list(Appointment.objects.values_list("calendar_uid", flat=True))
+    message_ids = list(Notification.objects.values_list("message_id", flat=True))
+    assert len(uids) == len(set(uids)) == 2 and all(uid.version == 4 for uid in uids)
+    assert len(message_ids) == len(set(message_ids)) == 4
+    assert all(re.fullmatch(r"<[0-9a-f-]{36}@127\.0\.0\.1>", message_id) for message_id in message_ids)

@@ -232,7 +232,7 @@ def statuses(ids):
 
 
 def message_id(pk):
-    return f"<notification-{pk}@127.0.0.1>"
+    return Notification.objects.get(pk=pk).message_id
 
 
 @pytest.fixture
