@@ -250,7 +250,7 @@ CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000").rs
 
 # When patient emails go out (see the README's table).
 NOTIFICATIONS = {
-    "PREP_REMINDER_DAYS": 14,  # before each treatment
+    "PREP_REMINDER_LEAD_DAYS": 2,  # the prep reminder comes this many days before the 14-day prep begins
     "DAY_BEFORE_HOUR": 10,  # clinic time, the day before a treatment
     "NEXT_SESSION_PROMPT_DAYS": 2,  # after a completed session whose next one is unbooked
     "WINDOW_CLOSING_DAYS": 14,  # second prompt, before the interval window closes

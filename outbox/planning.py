@@ -16,7 +16,7 @@ from outbox.models import Notification
 from scheduling import events
 from scheduling.availability import local_instant
 from scheduling.models import Appointment
-from scheduling.services.slots import course_sessions
+from scheduling.services.slots import course_sessions, prep_begins
 
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -56,11 +56,12 @@ def _clinic_time(day, hour) -> datetime:
 
 
 def _visit_reminders(appointment, *, now, prep_sent=False) -> list[Notification]:
-    """A treatment's prep reminder (two weeks ahead, or at once when booked later) and day-before note."""
+    """A treatment's prep reminder (a lead of days before the two weeks of prep begin, so the patient
+    can plan them; at once when booked later) and day-before note."""
     if appointment.kind != Appointment.Kind.TREATMENT:
         return []
     emails = []
-    prep_due = appointment.start - timedelta(days=_setting("PREP_REMINDER_DAYS"))
+    prep_due = prep_begins(appointment.start) - timedelta(days=_setting("PREP_REMINDER_LEAD_DAYS"))
     if prep_due > now or not prep_sent:
         emails.append(_about(appointment, Kind.PREP_REMINDER, due_at=max(prep_due, now)))
     day_before = _clinic_time(timezone.localdate(appointment.start) - timedelta(days=1), _setting("DAY_BEFORE_HOUR"))

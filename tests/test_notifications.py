@@ -42,10 +42,19 @@ def test_a_treatment_booked_a_month_ahead_plans_confirmation_prep_and_day_before
     appointment = book_treatment(clinic, local(31, 10))  # clocks go forward on 28 March
     assert planned(appointment) == [
         (K.CONFIRMATION, frozen, S.PENDING),
-        (K.PREP_REMINDER, appointment.start - timedelta(days=14), S.PENDING),
+        (K.PREP_REMINDER, appointment.start - timedelta(days=16), S.PENDING),  # 2 days before the 14
         (K.DAY_BEFORE, local(30, 10), S.PENDING),  # 10:00 on the clinic clock, BST by then
     ]
     assert timezone.localtime(appointment.notifications.get(kind=K.DAY_BEFORE).due_at).hour == 10
+
+
+def test_the_prep_reminder_arrives_a_configurable_lead_before_the_two_weeks_begin(clinic, frozen, settings):
+    settings.NOTIFICATIONS = settings.NOTIFICATIONS | {"PREP_REMINDER_LEAD_DAYS": 5}
+    appointment = book_treatment(clinic, local(31, 10))
+    [prep] = [due for kind, due, _ in planned(appointment) if kind == K.PREP_REMINDER]
+    assert prep == local(12, 10)  # the prep begins on 17 March (31 - 14), five days after
+    moved = appointment_reschedule(appointment=appointment, start=local(19, 10))  # inside the lead: at once
+    assert (K.PREP_REMINDER, frozen, S.PENDING) in planned(moved, S.PENDING)
 
 
 def test_a_treatment_booked_five_days_ahead_sends_its_prep_reminder_at_once(clinic, frozen):
@@ -64,7 +73,7 @@ def test_a_reschedule_replaces_the_pending_emails_with_a_notice_and_new_reminder
     moved = appointment_reschedule(appointment=appointment, start=local(7, 10, month=4))
     assert planned(moved, S.PENDING) == [
         (K.RESCHEDULED, frozen, S.PENDING),
-        (K.PREP_REMINDER, moved.start - timedelta(days=14), S.PENDING),
+        (K.PREP_REMINDER, moved.start - timedelta(days=16), S.PENDING),
         (K.DAY_BEFORE, local(6, 10, month=4), S.PENDING),
     ]
     # The first confirmation, still unsent, described the old time: it is withdrawn too.
