@@ -26,6 +26,19 @@ class ConditionAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "active"]}),
+        ("Protocol", {"fields": [("default_sessions", "min_sessions", "max_sessions"),
+                                 ("min_interval_days", "max_interval_days")]}),
+        (
+            "What the patient is told",
+            {
+                "description": "Added to the general advice every patient gets (no sun or tanning beds for two "
+                "weeks, no peels or waxing, clean skin on the day), in the email that comes when it is due.",
+                "fields": ["prep_text", "day_before_text", "aftercare_text"],
+            },
+        ),
+    ]  # fmt: skip
 
 
 class WorkingHoursInline(admin.TabularInline):

@@ -26,7 +26,19 @@ class Condition(models.Model):
     max_sessions = models.PositiveSmallIntegerField()
     min_interval_days = models.PositiveSmallIntegerField()
     max_interval_days = models.PositiveSmallIntegerField()
-    prep_text = models.TextField(help_text="Shown to the patient in the prep reminder.")
+    # The condition's advice in two parts, each going out when the patient acts on it.
+    prep_text = models.TextField(
+        "two weeks before",
+        blank=True,
+        help_text="What to stop or avoid in the two weeks of preparation (retinoid creams, exfoliants). "
+        "Shown in the prep reminder, which comes before the two weeks begin.",
+    )
+    day_before_text = models.TextField(
+        "the day before",
+        blank=True,
+        help_text="What to do the day before and on the day (shave the area, no make-up). "
+        "Shown in the day-before note.",
+    )
     aftercare_text = models.TextField(help_text="Shown to the patient in the aftercare email.")
     active = models.BooleanField(default=True)
 

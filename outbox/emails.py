@@ -170,11 +170,17 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
             context["prep_url"] = link_url("prep", appointment=appointment)
         context["short_prep"] = is_short_prep(kind=appointment.kind, start=appointment.start, now=now)
         context["prep_from"] = timezone.localtime(prep_begins(appointment.start))
+        # The days left to prepare, counted on the clinic's calendar: booked on Monday for Friday, four.
+        context["prep_days"] = (timezone.localdate(appointment.start) - timezone.localdate(now)).days
     if course is not None:
         context["prep_text"] = course.condition.prep_text
+        context["day_before_text"] = course.condition.day_before_text
         context["aftercare_text"] = course.condition.aftercare_text
         if notification.kind == Kind.NEXT_SESSION:
             context.update(_next_session(course, now=now))
+        if notification.kind == Kind.AFTERCARE and appointment is not None:
+            number = appointment.session_number
+            context["course_finished"] = number is not None and number >= course.planned_sessions
     return context
 
 
@@ -187,6 +193,7 @@ def _visit(appointment: Appointment) -> dict:
         "minutes": int((appointment.end - appointment.start).total_seconds() // 60),
         "practitioner": str(appointment.practitioner),
         "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
+        "is_consultation": appointment.kind == Appointment.Kind.CONSULTATION,
     }
 
 
@@ -205,11 +212,15 @@ def _next_session(course, *, now: datetime) -> dict:
     if last_day >= today:
         context["window_from"] = max(first_day, today)
         context["window_to"] = last_day
+        # The prompt that comes as the window nears its end (outbox.planning) says when it closes.
+        context["window_closing"] = (last_day - today).days <= settings.NOTIFICATIONS["WINDOW_CLOSING_DAYS"]
     return context
 
 
 def _subject(kind: str, context: dict) -> str:
     visit = context.get("visit")
+    if context.get("window_closing"):
+        return f"Book your next session by {formats.date_format(context['window_to'], 'l j F')}"
     if visit is None:
         return SUBJECTS[kind]
     return SUBJECTS[kind].format(

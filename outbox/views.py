@@ -100,6 +100,7 @@ def prep(request, token):
         "prep.html",
         visit=_visit(appointment),
         prep_text=course.condition.prep_text if course else "",
+        day_before_text=course.condition.day_before_text if course else "",
         short_prep=is_short_prep(kind=appointment.kind, start=appointment.start, now=timezone.now()),
         prep_from=timezone.localtime(prep_begins(appointment.start)),
     )

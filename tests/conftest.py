@@ -75,7 +75,11 @@ def ensure_catalogue():
         def get_model(app_label, model_name):
             return apps.get_model("catalogue", model_name)
 
-    for module in ("patients.migrations.0003_seed_conditions", "scheduling.migrations.0002_seed_treatment_areas"):
+    for module in (
+        "patients.migrations.0003_seed_conditions",
+        "catalogue.migrations.0002_condition_day_before_text",
+        "scheduling.migrations.0002_seed_treatment_areas",
+    ):
         importlib.import_module(module).seed(Catalogue, None)
 
 

@@ -106,7 +106,12 @@ def test_the_confirmation_gives_time_place_practitioner_what_to_expect_and_the_t
         assert str(treatment.practitioner) in body
         assert "protective eyewear" in body
         assert "30 to 60 minutes" in body
-        assert "not painful" in body and "slight warmth is normal" in body
+        assert "slight discomfort or a feeling of warmth" in body and "not painful" not in body
+        # The sun rule reaches the patient before its first day.
+        assert "For at least two weeks before your treatment, from Monday 8 March" in body
+        assert "out of the sun" in body and "tanning beds" in body
+        assert "chemical peels, waxing or other skin treatments that irritate the skin" in body
+        assert "reminder before those two weeks begin" in body
         for purpose in ("confirm", "cancel", "prep", "unsubscribe"):
             assert f"http://127.0.0.1:8000/p/{purpose}/" in body
 
@@ -123,6 +128,10 @@ def test_a_consultation_confirmation_says_how_long_and_has_no_prep_link(clinic, 
     text, html = bodies(message)
     assert message.subject == "Your consultation on Wednesday 3 March at 11:00 is booked"
     assert "The consultation takes about 30 minutes." in text
+    for body in (text, html):
+        assert "a dermatologist assesses your skin" in body
+        assert "bring a list of the medicines you take" in body.replace("<strong>Please bring</strong>", "bring")
+        assert "tanning beds" not in body and "days to prepare" not in body
     assert "/p/confirm/" in text and "/p/prep/" not in text and "/p/prep/" not in html
     _, event = event_of(invite_parts(message)[0])
     assert str(event["SUMMARY"]) == "Consultation at Pico Laser Clinic"
@@ -135,11 +144,15 @@ def test_the_prep_reminder_gives_the_rules_and_the_conditions_own_text(treatment
     prep_text = treatment.course.condition.prep_text
     for body in (text, html):
         assert "out of the sun" in body and "tanning beds" in body
-        assert "chemical peels or waxing" in body
+        assert "chemical peels, waxing" in body
         assert "/p/prep/" in body
     assert prep_text in text
     # Three weeks ahead: the two sun-free weeks start later.
-    assert "For two weeks before your appointment, from Monday 8 March" in text
+    assert "For at least two weeks before your treatment, from Monday 8 March" in text
+    # What belongs to the day before waits for the day-before note.
+    condition = treatment.course.condition
+    assert condition.day_before_text not in text and condition.day_before_text not in html
+    assert "make-up" not in text and "Shave" not in text
 
 
 def test_a_prep_reminder_inside_the_two_weeks_says_from_now_on(clinic, frozen):
@@ -157,6 +170,10 @@ def test_the_day_before_note_gives_the_time_and_what_to_bring(treatment):
         assert "Monday 22 March 2027 at 10:00" in body
         assert "clean skin" in body and "no make-up, creams" in body
         assert "protective eyewear" in body and "30 to 60 minutes" in body
+    condition = treatment.course.condition
+    assert "Shave the area the day before" in condition.day_before_text
+    assert condition.day_before_text in text and condition.day_before_text in html
+    assert condition.prep_text not in text
 
 
 def test_aftercare_gives_the_general_advice_and_the_conditions_text_without_an_invitation(clinic, frozen):
@@ -471,3 +488,76 @@ def test_migrating_gives_existing_rows_ids_of_their_own(clinic):
     assert len(uids) == len(set(uids)) == 2 and all(uid.version == 4 for uid in uids)
     assert len(message_ids) == len(set(message_ids)) == 4
     assert all(re.fullmatch(r"<[0-9a-f-]{36}@127\.0\.0\.1>", message_id) for message_id in message_ids)
+
+
+# --- What the emails say, against the treatment's sequence --------------------------------------------
+
+
+def test_a_booking_inside_the_two_weeks_says_how_many_days_of_prep_remain_and_asks_about_sun(clinic, frozen):
+    soon = book_treatment(clinic, local(5, 10))  # booked on Monday for Friday
+    for kind in (Kind.CONFIRMATION, Kind.PREP_REMINDER):
+        text, html = bodies(build_message(planned(soon, kind)))
+        for body in (text, html):
+            assert "Your treatment is in 4 days, so you have 4 days to prepare instead of the usual two weeks" in body
+            assert "if the area has been in the sun or on a tanning bed in the past two weeks" in body
+            assert "020 7946 0000" in body
+            assert "From now until your appointment" in body
+            assert "For at least two weeks" not in body
+
+
+def test_a_move_earlier_after_the_prep_reminder_went_says_how_many_days_remain(clinic, frozen, time_machine):
+    appointment = book_treatment(clinic, local(29, 10))
+    Notification.objects.filter(appointment=appointment).update(status=Notification.Status.SENT)
+    time_machine.move_to(local(15, 9))  # the prep reminder went on 13 March
+    moved = appointment_reschedule(appointment=appointment, start=local(19, 10), acknowledge_short_prep=True)
+    assert not Notification.objects.filter(appointment=moved, kind=Kind.PREP_REMINDER, appointment_version=2)
+    text, html = bodies(build_message(planned(moved, Kind.RESCHEDULED), now=local(15, 9)))
+    for body in (text, html):
+        assert "Your treatment is in 4 days, so you have 4 days to prepare instead of the usual two weeks" in body
+        assert "in the sun or on a tanning bed in the past two weeks" in body
+
+
+def test_a_move_that_keeps_two_weeks_gives_the_new_first_day_of_prep(treatment):
+    moved = appointment_reschedule(appointment=treatment, start=local(29, 14))
+    text, _ = bodies(build_message(planned(moved, Kind.RESCHEDULED)))
+    assert "For at least two weeks before your treatment, from Monday 15 March" in text
+    assert "days to prepare" not in text
+
+
+def test_a_treatment_today_says_there_is_no_time_left_to_prepare(clinic, frozen):
+    today = book_treatment(clinic, local(1, 15))
+    text, _ = bodies(build_message(planned(today, Kind.CONFIRMATION)))
+    assert "Your treatment is today, so there is no time left to prepare for it." in text
+
+
+def test_the_prompt_near_the_windows_end_says_it_closes_on_its_date(clinic, time_machine):
+    time_machine.move_to(local(12, 10, month=4), tick=False)  # the second prompt's time
+    completed_session(clinic, local(1, 10))  # tattoo removal: the window closes on Monday 26 April
+    message = build_message(course_row(clinic, Kind.NEXT_SESSION))
+    text, html = bodies(message)
+    assert message.subject == "Book your next session by Monday 26 April"
+    for body in (text, html):
+        assert "closes on" in body and "Monday 26 April 2027" in body
+        assert "on or before that day" in body
+
+
+def test_the_first_prompt_gives_the_window_without_saying_it_closes(clinic, time_machine):
+    time_machine.move_to(local(3, 10), tick=False)
+    completed_session(clinic, local(1, 10))
+    message = build_message(course_row(clinic, Kind.NEXT_SESSION))
+    assert message.subject == "Time to book your next session"
+    assert "closes on" not in bodies(message)[0]
+
+
+def test_aftercare_after_the_last_planned_session_says_follow_ups_may_come_after_the_results_review(clinic, frozen):
+    clinic.course.planned_sessions = 2
+    clinic.course.save()
+    first = completed_session(clinic, local(1, 10, month=1))
+    last = completed_session(clinic, local(26, 10, month=2))
+    for session, finished in ((first, False), (last, True)):
+        Notification.objects.filter(kind=Kind.AFTERCARE).delete()
+        text, html = bodies(build_message(course_row(clinic, Kind.AFTERCARE, appointment=session)))
+        for body in (text, html):
+            assert ("last planned session" in body) is finished
+            assert ("follow-up sessions may be recommended" in body) is finished
+            assert ("results review" in body) is finished

@@ -243,9 +243,11 @@ def test_the_prep_page_gives_the_general_rules_and_the_conditions_text(treatment
     response = client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
-    for phrase in ("out of the sun", "tanning beds", "chemical peels or waxing", "clean skin", "no make-up, creams"):
+    for phrase in ("out of the sun", "tanning beds", "chemical peels, waxing", "clean skin", "no make-up, creams"):
         assert phrase in page
-    assert "Shave the area the day before" in page  # tattoo removal's own prep text
+    condition = treatment.course.condition  # tattoo removal's own texts, for both times
+    assert condition.prep_text in page and condition.day_before_text in page
+    assert "Shave the area the day before" in page
     assert "For two weeks before your appointment (from Monday 8 March)" in page
     assert client.post(url).status_code == 405
 
