@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
+from catalogue.models import Condition
 from clinic.roles import RECEPTION
 from clinical.models import Assessment, TreatmentCourse
 from outbox.models import Notification
@@ -243,3 +244,20 @@ def test_a_proposed_course_keeps_its_patient_in_the_admin(admin_client, clinic):
     course = TreatmentCourseFactory(patient=clinic.patient)
     form = admin_client.get(reverse("admin:clinical_treatmentcourse_change", args=[course.pk])).context["adminform"]
     assert "patient" not in form.form.fields and "planned_sessions" in form.form.fields
+
+
+def test_a_manager_edits_a_conditions_advice_for_the_two_weeks_and_the_day_before_apart(client, manager):
+    condition = Condition.objects.get(slug="tattoo-removal")
+    client.force_login(manager)
+    url = reverse("admin:catalogue_condition_change", args=[condition.pk])
+    page = client.get(url).content.decode()
+    assert "Two weeks before" in page and "The day before" in page and "Shown in the day-before note" in page
+    form = {
+        field: getattr(condition, field)
+        for field in ("name", "slug", "default_sessions", "min_sessions", "max_sessions", "min_interval_days")
+        + ("max_interval_days", "aftercare_text")
+    }
+    form |= {"active": "on", "prep_text": "No self-tan on the area.", "day_before_text": "Shave the area."}
+    assert client.post(url, form).status_code == 302
+    condition.refresh_from_db()
+    assert (condition.prep_text, condition.day_before_text) == ("No self-tan on the area.", "Shave the area.")
