@@ -64,6 +64,10 @@ class CourseSlotSearchForm(SlotSearchForm):
     )
 
 
+class MoveSearchForm(CourseSlotSearchForm):
+    """The reschedule page's search: from which day, with anyone or one practitioner."""
+
+
 class VisitSearchForm(SlotSearchForm):
     """The slot finder for consultations and reviews: who, what, and optionally with whom and when."""
 

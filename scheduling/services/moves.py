@@ -10,7 +10,7 @@ side of it, the session itself not counted.
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
@@ -31,6 +31,11 @@ class MoveWindow:
 
     earliest: datetime | None = None
     latest: datetime | None = None
+
+    @property
+    def last_day(self) -> date | None:
+        """The last local day the session may move to."""
+        return timezone.localdate(self.latest - timedelta(microseconds=1)) if self.latest else None
 
     @property
     def empty(self) -> bool:
