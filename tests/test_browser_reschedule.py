@@ -55,9 +55,9 @@ def test_reception_sees_the_day_in_the_date_box_and_moves_a_session_to_the_nurse
     assert page.locator("h2").first.inner_text() == heading(later)
     screenshot(page, "reschedule")
 
-    nurse_row = page.locator("li:has-text('Nia Ng'):has(button:has-text('Move'))").first
-    moved_to = nurse_row.locator("input[name=start]").get_attribute("value")
-    nurse_row.locator("button:has-text('Move')").click()
+    with_nurse = page.locator("form:has-text('Nia Ng'):has(button:has-text('Move'))").first
+    moved_to = with_nurse.locator("input[name=start]").get_attribute("value")
+    with_nurse.locator("button:has-text('Move')").click()
     page.wait_for_selector(".alert-success")
     assert "Nia Ng" in page.locator(".alert-success").inner_text()
     appointment.refresh_from_db()

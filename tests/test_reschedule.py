@@ -5,7 +5,7 @@ The clock stands at 08:00 on Monday 1 March 2027. The dermatologist and a laser 
 Monday to Friday 09-17; tattoo-removal sessions are 42 to 56 days apart.
 """
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -87,6 +87,18 @@ def test_a_day_offers_at_most_its_share_and_every_day_of_the_week_gets_one(clini
     assert all(sum(timezone.localdate(s.start) == d for s in slots) == 6 for d in days(slots))
 
 
+def test_with_spacing_a_practitioners_times_step_through_the_whole_day_round_what_they_have_on(clinic, frozen):
+    appointment = book_treatment(clinic, local(22, 10))
+    AppointmentFactory(practitioner=clinic.practitioner, start=local(22, 11, 45))  # to 12:15
+    slots = find_move_slots(
+        appointment=appointment, start_date=date(2027, 3, 22), days=1, spacing=timedelta(minutes=30)
+    )
+    assert [timezone.localtime(s.start).strftime("%H:%M") for s in slots] == [
+        "09:00", "09:30", "10:30", "11:00", "12:15", "12:45", "13:15", "13:45", "14:15", "14:45", "15:15",
+        "15:45", "16:15",
+    ]  # fmt: skip
+
+
 def test_a_visit_moves_without_a_course_window_and_keeps_its_length(clinic, nurse, frozen):
     visit = AppointmentFactory(
         patient=clinic.patient, practitioner=clinic.practitioner, room=clinic.room, start=local(2, 10)
@@ -116,7 +128,7 @@ def test_the_page_offers_every_practitioner_by_day_and_marks_the_current_time(re
     first_day = grouped[0][1]
     current = [row for row in first_day if row.current]
     assert len(current) == 1 and current[0].start == local(22, 10)
-    offered = [row.slot for row in first_day if not row.current]
+    offered = [slot for row in first_day for slot in row.slots]
     assert {s.practitioner for s in offered} == {clinic.practitioner, nurse}
     assert not any(s.start == local(22, 10) and s.practitioner == clinic.practitioner for s in offered)
     assert html.count("<h2") >= 5 and "Mon 22 Mar 2027" in html and "Tue 23 Mar 2027" in html

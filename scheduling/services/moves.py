@@ -21,7 +21,7 @@ from scheduling.models import Appointment
 from .slots import Slot, course_sessions, interval_window, open_slots
 
 MOVABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
-SLOTS_PER_DAY = 16
+SLOTS_PER_DAY = 48  # a day's worth for three practitioners at half-hour steps
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,18 @@ def find_move_slots(
     start_date: date,
     days: int,
     practitioner: Practitioner | None = None,
+    spacing: timedelta | None = None,
     per_day: int = SLOTS_PER_DAY,
     limit: int | None = None,
     window: MoveWindow | None = None,
     now: datetime | None = None,
 ) -> list[Slot]:
     """Free times to move `appointment` to on the local days `start_date` .. `start_date + days -
-    1`, in time order: with any practitioner (or only `practitioner`), at most `per_day` on each
-    day so that every day of the search shows some, and at most `limit` in all. Its own time with
-    its own practitioner is not among them; nothing is offered for an appointment that cannot move.
+    1`, in time order: with any practitioner (or only `practitioner`), every free start, or with
+    `spacing` a practitioner's next start only that long after their last one offered (so a short
+    list still spans each day), at most `per_day` on each day so that every day of the search shows
+    some, and at most `limit` in all. Its own time with its own practitioner is not among them;
+    nothing is offered for an appointment that cannot move.
     `window` is `move_window(appointment)`, worked out here unless the caller has it already.
     """
     if appointment.status not in MOVABLE_STATUSES:
@@ -104,13 +107,17 @@ def find_move_slots(
     )
     offered: list[Slot] = []
     on_day: Counter[date] = Counter()
+    last_offered: dict[int, datetime] = {}  # by practitioner
     for slot in free:
         if slot.start == appointment.start and slot.practitioner.pk == appointment.practitioner_id:
-            continue  # where it is now
+            last_offered[slot.practitioner.pk] = slot.start  # where it is now: the next times step from it
+            continue
         day = timezone.localdate(slot.start)
-        if on_day[day] >= per_day:
+        previous = last_offered.get(slot.practitioner.pk)
+        if on_day[day] >= per_day or (spacing and previous and slot.start - previous < spacing):
             continue
         on_day[day] += 1
+        last_offered[slot.practitioner.pk] = slot.start
         offered.append(slot)
         if limit is not None and len(offered) >= limit:
             break

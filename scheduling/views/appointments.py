@@ -1,7 +1,7 @@
 """The appointment page and its actions: check-in, reschedule, cancel, no-show."""
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
@@ -151,7 +151,9 @@ def appointment_reschedule_view(request, pk):
                 return redirect("scheduling:appointment", pk=appointment.pk)
         else:
             messages.error(request, "That slot could not be read; pick one again.")
-    wanted = search.cleaned_data if search.is_bound and search.is_valid() else {}
+    if search.is_bound:
+        search.is_valid()  # a wrong field shows why on the page; the right ones still count
+    wanted = search.cleaned_data if search.is_bound else {}
     around = wanted.get("date") or max(timezone.localdate(appointment.start), timezone.localdate())
     window = move_window(appointment)
     slots = find_move_slots(
@@ -159,6 +161,7 @@ def appointment_reschedule_view(request, pk):
         start_date=around,
         days=RESCHEDULE_DAYS,
         practitioner=wanted.get("practitioner"),
+        spacing=appointment.end - appointment.start,  # a practitioner's times a visit apart: whole days fit
         window=window,
     )
     context = {
@@ -166,6 +169,7 @@ def appointment_reschedule_view(request, pk):
         "movable": appointment.status in MOVABLE_STATUSES,
         "search": search if search.is_bound else MoveSearchForm(initial={"date": around}),
         "around": around,
+        "with_practitioner": wanted.get("practitioner"),
         "window": window,
         "slots": slots,
         "days": _by_day(slots, appointment, first=around, last=around + timedelta(days=RESCHEDULE_DAYS - 1)),
@@ -177,19 +181,26 @@ def appointment_reschedule_view(request, pk):
 
 @dataclass(frozen=True)
 class MoveRow:
-    """A line of the reschedule page: a free time to move to, or (`current`) where it is now."""
+    """A line of the reschedule page: a time, the free slots to move to then (one a practitioner),
+    and whether the appointment is there now (`current`)."""
 
     start: datetime
-    slot: Slot | None = None
+    end: datetime
+    slots: list[Slot] = field(default_factory=list)
     current: bool = False
 
 
 def _by_day(slots, appointment, *, first, last) -> list[tuple[date, list[MoveRow]]]:
-    """The slots under their local days, with the appointment's present time among its day's."""
-    rows = [MoveRow(slot.start, slot) for slot in slots]
+    """The slots by local day and time, the appointment's present time among its day's."""
+    times: dict[datetime, list[Slot]] = {}
+    for slot in slots:
+        times.setdefault(slot.start, []).append(slot)
     if first <= timezone.localdate(appointment.start) <= last:
-        rows.append(MoveRow(appointment.start, current=True))
-    rows.sort(key=lambda row: (row.start, not row.current))
+        times.setdefault(appointment.start, [])
+    rows = [
+        MoveRow(start, start + (appointment.end - appointment.start), group, current=start == appointment.start)
+        for start, group in sorted(times.items())
+    ]
     days: dict[date, list[MoveRow]] = {}
     for row in rows:
         days.setdefault(timezone.localdate(row.start), []).append(row)
