@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from catalogue.models import Practitioner
+from catalogue.models import LaserDevice, Practitioner, Room
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
 
@@ -73,6 +73,8 @@ def find_move_slots(
     start_date: date,
     days: int,
     practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    device: LaserDevice | None = None,
     spacing: timedelta | None = None,
     per_day: int = SLOTS_PER_DAY,
     limit: int | None = None,
@@ -80,7 +82,7 @@ def find_move_slots(
     now: datetime | None = None,
 ) -> list[Slot]:
     """Free times to move `appointment` to on the local days `start_date` .. `start_date + days -
-    1`, in time order: with any practitioner (or only `practitioner`), every free start, or with
+    1`, in time order: with any practitioner, room and laser (or only those given), every free start, or with
     `spacing` a practitioner's next start only that long after their last one offered (so a short
     list still spans each day), at most `per_day` on each day so that every day of the search shows
     some, and at most `limit` in all. Its own time with its own practitioner is not among them;
@@ -98,6 +100,8 @@ def find_move_slots(
         length=appointment.end - appointment.start,
         kind=appointment.kind,
         practitioner=practitioner,
+        room=room,
+        device=device,
         patient=appointment.patient,
         condition=appointment.course.condition_id if appointment.course_id else None,
         now=now,
