@@ -8,6 +8,8 @@ Monday to Friday 09-17; tattoo-removal sessions are 42 to 56 days apart.
 from datetime import date, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -165,3 +167,30 @@ def test_the_page_offers_a_middle_session_only_its_window_and_says_so(reception,
     outside = reception.get(url(middle), {"date": "2027-05-11"})
     assert outside.context["slots"] == []
     assert "between Mon 3 May 2027 and Mon 10 May 2027" in outside.content.decode()
+
+
+def test_the_page_costs_the_same_queries_however_many_practitioners_and_sessions(reception, clinic):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert reception.get(url(middle), {"date": "2027-05-03"}).status_code == 200
+        return len(captured)
+
+    book_treatment(clinic, local(22, 10))
+    middle = book_treatment(clinic, local(10, 10, month=5))
+    few = queries()
+    for _ in range(3):
+        nurse = PractitionerFactory(role="laser_nurse")
+        for weekday in range(5):
+            WorkingHoursFactory(practitioner=nurse, weekday=weekday, start_time=time(9), end_time=time(17))
+        AppointmentFactory(practitioner=nurse, room=clinic.room, start=local(4, 11, month=5))
+    book_treatment(clinic, local(21, 10, month=6))
+    assert queries() == few
+
+
+def test_a_window_that_opened_in_the_past_is_told_from_today(reception, clinic):
+    first = book_treatment(clinic, local(22, 10))
+    book_treatment(clinic, local(20, 10, month=4), check_spacing=False)  # booked too close, as it was allowed once
+    # The first session may move from 56 days (23 February, gone) to 42 days (9 March) before it.
+    response = reception.get(url(first), {"date": "2027-03-01"})
+    assert "between Mon 1 Mar 2027 and Tue 9 Mar 2027" in response.content.decode()
+    assert days(response.context["slots"]) == [date(2027, 3, d) for d in (1, 2, 3, 4, 5)]

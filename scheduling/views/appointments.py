@@ -171,6 +171,7 @@ def appointment_reschedule_view(request, pk):
         "around": around,
         "with_practitioner": wanted.get("practitioner"),
         "window": window,
+        "window_from": max(timezone.localdate(window.earliest or timezone.now()), timezone.localdate()),
         "slots": slots,
         "days": _by_day(slots, appointment, first=around, last=around + timedelta(days=RESCHEDULE_DAYS - 1)),
         "posted": posted,
