@@ -13,7 +13,7 @@ from catalogue.models import LaserDevice, Practitioner, Room
 from clinical.models import TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment
-from scheduling.services import find_slots
+from scheduling.services import MOVABLE_STATUSES, find_move_slots, find_slots
 
 
 class SlotSerializer(serializers.Serializer):
@@ -46,6 +46,12 @@ class AvailabilityQuerySerializer(serializers.Serializer):
     device = pk_field(LaserDevice.objects.all(), required=False)
     patient = pk_field(Patient.objects.all(), required=False)
     limit = WholeNumberField(min_value=1, max_value=100, default=10)
+    appointment = pk_field(
+        Appointment.objects.select_related("patient", "course"),
+        required=False,
+        help_text="Free times to move this appointment to: it gives the length, kind and patient; its own "
+        "time is left out and a course session stays inside its course's intervals.",
+    )
 
     def validate_duration(self, value):
         # Bookings without a course take whole fives of minutes; offer only what can be booked.
@@ -53,7 +59,20 @@ class AvailabilityQuerySerializer(serializers.Serializer):
             raise serializers.ValidationError("Give the duration in fives of minutes.")
         return value
 
+    def validate_appointment(self, appointment):
+        if appointment.status not in MOVABLE_STATUSES:
+            raise serializers.ValidationError(
+                f"A {appointment.get_status_display().lower()} appointment cannot be moved."
+            )
+        return appointment
+
     def validate(self, attrs):
+        if "appointment" in attrs:
+            given = [name for name in ("duration", "course", "kind", "patient") if name in self.initial_data]
+            if given:
+                message = f"The appointment gives the length, kind and patient; leave out {', '.join(given)}."
+                raise serializers.ValidationError({"appointment": message})
+            return attrs
         if "length" in attrs and "course" in attrs:
             raise serializers.ValidationError({"duration": "Give a duration or a course, not both."})
         if attrs["kind"] == Appointment.Kind.TREATMENT and "length" not in attrs and "course" not in attrs:
@@ -71,6 +90,12 @@ class AvailabilityQuerySerializer(serializers.Serializer):
 @api_view(["GET"])
 @permission_classes([IsAuthenticated, allows("view_schedule")])
 def availability(request):
-    """Free starts in time order: a practitioner, a room and (for a treatment) a suitable laser."""
-    slots = find_slots(**query(AvailabilityQuerySerializer, request))
+    """Free starts in time order: a practitioner, a room and (for a treatment) a suitable laser.
+    With `appointment`, the times it can move to, as the reschedule page offers them."""
+    search = query(AvailabilityQuerySerializer, request)
+    if "appointment" in search:
+        search.pop("kind")
+        slots = find_move_slots(**search, per_day=search["limit"])
+    else:
+        slots = find_slots(**search)
     return Response(AvailabilitySerializer({"slots": slots}).data)

@@ -12,6 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from catalogue.models import LaserDevice, Practitioner, Room
+from clinic.forms import DatePickerInput
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 from scheduling.services.check_in import QUESTIONS
@@ -29,7 +30,7 @@ class DayBoardForm(forms.Form):
 
     BY_CHOICES = [("practitioner", "Practitioners"), ("room", "Rooms"), ("device", "Lasers")]
 
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(required=False, widget=DatePickerInput())
     by = forms.ChoiceField(choices=BY_CHOICES, required=False)
 
     def clean_by(self):
@@ -45,7 +46,7 @@ class DayBoardForm(forms.Form):
 class SlotSearchForm(forms.Form):
     """Where the slot finder starts looking."""
 
-    date = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="From", required=False, widget=DatePickerInput())
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -61,6 +62,10 @@ class CourseSlotSearchForm(SlotSearchForm):
     practitioner = forms.ModelChoiceField(
         queryset=_active_practitioners(), required=False, empty_label="Any practitioner"
     )
+
+
+class MoveSearchForm(CourseSlotSearchForm):
+    """The reschedule page's search: from which day, with anyone or one practitioner."""
 
 
 class VisitSearchForm(SlotSearchForm):
@@ -107,7 +112,7 @@ class VisitBookForm(SlotBookForm):
 
 
 class PlanSearchForm(forms.Form):
-    start = forms.DateField(label="No session before", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label="No session before", required=False, widget=DatePickerInput())
     reflow = forms.BooleanField(
         required=False, label="Move the booked sessions too (re-flow after a cancellation or no-show)"
     )

@@ -13,14 +13,17 @@ from .booking import (
 )
 from .courses import course_cancel
 from .guard import find_conflicts
+from .moves import MOVABLE_STATUSES, MoveWindow, find_move_slots, move_window
 from .planning import PlannedSession, course_book_plan, course_plan
 from .slots import PREP_WINDOW, Slot, find_slots, session_length
 
 __all__ = [
     "PREP_WINDOW",
+    "MOVABLE_STATUSES",
     "BookingConflict",
     "Conflict",
     "IllegalTransition",
+    "MoveWindow",
     "PlanError",
     "PlannedSession",
     "SchedulingError",
@@ -36,6 +39,8 @@ __all__ = [
     "course_cancel",
     "course_plan",
     "find_conflicts",
+    "find_move_slots",
     "find_slots",
+    "move_window",
     "session_length",
 ]

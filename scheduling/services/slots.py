@@ -155,6 +155,33 @@ def find_slots(
     comes from its areas, the patient is its patient, the laser must suit its condition, and no
     slot starts before the previous session plus the course's minimum interval.
     """
+    search = dict(
+        start_date=start_date, days=days, length=length, course=course, kind=kind, practitioner=practitioner,
+        room=room, device=device, patient=patient, condition=condition, now=now, earliest=earliest,
+        latest_start=latest_start, ignore_appointment_ids=ignore_appointment_ids,
+    )  # fmt: skip
+    return list(islice(open_slots(**search), limit))
+
+
+def open_slots(
+    *,
+    start_date: date,
+    days: int,
+    length: timedelta | None = None,
+    course=None,
+    kind: str = Appointment.Kind.TREATMENT,
+    practitioner: Practitioner | None = None,
+    room: Room | None = None,
+    device: LaserDevice | None = None,
+    patient=None,
+    condition=None,
+    now: datetime | None = None,
+    earliest: datetime | None = None,
+    latest_start: datetime | None = None,  # exclusive
+    ignore_appointment_ids=(),
+) -> Iterator[Slot]:
+    """Every free start of `find_slots`, in time order, worked out as they are read. The checks of
+    the arguments run at the first read."""
     now = now or timezone.now()
     if kind == Appointment.Kind.TREATMENT and course is None and length is None:
         raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
@@ -175,7 +202,7 @@ def find_slots(
         first=start_date, last=last_date, length=length, now=now, earliest=earliest, latest_start=latest_start
     )
     if window is None:
-        return []
+        return
     calendar = Calendar.load(
         first=start_date, last=last_date, kind=kind, condition=condition, practitioner=practitioner, room=room,
         device=device,
@@ -184,8 +211,8 @@ def find_slots(
         window, patient_id=patient.pk if patient is not None else None, ignore_ids=ignore_appointment_ids
     )
     starts = calendar.free_starts(diary, days=dates(start_date, last_date), window=window, length=length)
-    openings = calendar.place(diary, starts, length)
-    return [make_slot(opening, length=length, kind=kind, now=now) for opening in islice(openings, limit)]
+    for opening in calendar.place(diary, starts, length):
+        yield make_slot(opening, length=length, kind=kind, now=now)
 
 
 def make_slot(opening: Opening, *, length: timedelta, kind: str, now: datetime) -> Slot:

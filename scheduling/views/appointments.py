@@ -1,6 +1,8 @@
 """The appointment page and its actions: check-in, reschedule, cancel, no-show."""
 
 import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,16 +11,19 @@ from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
 from clinic.roles import ability_required, can
-from scheduling.forms import CancelForm, CheckInForm, SlotBookForm, SlotSearchForm
+from scheduling.forms import CancelForm, CheckInForm, MoveSearchForm, SlotBookForm
 from scheduling.models import Appointment
 from scheduling.services import (
+    MOVABLE_STATUSES,
     IllegalTransition,
     SchedulingError,
+    Slot,
     appointment_cancel,
     appointment_check_in,
     appointment_no_show,
     appointment_reschedule,
-    find_slots,
+    find_move_slots,
+    move_window,
 )
 from scheduling.services.check_in import check_in_flags, unconfirmed_prep
 
@@ -27,8 +32,6 @@ from . import refuse
 logger = logging.getLogger(__name__)
 
 RESCHEDULE_DAYS = 7
-RESCHEDULE_SLOTS = 40
-MOVABLE = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
 
 def _load(pk: int) -> Appointment:
@@ -48,7 +51,7 @@ def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
     context = {
         "appointment": appointment,
         "can_act": can(request.user, "book"),
-        "movable": appointment.status in MOVABLE,
+        "movable": appointment.status in MOVABLE_STATUSES,
         "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
         "check_in_form": check_in_form or CheckInForm(),
         "cancel_form": cancel_form or CancelForm(),
@@ -125,10 +128,10 @@ def appointment_no_show_view(request, pk):
 
 @ability_required("book")
 def appointment_reschedule_view(request, pk):
-    """The slot finder for the appointment's practitioner and length from a chosen day (at first the
-    appointment's own); a slot's button moves the appointment there."""
+    """Where the appointment can move, a week from a chosen day (at first its own) with anyone or
+    one practitioner, by day, its present time shown in its place; a time's button moves it there."""
     appointment = _load(pk)
-    search = SlotSearchForm(request.GET or None)
+    search = MoveSearchForm(request.GET or None)
     conflicts, posted = [], None
     if request.method == "POST":
         form = SlotBookForm(request.POST)
@@ -141,35 +144,68 @@ def appointment_reschedule_view(request, pk):
                 appointment = _load(pk)  # the failed move left its new time on the object
             else:
                 when = formats.date_format(timezone.localtime(appointment.start), "D j M Y H:i")
-                messages.success(request, f"Moved to {when}. The patient will be asked to confirm again.")
+                messages.success(
+                    request,
+                    f"Moved to {when} with {appointment.practitioner}. The patient will be asked to confirm again.",
+                )
                 return redirect("scheduling:appointment", pk=appointment.pk)
         else:
             messages.error(request, "That slot could not be read; pick one again.")
-    around = search.cleaned_data["date"] if search.is_bound and search.is_valid() else None
-    around = around or max(timezone.localdate(appointment.start), timezone.localdate())
-    slots = []
-    if appointment.status in MOVABLE:
-        slots = find_slots(
-            start_date=around,
-            days=RESCHEDULE_DAYS,
-            length=appointment.end - appointment.start,
-            kind=appointment.kind,
-            practitioner=appointment.practitioner,
-            patient=appointment.patient,
-            condition=appointment.course.condition if appointment.course_id else None,
-            ignore_appointment_ids=[appointment.pk],
-            limit=RESCHEDULE_SLOTS,
-        )
+    if search.is_bound:
+        search.is_valid()  # a wrong field shows why on the page; the right ones still count
+    wanted = search.cleaned_data if search.is_bound else {}
+    around = wanted.get("date") or max(timezone.localdate(appointment.start), timezone.localdate())
+    window = move_window(appointment)
+    slots = find_move_slots(
+        appointment=appointment,
+        start_date=around,
+        days=RESCHEDULE_DAYS,
+        practitioner=wanted.get("practitioner"),
+        spacing=appointment.end - appointment.start,  # a practitioner's times a visit apart: whole days fit
+        window=window,
+    )
     context = {
         "appointment": appointment,
-        "movable": appointment.status in MOVABLE,
-        "search": search if search.is_bound else SlotSearchForm(initial={"date": around}),
+        "movable": appointment.status in MOVABLE_STATUSES,
+        "search": search if search.is_bound else MoveSearchForm(initial={"date": around}),
         "around": around,
+        "with_practitioner": wanted.get("practitioner"),
+        "window": window,
+        "window_from": max(timezone.localdate(window.earliest or timezone.now()), timezone.localdate()),
         "slots": slots,
+        "days": _by_day(slots, appointment, first=around, last=around + timedelta(days=RESCHEDULE_DAYS - 1)),
         "posted": posted,
         "conflicts": conflicts,
     }
     return render(request, "scheduling/appointment_reschedule.html", context)
+
+
+@dataclass(frozen=True)
+class MoveRow:
+    """A line of the reschedule page: a time, the free slots to move to then (one a practitioner),
+    and whether the appointment is there now (`current`)."""
+
+    start: datetime
+    end: datetime
+    slots: list[Slot] = field(default_factory=list)
+    current: bool = False
+
+
+def _by_day(slots, appointment, *, first, last) -> list[tuple[date, list[MoveRow]]]:
+    """The slots by local day and time, the appointment's present time among its day's."""
+    times: dict[datetime, list[Slot]] = {}
+    for slot in slots:
+        times.setdefault(slot.start, []).append(slot)
+    if first <= timezone.localdate(appointment.start) <= last:
+        times.setdefault(appointment.start, [])
+    rows = [
+        MoveRow(start, start + (appointment.end - appointment.start), group, current=start == appointment.start)
+        for start, group in sorted(times.items())
+    ]
+    days: dict[date, list[MoveRow]] = {}
+    for row in rows:
+        days.setdefault(timezone.localdate(row.start), []).append(row)
+    return list(days.items())
 
 
 @ability_required("treat")
