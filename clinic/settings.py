@@ -25,6 +25,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A form refused by the CSRF check gets the clinic's page (templates/403_csrf.html), not Django's bare one.
+CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -173,9 +173,34 @@ def test_the_confirm_button_confirms_and_pressing_it_again_is_friendly(treatment
     assert again.status_code == 200 and b"Your appointment is confirmed" in again.content
 
 
-def test_confirming_needs_the_pages_csrf_token(treatment, browser):
-    assert browser.post(path("confirm", appointment=treatment)).status_code == 403
+def test_the_link_pages_act_on_their_token_alone_with_no_cookie_and_an_origin_of_null(treatment, browser):
+    """What a browser sends under `Referrer-Policy: no-referrer`, with cookies blocked: no CSRF cookie
+    or token, `Origin: null`. The signed token in the address is the credential."""
+    for purpose in ("confirm", "cancel"):
+        response = browser.post(path(purpose, appointment=treatment), HTTP_ORIGIN="null")
+        assert response.status_code == 200
+        assert not response.cookies
+    assert fresh(treatment).status == "confirmed" and fresh(treatment).cancel_requested_at is not None
+    page = browser.get(path("confirm", appointment=treatment))
+    assert not page.cookies and "csrfmiddlewaretoken" not in page.content.decode()
+
+
+def test_a_method_a_link_page_does_not_take_gets_the_clinics_page(treatment, client):
+    response = client.post(path("prep", appointment=treatment))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert b"This page cannot do that" in response.content and b"020 7946 0000" in response.content
+    response = client.put(path("confirm", appointment=treatment))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, POST"
     assert fresh(treatment).status == "booked"
+
+
+def test_a_form_refused_by_the_csrf_check_gets_the_clinics_page(receptionist, browser):
+    response = browser.post("/accounts/login/", {"username": "reception", "password": "correct-horse-battery"})
+    assert response.status_code == 403
+    assert [template.name for template in response.templates][:2] == ["403_csrf.html", "base.html"]
+    page = response.content.decode()
+    assert "This form could not be sent" in page and "Nothing was changed" in page
+    assert "CSRF verification failed" not in page
 
 
 def test_confirming_an_appointment_past_confirming_shows_a_friendly_page(treatment, browser):
