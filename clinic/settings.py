@@ -260,7 +260,6 @@ NOTIFICATIONS = {
     "RETRY_BASE_SECONDS": 60,  # doubled after each failure
     "REQUEUE_AFTER_SECONDS": 300,  # a row queued or sending this long is claimed again
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
-    "LINK_MAX_AGE_DAYS": 60,  # patient links expire
 }
 
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)

@@ -12,7 +12,7 @@ from outbox.services import patient_unsubscribe
 from scheduling.models import Appointment
 from scheduling.services import IllegalTransition, appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.services.patient_requests import appointment_request_cancellation
-from tests.conftest import MONDAY_MORNING, local
+from tests.conftest import MONDAY_MORNING, book_treatment, local
 
 pytestmark = pytest.mark.django_db
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -105,15 +105,31 @@ def test_a_link_signed_with_our_key_but_not_our_shape_is_refused(treatment, clie
     assert client.get(f"/p/unsubscribe/{odd}/").status_code == 400
 
 
-def test_a_link_expires_after_sixty_days_with_a_410_page(treatment, client, time_machine):
-    url = path("confirm", appointment=treatment)
-    time_machine.move_to(MONDAY_MORNING + timedelta(days=59), tick=False)
-    assert client.get(url).status_code == 200
-    time_machine.move_to(MONDAY_MORNING + timedelta(days=61), tick=False)
-    for response in (client.get(url), client.post(url)):
-        assert response.status_code == 410
-        assert b"This link has expired" in response.content
-    assert fresh(treatment).status == "booked"
+def test_a_link_works_until_its_appointment_has_passed_however_far_ahead_it_was_booked(clinic, client, time_machine):
+    time_machine.move_to(MONDAY_MORNING, tick=False)
+    far = book_treatment(clinic, local(3, 10, month=1, year=2028))  # ten months ahead, as whole courses are
+    urls = [path(purpose, appointment=far) for purpose in ("confirm", "cancel", "prep")]
+    time_machine.move_to(far.start - timedelta(minutes=1), tick=False)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    time_machine.move_to(far.end, tick=False)
+    for url in urls:
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code in (410, 405)
+            if response.status_code == 410:
+                assert b"This appointment has passed, so this link no longer works" in response.content
+    assert fresh(far).status == "booked" and fresh(far).cancel_requested_at is None
+
+
+def test_a_retired_or_cancelled_link_still_says_why_after_the_appointment_has_passed(treatment, client, time_machine):
+    old = path("confirm", appointment=treatment)
+    moved = appointment_reschedule(appointment=treatment, start=local(23, 14))
+    time_machine.move_to(local(1, 9, month=6), tick=False)
+    assert b"Your appointment has changed since this email was sent" in client.get(old).content
+    time_machine.move_to(MONDAY_MORNING, tick=False)
+    latest = path("cancel", appointment=moved)
+    appointment_cancel(appointment=moved)
+    time_machine.move_to(local(1, 9, month=6), tick=False)
+    assert b"has been cancelled" in client.get(latest).content
 
 
 def test_a_reschedule_retires_the_links_sent_before_it(treatment, client):
