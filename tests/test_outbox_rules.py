@@ -210,7 +210,8 @@ def test_cancelling_a_course_reads_its_status_under_the_lock(clinic, first_sessi
         course_cancel(course=stale)
     assert TreatmentCourse.objects.get(pk=stale.pk).status == TreatmentCourse.Status.COMPLETED
     if connection.features.has_select_for_update:
-        assert any("FOR UPDATE" in query["sql"] for query in queries.captured_queries)
+        course_table = TreatmentCourse._meta.db_table
+        assert any(course_table in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries.captured_queries)
 
 
 # --- Rows that never record an outcome, and programming errors -------------------------------------
