@@ -115,6 +115,12 @@ def cancel(request, token):
     )
 
 
+@_link_page("GET", "HEAD", "POST")
+def unknown(request, rest):
+    error = LinkError("This link is not valid. Please check that you copied the whole link from your email.")
+    return _page(request, "invalid.html", status=404, message=error.message, gone=False)
+
+
 @_link_page("GET", "HEAD")
 def prep(request, token):
     try:

@@ -343,6 +343,10 @@ def test_link_pages_show_the_first_name_and_time_but_no_other_patient_data(treat
 
 def test_unknown_purposes_are_not_found(treatment, client):
     token = make_token("confirm", appointment=treatment)
-    assert client.get(f"/p/delete/{token}/").status_code == 404
+    for address in (f"/p/delete/{token}/", "/p/confirm/", f"/p/confirm/{token}/extra/"):
+        response = client.get(address)
+        assert response.status_code == 404
+        assert b"This link is not valid" in response.content and b"020 7946 0000" in response.content
+    assert client.get(f"/p/confirm/{token}").url == f"/p/confirm/{token}/"  # a link that lost its last slash
     with pytest.raises(ValueError):
         make_token("delete", appointment=treatment)
