@@ -115,14 +115,14 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
 
 
 def send(notification_id: int, *, now: datetime | None = None) -> str:
-    """Send one claimed row; returns what happened (sent, skipped, retry, failed, not-claimed).
+    """Send one claimed row; returns what happened (sent, skipped, retry, failed, error, not-claimed).
     A batch of one: see `send_batch`."""
     return send_batch([notification_id], now=now)[notification_id]
 
 
 def send_batch(notification_ids, *, now: datetime | None = None, stop_after: float | None = None) -> dict[int, str]:
     """Send claimed rows over one connection to the mail server; returns what happened to each row
-    (sent, skipped, retry, failed, not-claimed, or released when `stop_after` ran out).
+    (sent, skipped, retry, failed, error, not-claimed, or released when `stop_after` ran out).
 
     Each row moves from queued to sending in its own conditional update right before its message
     is handed over, and its outcome is recorded right after, so two workers never send the same
