@@ -25,6 +25,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A form refused by the CSRF check gets the clinic's page (templates/403_csrf.html), not Django's bare one.
+CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -258,7 +260,6 @@ NOTIFICATIONS = {
     "RETRY_BASE_SECONDS": 60,  # doubled after each failure
     "REQUEUE_AFTER_SECONDS": 300,  # a row queued or sending this long is claimed again
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
-    "LINK_MAX_AGE_DAYS": 60,  # patient links expire
 }
 
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)

@@ -16,3 +16,10 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form refused by Django's CSRF check gets the clinic's page, saying what
+    to do, instead of Django's bare one. The reason is for the log (django.security.csrf has it),
+    not the page."""
+    return render(request, "403_csrf.html", status=403)

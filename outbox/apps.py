@@ -7,7 +7,8 @@ class OutboxConfig(AppConfig):
 
     def ready(self):
         from outbox import checks  # noqa: F401  (registers the outbox's system check)
-        from outbox.planning import on_appointment_changed
-        from scheduling.events import appointment_changed
+        from outbox.planning import on_appointment_changed, on_course_changed
+        from scheduling.events import appointment_changed, course_changed
 
         appointment_changed.connect(on_appointment_changed, dispatch_uid="outbox.plan_emails")
+        course_changed.connect(on_course_changed, dispatch_uid="outbox.plan_course_emails")

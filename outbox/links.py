@@ -1,10 +1,13 @@
-"""Signed, expiring, single-purpose links for patients: confirm, ask to cancel, read the prep
-instructions, unsubscribe.
+"""Signed, single-purpose links for patients: confirm, ask to cancel, read the prep instructions,
+unsubscribe.
 
 A token is `django.core.signing` output salted with its purpose, so a link made for one purpose
 does not work for another. It carries ids only (and an appointment's version), never names or
 addresses. An appointment link names the version it was made for: a reschedule or cancellation
-raises the version and so retires every link sent before it.
+raises the version and so retires every link sent before it. Otherwise it works until its
+appointment has passed (its end), however far ahead the visit was booked: a course's sessions are
+booked up to a year ahead, and their confirmation carries the links. An unsubscribe link works for
+three years.
 """
 
 from datetime import timedelta
@@ -12,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from patients.models import Patient
 from scheduling.models import Appointment
@@ -24,7 +28,7 @@ PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES
 class LinkError(Exception):
     """A link that cannot be used, with a sentence for the patient and the HTTP status to answer with:
     400 for a link that is not ours (tampered, cut short), 410 for one that was ours but is no longer
-    valid (expired, retired by a change to the appointment, or pointing at a record that is gone)."""
+    valid (its appointment cancelled, changed or passed, its record gone, an old unsubscribe link)."""
 
     def __init__(self, message: str, *, status: int = 400):
         super().__init__(message)
@@ -67,9 +71,9 @@ def link_url(purpose: str, *, appointment: Appointment | None = None, patient: P
 
 def read_link(purpose: str, token: str) -> Appointment | Patient:
     """The appointment or patient a link was made for, or LinkError saying why it cannot be used."""
-    # An unsubscribe link must keep working in old emails (RFC 8058); the others expire.
-    days = UNSUBSCRIBE_MAX_AGE_DAYS if purpose in PATIENT_PURPOSES else settings.NOTIFICATIONS["LINK_MAX_AGE_DAYS"]
-    max_age = timedelta(days=days)
+    # An unsubscribe link must keep working in old emails (RFC 8058). An appointment link's life is
+    # its appointment's: `_appointment` says when it is over.
+    max_age = timedelta(days=UNSUBSCRIBE_MAX_AGE_DAYS) if purpose in PATIENT_PURPOSES else None
     try:
         payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired:
@@ -115,6 +119,11 @@ def _appointment(appointment_id: int, version: int) -> Appointment:
         raise LinkError(
             "Your appointment has changed since this email was sent, so this link no longer works. "
             "Please use the link in your most recent email from us.",
+            status=410,
+        )
+    if appointment.end <= timezone.now():
+        raise LinkError(
+            "This appointment has passed, so this link no longer works. To book another, please call the clinic.",
             status=410,
         )
     return appointment

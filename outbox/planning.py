@@ -12,6 +12,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from clinical.models import TreatmentCourse
 from outbox.models import Notification
 from scheduling import events
 from scheduling.availability import local_instant
@@ -93,13 +94,20 @@ def plan_for_reschedule(appointment, *, now) -> None:
 
 
 def plan_for_cancellation(appointment, *, now) -> None:
-    """Withdraw everything pending about the appointment and tell the patient it is cancelled."""
+    """Withdraw everything pending about the appointment and tell the patient it is cancelled; a
+    course's next session given up is to be booked again."""
     _withdraw(appointment.notifications.all())
-    _store([_about(appointment, Kind.CANCELLED, due_at=now)])
+    _store([_about(appointment, Kind.CANCELLED, due_at=now), *_prompts_again(appointment, now=now)])
 
 
-def plan_for_no_show(appointment) -> None:
+def plan_for_no_show(appointment, *, now) -> None:
     _withdraw(appointment.notifications.all())
+    _store(_prompts_again(appointment, now=now))
+
+
+def plan_for_course_cancellation(course) -> None:
+    """A cancelled course has no next session to book."""
+    _withdraw(Notification.objects.filter(course=course, kind=Kind.NEXT_SESSION))
 
 
 def plan_for_erasure(patient) -> None:
@@ -117,18 +125,39 @@ def plan_for_completion(appointment, *, now) -> None:
         _email(key=f"a{appointment.pk}.{Kind.AFTERCARE}", kind=Kind.AFTERCARE, due_at=now, patient=patient,
                appointment=appointment)
     ]  # fmt: skip
-    course = appointment.course
+    _store([*emails, *_prompts(appointment.course, after=appointment, now=now)])
+
+
+def _prompts(course, *, after, now, tag="") -> list[Notification]:
+    """Prompts to book the session after `after` (a completed session) while none is booked and one is
+    left: in NEXT_SESSION_PROMPT_DAYS, and WINDOW_CLOSING_DAYS before its interval window closes."""
     sessions = course_sessions(course)
-    if sessions.count() < course.planned_sessions and not sessions.filter(start__gt=appointment.start).exists():
-        first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
-        last_day = timezone.localdate(appointment.start) + course.max_interval  # the window's last day
-        closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
-        second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
-        for number, due in enumerate((first, second), 1):
-            if number == 1 or due > first:
-                key = f"c{course.pk}.after{appointment.pk}.{Kind.NEXT_SESSION}.{number}"
-                emails.append(_email(key=key, kind=Kind.NEXT_SESSION, due_at=due, patient=patient, course=course))
-    _store(emails)
+    if sessions.count() >= course.planned_sessions or sessions.filter(start__gt=after.start).exists():
+        return []
+    first = now + timedelta(days=_setting("NEXT_SESSION_PROMPT_DAYS"))
+    last_day = timezone.localdate(after.start) + course.max_interval  # the window's last day
+    closing_day = last_day - timedelta(days=_setting("WINDOW_CLOSING_DAYS"))
+    second = _clinic_time(closing_day, _setting("DAY_BEFORE_HOUR"))
+    emails = []
+    for number, due in enumerate((first, second), 1):
+        if number == 1 or due > first:
+            key = f"c{course.pk}.after{after.pk}{tag}.{Kind.NEXT_SESSION}.{number}"
+            emails.append(_email(key=key, kind=Kind.NEXT_SESSION, due_at=due, patient=course.patient, course=course))
+    return emails
+
+
+def _prompts_again(appointment, *, now) -> list[Notification]:
+    """A course's next session cancelled or missed: the prompts to book it, planned afresh from the
+    last completed session (a course with none yet has no prompts: reception books its first)."""
+    if appointment.kind != Appointment.Kind.TREATMENT or appointment.course_id is None:
+        return []
+    course = TreatmentCourse.objects.select_related("patient").get(pk=appointment.course_id)
+    if course.status not in TreatmentCourse.BOOKABLE_STATUSES:
+        return []
+    last = course_sessions(course).filter(status=Appointment.Status.COMPLETED).order_by("-start").first()
+    if last is None or last.start > appointment.start:
+        return []
+    return _prompts(course, after=last, now=now, tag=f".gap{appointment.pk}.v{appointment.version}")
 
 
 _PLANS = {
@@ -136,12 +165,16 @@ _PLANS = {
     events.RESCHEDULED: plan_for_reschedule,
     events.CANCELLED: plan_for_cancellation,
     events.COMPLETED: plan_for_completion,
+    events.NO_SHOW: plan_for_no_show,
 }
 
 
 def on_appointment_changed(sender, *, appointment, change, now, **kwargs) -> None:
     """The receiver of `scheduling.events.appointment_changed`."""
-    if change == events.NO_SHOW:
-        plan_for_no_show(appointment)
-    else:
-        _PLANS[change](appointment, now=now)
+    _PLANS[change](appointment, now=now)
+
+
+def on_course_changed(sender, *, course, change, now, **kwargs) -> None:
+    """The receiver of `scheduling.events.course_changed`."""
+    if change == events.COURSE_CANCELLED:
+        plan_for_course_cancellation(course)

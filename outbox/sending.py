@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from functools import cache
 from time import monotonic
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import DatabaseError, connection, transaction
+from django.db.models import CharField, F, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from clinic.sql import table
@@ -22,6 +24,11 @@ from scheduling.services.slots import course_sessions
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
 Status = Notification.Status
+# Emails that only make sense before their appointment: once it has started they are skipped.
+BEFORE_THE_VISIT = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE)
+# A change the clinic made to a booked visit, with the calendar update for it: sent while the patient
+# has an address, whether or not they unsubscribed, so no calendar keeps a visit at its old time.
+CHANGE_NOTICES = (Kind.RESCHEDULED, Kind.CANCELLED)
 
 
 def _setting(name):
@@ -29,60 +36,93 @@ def _setting(name):
 
 
 def claim_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
-    """Move up to `limit` due rows to `queued` and return their ids, oldest due first.
+    """Move up to `limit` rows due by `now` (the present unless given) to `queued` and return their
+    ids, oldest due first.
 
     Rows left queued or sending past REQUEUE_AFTER_SECONDS (a lost Redis message, a killed worker)
-    are due again. On PostgreSQL, `SKIP LOCKED` lets dispatchers run side by side without waiting
-    on or taking each other's rows.
+    are due again, except a row whose sending stopped without an outcome MAX_ATTEMPTS times: it
+    ends `failed`, for staff to look at, instead of breaking a batch every few minutes for ever.
+    Whether a row is stale, and when it was claimed, is the real clock's, even when `now` is another
+    time (`dispatch_notifications --at`): a worker sending a row right now keeps it. On PostgreSQL,
+    `SKIP LOCKED` lets dispatchers run side by side without waiting on or taking each other's rows.
     """
-    now = now or timezone.now()
-    stale = now - timedelta(seconds=_setting("REQUEUE_AFTER_SECONDS"))
+    clock = timezone.now()
+    now = now or clock
+    stale = clock - timedelta(seconds=_setting("REQUEUE_AFTER_SECONDS"))
     due = Q(status=Status.PENDING, due_at__lte=now) | Q(
         status__in=(Status.QUEUED, Status.SENDING), claimed_at__lt=stale, due_at__lte=now
     )
     with transaction.atomic():
+        _fail_stranded(stale)
         rows = Notification.objects.filter(due).order_by("due_at").values_list("pk", flat=True)[:limit]
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         ids = list(rows)
-        Notification.objects.filter(pk__in=ids).update(status=Status.QUEUED, claimed_at=now)
+        Notification.objects.filter(pk__in=ids).update(status=Status.QUEUED, claimed_at=clock)
     return ids
 
 
-def unwanted_reason(notification) -> str:
-    """Why an email should no longer go out, or "" when it still should."""
+def _fail_stranded(stale) -> None:
+    """Rows whose every attempt stopped before it recorded an outcome (the worker was killed, ran out
+    of time or lost the database mid-send) end `failed`: each may or may not have reached the patient."""
+    stranded = Notification.objects.filter(
+        status=Status.SENDING, claimed_at__lt=stale, attempts__gte=_setting("MAX_ATTEMPTS")
+    )
+    message = Concat(
+        Value("Sending stopped "),
+        Cast(F("attempts"), CharField()),
+        Value(
+            " times before it could record an outcome (the worker stopped, crashed or ran out of time), so it "
+            "may or may not have reached the patient. The worker's log has the details."
+        ),
+    )
+    ids = list(stranded.values_list("pk", flat=True))
+    if ids:
+        Notification.objects.filter(pk__in=ids, status=Status.SENDING).update(status=Status.FAILED, last_error=message)
+        log.error("notifications %s: sending stopped without an outcome too often; marked failed", ids)
+
+
+def unwanted_reason(notification, *, now: datetime | None = None) -> str:
+    """Why an email should no longer go out at `now` (the present unless given), or "" when it still should.
+
+    Unsubscribing (no consent) stops every email but the notices of a change the clinic made to a
+    booked visit (CHANGE_NOTICES); a confirmation or reminder is skipped once its visit has started,
+    as after an outage, when it would arrive next to the aftercare."""
+    now = now or timezone.now()
     patient = notification.patient
     if not patient.email:
         return "The patient has no email address."
-    if not patient.email_consent:
+    if not patient.email_consent and notification.kind not in CHANGE_NOTICES:
         return "The patient has not agreed to emails."
     appointment = notification.appointment
     if appointment is not None and notification.kind != Kind.CANCELLED:
         if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
             return f"The appointment is {appointment.get_status_display().lower()}."
-        if notification.kind in (Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.CONFIRMATION, Kind.RESCHEDULED) and (
+        if notification.kind in (*BEFORE_THE_VISIT, Kind.RESCHEDULED) and (
             notification.appointment_version != appointment.version
         ):
             return "The appointment has moved since this email was planned."
+        if notification.kind in BEFORE_THE_VISIT and appointment.start <= now:
+            return "The appointment had already started when this email was due to go out."
     if notification.kind == Kind.NEXT_SESSION:
         course = notification.course
         sessions = course_sessions(course)
         if course.status not in ("approved", "active") or sessions.count() >= course.planned_sessions:
             return "The course has no session left to book."
-        if sessions.filter(start__gt=timezone.now()).exists():
+        if sessions.filter(start__gt=now).exists():
             return "The next session is booked."
     return ""
 
 
 def send(notification_id: int, *, now: datetime | None = None) -> str:
-    """Send one claimed row; returns what happened (sent, skipped, retry, failed, not-claimed).
+    """Send one claimed row; returns what happened (sent, skipped, retry, failed, error, not-claimed).
     A batch of one: see `send_batch`."""
     return send_batch([notification_id], now=now)[notification_id]
 
 
 def send_batch(notification_ids, *, now: datetime | None = None, stop_after: float | None = None) -> dict[int, str]:
     """Send claimed rows over one connection to the mail server; returns what happened to each row
-    (sent, skipped, retry, failed, not-claimed, or released when `stop_after` ran out).
+    (sent, skipped, retry, failed, error, not-claimed, or released when `stop_after` ran out).
 
     Each row moves from queued to sending in its own conditional update right before its message
     is handed over, and its outcome is recorded right after, so two workers never send the same
@@ -91,11 +131,15 @@ def send_batch(notification_ids, *, now: datetime | None = None, stop_after: flo
     together: one durable commit per email instead of two.
 
     Whether an email is still wanted is decided on the row, patient and appointment read after its
-    claim (and a next-session prompt's course); what only shapes the text (the practitioner's
-    name, the condition's advice) is read once for the batch. A failure puts the row back as
-    pending with a doubled delay, up to MAX_ATTEMPTS. Rows not reached within `stop_after` seconds,
-    or after a row broke the batch with an unexpected error, go back to pending for the next
-    dispatch, so neither a slow mail server nor one bad row holds the rest back.
+    claim (and a next-session prompt's course), as of `now` (the present unless given, as
+    `dispatch_notifications --at` gives it); what only shapes the text (the practitioner's name, the
+    condition's advice) is read once for the batch. The claim and the sending time are the real
+    clock's. A failure to hand a message over puts the row back as pending with a doubled delay,
+    up to MAX_ATTEMPTS. A fault of the application while a row is read or its email built (a
+    template, a context) is logged with its traceback and fails that row at once ("error"): a
+    retry would only repeat it. Rows not reached within `stop_after` seconds go back to pending
+    for the next dispatch. What stops the batch itself (Celery's time limit, the database gone)
+    leaves the row in hand as sending, to be claimed again once stale, and the rest pending.
     """
     from django.core.mail import get_connection
 
@@ -115,7 +159,7 @@ def send_batch(notification_ids, *, now: datetime | None = None, stop_after: flo
             with transaction.atomic():
                 if outcome:
                     _finish(*outcome)
-                claimed = _claim(notification_id, now=row_now)
+                claimed = _claim(notification_id, now=timezone.now())
             outcome = None
             if not claimed:
                 results[notification_id] = "not-claimed"
@@ -136,13 +180,22 @@ def send_batch(notification_ids, *, now: datetime | None = None, stop_after: flo
 def _send_claimed(notification_id, mail_connection, shared, *, now) -> tuple[str, str, dict]:
     """Send a row this worker has claimed: what happened, and the status and fields to record."""
 
-    notification = _read(notification_id)
-    _reuse(notification, *shared)
-    reason = unwanted_reason(notification)
-    if reason:
-        return "skipped", Status.SKIPPED, {"last_error": reason}
     try:
-        _hand_over(build_message(notification), mail_connection)
+        notification = _read(notification_id)
+        _reuse(notification, *shared)
+        reason = unwanted_reason(notification, now=now)
+        if reason:
+            return "skipped", Status.SKIPPED, {"last_error": reason}
+        message = build_message(notification)
+    except (DatabaseError, SoftTimeLimitExceeded):
+        raise  # not this row's fault: the batch stops, and the row is claimed again once stale
+    except Exception as error:  # noqa: BLE001 - a fault in the application: logged, shown, not retried
+        log.exception("notification %s: the email could not be built (%s)", notification_id, type(error).__name__)
+        return "error", Status.FAILED, {"last_error": _fault(error)}
+    try:
+        _hand_over(message, mail_connection)
+    except SoftTimeLimitExceeded:
+        raise  # Celery's time limit, not the mail server's answer: whether the message went is unknown
     except Exception as error:  # noqa: BLE001 - any failure to hand over the mail is retried, then shown
         # The error's type only: a mail server's message often quotes the patient's address. Staff see
         # the whole message on the row (last_error), where the address is theirs to see anyway.
@@ -155,6 +208,13 @@ def _send_claimed(notification_id, mail_connection, shared, *, now) -> tuple[str
         delay = _setting("RETRY_BASE_SECONDS") * 2 ** (notification.attempts - 1)
         return "retry", Status.PENDING, {"last_error": str(error)[:1000], "due_at": now + timedelta(seconds=delay)}
     return "sent", Status.SENT, {"sent_at": timezone.now(), "last_error": ""}
+
+
+def _fault(error) -> str:
+    return (
+        f"The email could not be built ({type(error).__name__}), a fault in the application: not retried. "
+        "Send it again once the fault is fixed."
+    )
 
 
 # The three statements a row costs (claim, read, record the outcome) are plain SQL: compiling them

@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 
 
 def patient_unsubscribe(*, patient: Patient) -> bool:
-    """Stop reminder and aftercare emails to the patient; True if they were on, False if already off.
-
-    Emails already planned are skipped when their time comes, because sending checks the consent."""
+    """Stop the patient's confirmations, reminders, aftercare and prompts; True if they were on, False
+    if already off. A notice that the clinic moved or cancelled a booked visit is still sent (see
+    `outbox.sending.unwanted_reason`, which checks the consent when each email's time comes)."""
     with transaction.atomic():
         current = Patient.objects.select_for_update().get(pk=patient.pk)
         changed = current.email_consent

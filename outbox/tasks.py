@@ -8,6 +8,7 @@ from collections import Counter
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError
 
 from outbox import sending
@@ -27,8 +28,12 @@ BATCH_STOP_AFTER = SEND_TIME_LIMIT / 2
     time_limit=SEND_TIME_LIMIT,
     soft_time_limit=SEND_TIME_LIMIT - 10,
 )
-def send_notifications(notification_ids: list[int]) -> dict[str, int]:
-    results = sending.send_batch(notification_ids, stop_after=BATCH_STOP_AFTER)
+def send_notifications(notification_ids: list[int], at: str | None = None) -> dict[str, int]:
+    """Send a batch; `at` (ISO 8601, from `dispatch_notifications --at`) is the time whether each email
+    is still wanted is decided for, the present when absent. Returns how many rows ended how
+    ("error" counts the rows an application fault failed; their tracebacks are in the log)."""
+    now = parse_datetime(at) if at else None
+    results = sending.send_batch(notification_ids, now=now, stop_after=BATCH_STOP_AFTER)
     return dict(Counter(results.values()))
 
 
@@ -53,15 +58,17 @@ def dispatch_notifications(limit: int = 1000) -> int:
     return len(ids)
 
 
-def enqueue(ids) -> None:
-    """Queue send tasks for claimed rows. When the broker cannot be reached (kombu's
-    OperationalError, after the publish retries in settings), the rows not yet queued go straight
-    back to pending, for the next dispatch to claim, and the error goes on to the caller."""
+def enqueue(ids, *, at=None) -> None:
+    """Queue send tasks for claimed rows, to be sent as of `at` (a dispatch by hand at another time)
+    or of the moment they are sent. When the broker cannot be reached (kombu's OperationalError,
+    after the publish retries in settings), the rows not yet queued go straight back to pending,
+    for the next dispatch to claim, and the error goes on to the caller."""
     ids = list(ids)
     size = settings.NOTIFICATIONS["SEND_BATCH_SIZE"]
+    extra = {"at": at.isoformat()} if at else {}
     for start in range(0, len(ids), size):
         try:
-            send_notifications.delay(ids[start : start + size])
+            send_notifications.delay(ids[start : start + size], **extra)
         except OperationalError:
             sending.release(ids[start:])
             raise

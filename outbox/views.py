@@ -3,14 +3,23 @@
 A GET only shows what the link does, so mail scanners that follow links change nothing; the
 action is a POST from the page's button. The pages show the patient's first name and the
 appointment, nothing more.
+
+The pages are exempt from Django's CSRF check, and set no cookie. CSRF protects a session
+cookie the browser sends by itself; these pages have none to protect. What authorises a POST is
+the signed, single-purpose token in its address, which another site cannot know or forge, and a
+page that only had the address could use it as well without any browser. The check would only
+refuse patients: the pages send `Referrer-Policy: no-referrer` (the token must not leak), so
+Chromium posts their forms with `Origin: null`, and browsers that block cookies never hold the
+CSRF cookie. The same pages under `X-Frame-Options: DENY` cannot be framed to trick a click.
 """
+
+from functools import wraps
 
 from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_safe
 
 from outbox.links import LinkError, read_link
 from outbox.services import patient_unsubscribe
@@ -49,8 +58,28 @@ def _invalid(request, error: LinkError):
     return _page(request, "invalid.html", status=error.status, message=error.message, gone=error.status == 410)
 
 
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
+def _link_page(*methods):
+    """A patient-link view: no CSRF check (see above), never cached, and any other method answered
+    with the clinic's page (405), not Django's bare one."""
+
+    def decorate(view):
+        def refuse(request):
+            error = LinkError("This page cannot do that. Please use the button on the page, or call the clinic.")
+            response = _page(request, "invalid.html", status=405, message=error.message, gone=False)
+            response["Allow"] = ", ".join(methods)
+            return response
+
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                return refuse(request)
+            return view(request, *args, **kwargs)
+
+        return csrf_exempt(never_cache(wraps(view)(wrapper)))
+
+    return decorate
+
+
+@_link_page("GET", "HEAD", "POST")
 def confirm(request, token):
     try:
         appointment = read_link("confirm", token)
@@ -64,8 +93,7 @@ def confirm(request, token):
     return _page(request, "confirm.html", visit=_visit(appointment), status_now=appointment.status)
 
 
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
+@_link_page("GET", "HEAD", "POST")
 def cancel(request, token):
     try:
         appointment = read_link("cancel", token)
@@ -87,8 +115,13 @@ def cancel(request, token):
     )
 
 
-@never_cache
-@require_safe
+@_link_page("GET", "HEAD", "POST")
+def unknown(request, rest):
+    error = LinkError("This link is not valid. Please check that you copied the whole link from your email.")
+    return _page(request, "invalid.html", status=404, message=error.message, gone=False)
+
+
+@_link_page("GET", "HEAD")
 def prep(request, token):
     try:
         appointment = read_link("prep", token)
@@ -106,11 +139,9 @@ def prep(request, token):
     )
 
 
-# Exempt because RFC 8058 one-click unsubscribes are POSTed by mail providers with no cookie and no
-# CSRF token. The signed token in the address authorises the change, and unsubscribing twice is harmless.
-@csrf_exempt
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
+# RFC 8058 one-click unsubscribes are POSTed by mail providers too, with no cookie and no CSRF token;
+# unsubscribing twice is harmless.
+@_link_page("GET", "HEAD", "POST")
 def unsubscribe(request, token):
     try:
         patient = read_link("unsubscribe", token)

@@ -1,4 +1,4 @@
-"""What the booking services announce about an appointment, inside their transaction.
+"""What the booking services announce about an appointment (and a course), inside their transaction.
 
 Scheduling sits below the outbox, so it cannot call it; the outbox listens here instead
 (`outbox/apps.py` connects `outbox.planning.on_appointment_changed`) and plans its emails in the
@@ -20,3 +20,14 @@ appointment_changed = Signal()
 
 def announce(appointment, change: str, *, now) -> None:
     appointment_changed.send(sender=type(appointment), appointment=appointment, change=change, now=now)
+
+
+COURSE_CANCELLED = "course_cancelled"
+
+# Sent with `course`, `change` (COURSE_CANCELLED) and `now`, inside the service's transaction, after
+# the course's sessions still to come were cancelled (each announced on its own).
+course_changed = Signal()
+
+
+def announce_course(course, change: str, *, now) -> None:
+    course_changed.send(sender=type(course), course=course, change=change, now=now)

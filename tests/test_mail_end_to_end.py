@@ -104,9 +104,11 @@ def idle(smtp, quiet_polls=3):
 
 
 def reclaim_everything_stranded():
-    """What the next dispatches do once REQUEUE_AFTER_SECONDS have passed, without the wait."""
-    later = timezone.now() + timedelta(seconds=settings.NOTIFICATIONS["REQUEUE_AFTER_SECONDS"] + 1)
-    ids = outbox.claim_due(now=later)
+    """What the next dispatches do once REQUEUE_AFTER_SECONDS have passed, without the wait: the rows
+    still held were claimed that long ago (staleness is the real clock's, whatever `now` a dispatch is given)."""
+    long_ago = timezone.now() - timedelta(seconds=settings.NOTIFICATIONS["REQUEUE_AFTER_SECONDS"] + 1)
+    Notification.objects.filter(status__in=(S.QUEUED, S.SENDING)).update(claimed_at=long_ago)
+    ids = outbox.claim_due()
     enqueue(ids)
     return ids
 

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.mail.backends import locmem
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -114,12 +114,15 @@ def test_a_no_show_withdraws_the_pending_emails(clinic, time_machine):
 # --- Claiming and sending ---------------------------------------------------------------------------
 
 
-def test_the_dispatcher_claims_only_due_rows_and_claims_stale_ones_again(clinic, frozen):
+def test_the_dispatcher_claims_only_due_rows_and_claims_stale_ones_again(clinic, frozen, time_machine):
     appointment = book_treatment(clinic, local(31, 10))
     claimed = outbox.claim_due(now=frozen)
     assert [Notification.objects.get(pk=pk).kind for pk in claimed] == [K.CONFIRMATION]
-    assert outbox.claim_due(now=frozen + timedelta(minutes=1)) == []  # queued, not yet stale
-    assert outbox.claim_due(now=frozen + timedelta(minutes=6)) == claimed  # the queue lost it: again
+    time_machine.move_to(frozen + timedelta(minutes=1), tick=False)
+    assert outbox.claim_due() == []  # queued, not yet stale
+    time_machine.move_to(frozen + timedelta(minutes=6), tick=False)
+    assert outbox.claim_due() == claimed  # the queue lost it: again
+    time_machine.move_to(frozen + timedelta(minutes=12), tick=False)
     later = outbox.claim_due(now=appointment.start)
     # The reminders are due now, and so again is the confirmation no worker ever sent.
     assert {Notification.objects.get(pk=pk).kind for pk in later} == {K.CONFIRMATION, K.PREP_REMINDER, K.DAY_BEFORE}
@@ -327,20 +330,31 @@ def test_a_batch_out_of_time_puts_its_unsent_rows_back_for_the_next_dispatch(cli
     assert sorted(outbox.claim_due(now=local(31, 10))) == sorted(rest)  # the next dispatch takes them
 
 
-def test_a_row_that_breaks_its_batch_strands_only_itself(clinic, frozen, monkeypatch):
-    first, broken, last = ids = three_due(clinic)
+def break_row(monkeypatch, broken, error):
     still_wanted = outbox.unwanted_reason
 
-    def unwanted_reason(notification):
+    def unwanted_reason(notification, *, now):
         if notification.pk == broken:
-            raise RuntimeError("a bug")
-        return still_wanted(notification)
+            raise error
+        return still_wanted(notification, now=now)
 
     monkeypatch.setattr(outbox, "unwanted_reason", unwanted_reason)
-    with pytest.raises(RuntimeError):
+
+
+def test_a_row_that_breaks_its_batch_strands_only_itself(clinic, frozen, monkeypatch):
+    first, broken, last = ids = three_due(clinic)
+    break_row(monkeypatch, broken, OperationalError("the database went away"))
+    with pytest.raises(OperationalError):
         outbox.send_batch(ids)
     # The broken row is claimed again once stale; the one after it goes out with the next dispatch.
     assert statuses(ids) == [S.SENT, S.SENDING, S.PENDING]
+
+
+def test_a_bug_met_by_one_row_fails_that_row_and_the_batch_goes_on(clinic, frozen, monkeypatch):
+    first, broken, last = ids = three_due(clinic)
+    break_row(monkeypatch, broken, RuntimeError("a bug"))
+    assert outbox.send_batch(ids) == {first: "sent", broken: "error", last: "sent"}
+    assert statuses(ids) == [S.SENT, S.FAILED, S.SENT]
 
 
 def test_each_row_is_read_after_its_claim_and_what_only_shapes_the_text_once_a_batch(clinic, frozen):

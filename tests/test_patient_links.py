@@ -12,7 +12,7 @@ from outbox.services import patient_unsubscribe
 from scheduling.models import Appointment
 from scheduling.services import IllegalTransition, appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.services.patient_requests import appointment_request_cancellation
-from tests.conftest import MONDAY_MORNING, local
+from tests.conftest import MONDAY_MORNING, book_treatment, local
 
 pytestmark = pytest.mark.django_db
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -105,15 +105,31 @@ def test_a_link_signed_with_our_key_but_not_our_shape_is_refused(treatment, clie
     assert client.get(f"/p/unsubscribe/{odd}/").status_code == 400
 
 
-def test_a_link_expires_after_sixty_days_with_a_410_page(treatment, client, time_machine):
-    url = path("confirm", appointment=treatment)
-    time_machine.move_to(MONDAY_MORNING + timedelta(days=59), tick=False)
-    assert client.get(url).status_code == 200
-    time_machine.move_to(MONDAY_MORNING + timedelta(days=61), tick=False)
-    for response in (client.get(url), client.post(url)):
-        assert response.status_code == 410
-        assert b"This link has expired" in response.content
-    assert fresh(treatment).status == "booked"
+def test_a_link_works_until_its_appointment_has_passed_however_far_ahead_it_was_booked(clinic, client, time_machine):
+    time_machine.move_to(MONDAY_MORNING, tick=False)
+    far = book_treatment(clinic, local(3, 10, month=1, year=2028))  # ten months ahead, as whole courses are
+    urls = [path(purpose, appointment=far) for purpose in ("confirm", "cancel", "prep")]
+    time_machine.move_to(far.start - timedelta(minutes=1), tick=False)
+    assert [client.get(url).status_code for url in urls] == [200, 200, 200]
+    time_machine.move_to(far.end, tick=False)
+    for url in urls:
+        for response in (client.get(url), client.post(url)):
+            assert response.status_code in (410, 405)
+            if response.status_code == 410:
+                assert b"This appointment has passed, so this link no longer works" in response.content
+    assert fresh(far).status == "booked" and fresh(far).cancel_requested_at is None
+
+
+def test_a_retired_or_cancelled_link_still_says_why_after_the_appointment_has_passed(treatment, client, time_machine):
+    old = path("confirm", appointment=treatment)
+    moved = appointment_reschedule(appointment=treatment, start=local(23, 14))
+    time_machine.move_to(local(1, 9, month=6), tick=False)
+    assert b"Your appointment has changed since this email was sent" in client.get(old).content
+    time_machine.move_to(MONDAY_MORNING, tick=False)
+    latest = path("cancel", appointment=moved)
+    appointment_cancel(appointment=moved)
+    time_machine.move_to(local(1, 9, month=6), tick=False)
+    assert b"has been cancelled" in client.get(latest).content
 
 
 def test_a_reschedule_retires_the_links_sent_before_it(treatment, client):
@@ -173,9 +189,34 @@ def test_the_confirm_button_confirms_and_pressing_it_again_is_friendly(treatment
     assert again.status_code == 200 and b"Your appointment is confirmed" in again.content
 
 
-def test_confirming_needs_the_pages_csrf_token(treatment, browser):
-    assert browser.post(path("confirm", appointment=treatment)).status_code == 403
+def test_the_link_pages_act_on_their_token_alone_with_no_cookie_and_an_origin_of_null(treatment, browser):
+    """What a browser sends under `Referrer-Policy: no-referrer`, with cookies blocked: no CSRF cookie
+    or token, `Origin: null`. The signed token in the address is the credential."""
+    for purpose in ("confirm", "cancel"):
+        response = browser.post(path(purpose, appointment=treatment), HTTP_ORIGIN="null")
+        assert response.status_code == 200
+        assert not response.cookies
+    assert fresh(treatment).status == "confirmed" and fresh(treatment).cancel_requested_at is not None
+    page = browser.get(path("confirm", appointment=treatment))
+    assert not page.cookies and "csrfmiddlewaretoken" not in page.content.decode()
+
+
+def test_a_method_a_link_page_does_not_take_gets_the_clinics_page(treatment, client):
+    response = client.post(path("prep", appointment=treatment))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert b"This page cannot do that" in response.content and b"020 7946 0000" in response.content
+    response = client.put(path("confirm", appointment=treatment))
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, POST"
     assert fresh(treatment).status == "booked"
+
+
+def test_a_form_refused_by_the_csrf_check_gets_the_clinics_page(receptionist, browser):
+    response = browser.post("/accounts/login/", {"username": "reception", "password": "correct-horse-battery"})
+    assert response.status_code == 403
+    assert [template.name for template in response.templates][:2] == ["403_csrf.html", "base.html"]
+    page = response.content.decode()
+    assert "This form could not be sent" in page and "Nothing was changed" in page
+    assert "CSRF verification failed" not in page
 
 
 def test_confirming_an_appointment_past_confirming_shows_a_friendly_page(treatment, browser):
@@ -304,6 +345,10 @@ def test_link_pages_show_the_first_name_and_time_but_no_other_patient_data(treat
 
 def test_unknown_purposes_are_not_found(treatment, client):
     token = make_token("confirm", appointment=treatment)
-    assert client.get(f"/p/delete/{token}/").status_code == 404
+    for address in (f"/p/delete/{token}/", "/p/confirm/", f"/p/confirm/{token}/extra/"):
+        response = client.get(address)
+        assert response.status_code == 404
+        assert b"This link is not valid" in response.content and b"020 7946 0000" in response.content
+    assert client.get(f"/p/confirm/{token}").url == f"/p/confirm/{token}/"  # a link that lost its last slash
     with pytest.raises(ValueError):
         make_token("delete", appointment=treatment)

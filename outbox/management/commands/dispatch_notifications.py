@@ -15,7 +15,12 @@ class Command(BaseCommand):
     help = "Run one dispatch of due patient emails by hand: claim them and queue their send tasks."
 
     def add_arguments(self, parser):
-        parser.add_argument("--at", help="Dispatch as if it were this ISO-8601 time (with offset).")
+        parser.add_argument(
+            "--at",
+            help="Dispatch as if it were this ISO-8601 time (with offset): what falls due by then is claimed, "
+            "and the workers decide by it whether each email is still wanted (a reminder is skipped once its "
+            "visit has started). Whether a row a worker holds is stale is still the real clock's.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="List what is due; claim and send nothing.")
         parser.add_argument("--limit", type=int, default=1000)
 
@@ -37,7 +42,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 ids = sending.claim_due(now=now, limit=limit)
-                transaction.on_commit(lambda: enqueue(ids))
+                transaction.on_commit(lambda: enqueue(ids, at=now if at else None))
         except OperationalError as error:
             # enqueue has put the rows back as pending: the next dispatch claims them again.
             broker = maybe_sanitize_url(settings.CELERY_BROKER_URL)
