@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.defaults import page_not_found
 
+from clinic.roles import ABILITY_NAMES, user_roles
+
 
 @login_required
 def home(request):
@@ -16,3 +18,18 @@ def not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def permission_denied(request, exception):
+    """A refused page in the app's own layout, saying which roles may do it (API clients get JSON)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    roles = getattr(exception, "roles", ())
+    ability = getattr(exception, "ability", None)
+    context = {
+        "message": str(exception) if exception and str(exception) else "You cannot use this page.",
+        "allowed_roles": roles,
+        "what": ABILITY_NAMES.get(ability, ""),
+        "your_roles": sorted(user_roles(request.user)) if hasattr(request, "user") else [],
+    }
+    return render(request, "403.html", context, status=403)
