@@ -248,12 +248,18 @@ def test_a_course_with_every_session_booked_offers_no_next_session(as_role, clin
     assert reverse("scheduling:course_book", args=[clinic.course.pk]) not in page
 
 
-def test_a_consultation_leads_the_dermatologist_to_the_assessment(as_role, clinic, frozen):
+def test_a_consultation_leads_the_dermatologist_to_the_assessment_and_then_the_proposal(
+    as_role, clinic, frozen, dermatologist
+):
     visit = consultation(clinic, local(1, 10))
     url = reverse("scheduling:appointment", args=[visit.pk])
     assess = reverse("clinical:assess", args=[clinic.patient.pk])
     assert assess in page_of(as_role("derm"), url)
     assert assess not in page_of(as_role("reception"), url)
+    found = AssessmentFactory(patient=clinic.patient, dermatologist=dermatologist, conditions=[condition()])
+    propose = reverse("clinical:propose", args=[found.pk])
+    assert propose in page_of(as_role("derm"), url)
+    assert propose not in page_of(as_role("reception"), url)
 
 
 def test_search_results_offer_booking_a_consultation_or_review(as_role, clinic, frozen):

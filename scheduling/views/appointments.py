@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalogue.permissions import acting_dermatologist
 from clinic.roles import ability_required, can
+from clinical.services.courses import proposable_conditions
 from scheduling.forms import CancelForm, CheckInForm, SlotBookForm, SlotSearchForm
 from scheduling.models import Appointment
 from scheduling.services import (
@@ -55,16 +56,23 @@ def _next_steps(request, appointment) -> dict:
     movable = books and appointment.status in MOVABLE
     treats = acting_dermatologist(request.user) is not None
     course = appointment.course if appointment.course_id else None
+    assesses = (
+        treats
+        and appointment.kind == Appointment.Kind.CONSULTATION
+        and appointment.status in Appointment.ACTIVE_STATUSES
+        and not appointment.patient.erased_at
+    )
+    latest = appointment.patient.assessments.order_by("-assessed_at", "-pk").first() if assesses else None
     return {
         "can_check_in": movable and check_in_day(appointment, now=now),
         "can_no_show": movable and no_show_due(appointment, now=now),
         "can_record": treats
         and appointment.kind == Appointment.Kind.TREATMENT
         and appointment.status == Appointment.Status.CHECKED_IN,
-        "can_assess": treats
-        and appointment.kind == Appointment.Kind.CONSULTATION
-        and appointment.status in Appointment.ACTIVE_STATUSES
-        and not appointment.patient.erased_at,
+        "can_assess": assesses,
+        # The consultation's outcome, once recorded, leads on to its course proposal.
+        "latest_assessment": latest,
+        "proposable": proposable_conditions(latest) if latest else [],
         "can_book_visit": books and not appointment.patient.erased_at,
         "can_book_next": books
         and course is not None
