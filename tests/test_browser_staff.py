@@ -42,7 +42,9 @@ def test_the_live_search_dropdown_fits_the_window(live_server, laptop, reception
     assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
     # Nothing inside it reaches past the window either: the page does not scroll sideways.
     assert laptop.evaluate("document.documentElement.scrollWidth") <= WIDTH
-    assert dropdown.locator("a:has-text('Book consultation')").first.is_visible()
+    for button in ("Book consultation", "Book review"):  # whole, not cut off by the dropdown's edge
+        inner = dropdown.locator(f"a:has-text('{button}')").first.bounding_box()
+        assert box["x"] <= inner["x"] and inner["x"] + inner["width"] <= box["x"] + box["width"], (button, inner)
 
 
 def test_the_live_search_dropdown_closes_on_a_click_elsewhere_and_on_escape(live_server, laptop, reception):
