@@ -8,8 +8,17 @@
     return;
   }
   const form = results.closest("form");
+  const input = form.querySelector("input[name=q]");
   const hide = () => results.classList.add("d-none");
-  const show = () => results.classList.remove("d-none");
+  // Shown only while the search box is in use and holds a query: a late answer to a request sent
+  // before a click elsewhere, or to the empty query Escape leaves in a search box, stays hidden.
+  const show = () => {
+    if (input.value.trim() && form.contains(document.activeElement)) {
+      results.classList.remove("d-none");
+    } else {
+      hide();
+    }
+  };
   document.addEventListener("click", (event) => {
     if (!form.contains(event.target)) {
       hide();
