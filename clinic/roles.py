@@ -89,7 +89,9 @@ ABILITY_NAMES = {
 class RoleRequired(PermissionDenied):
     """A page refused for the user's role; it names the roles that may use it, for the 403 page."""
 
-    def __init__(self, roles, *, ability: str | None = None, message: str = "Your role cannot use this page."):
+    GENERIC = "Your role cannot use this page."
+
+    def __init__(self, roles, *, ability: str | None = None, message: str = GENERIC):
         super().__init__(message)
         self.roles = tuple(roles)
         self.ability = ability

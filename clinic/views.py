@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.defaults import page_not_found
 
-from clinic.roles import ABILITY_NAMES, user_roles
+from clinic.roles import ABILITY_NAMES, RoleRequired, user_roles
 
 
 @login_required
@@ -26,8 +26,11 @@ def permission_denied(request, exception):
         return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
     roles = getattr(exception, "roles", ())
     ability = getattr(exception, "ability", None)
+    message = str(exception) if exception else ""
+    if roles and message == RoleRequired.GENERIC:
+        message = ""  # the roles that may use the page say it better
     context = {
-        "message": str(exception) if exception and str(exception) else "You cannot use this page.",
+        "message": message or ("" if roles else "You cannot use this page."),
         "allowed_roles": roles,
         "what": ABILITY_NAMES.get(ability, ""),
         "your_roles": sorted(user_roles(request.user)) if hasattr(request, "user") else [],
