@@ -6,10 +6,8 @@ Dermatologist role alone (a group) says what a user may see, not in whose name w
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
-
 from catalogue.models import Practitioner
-from clinic.roles import ability_required
+from clinic.roles import DERMATOLOGIST, RoleRequired, ability_required
 
 
 def is_dermatologist(practitioner: Practitioner | None) -> bool:
@@ -32,7 +30,12 @@ def dermatologist_required(view):
     def wrapped(request, *args, **kwargs):
         request.practitioner = acting_dermatologist(request.user)
         if request.practitioner is None:
-            raise PermissionDenied("This page records clinical work in a dermatologist's name.")
+            raise RoleRequired(
+                (DERMATOLOGIST,),
+                ability="treat",
+                message="This page records clinical work in a dermatologist's name: it needs an active "
+                "dermatologist's practitioner record as well as the Dermatologist role.",
+            )
         return view(request, *args, **kwargs)
 
     return wrapped

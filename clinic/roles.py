@@ -71,6 +71,32 @@ ABILITIES = {
 }
 
 
+# What each ability lets a person do, in words, for the page that refuses it.
+ABILITY_NAMES = {
+    "view_schedule": "see the day board, appointments and work queues",
+    "book": "book, move, cancel and check in appointments",
+    "view_patients": "see patients' records",
+    "edit_patients": "register patients and edit their details",
+    "view_clinical": "see assessments and session records",
+    "treat": "assess patients, propose and approve courses and record sessions",
+    "oversee_courses": "oversee courses awaiting approval or a results review",
+    "view_audit": "see the audit trail",
+    "manage_data": "export or erase a patient's data",
+    "edit_catalogue": "change the clinic's catalogue",
+}
+
+
+class RoleRequired(PermissionDenied):
+    """A page refused for the user's role; it names the roles that may use it, for the 403 page."""
+
+    GENERIC = "Your role cannot use this page."
+
+    def __init__(self, roles, *, ability: str | None = None, message: str = GENERIC):
+        super().__init__(message)
+        self.roles = tuple(roles)
+        self.ability = ability
+
+
 def user_roles(user) -> frozenset[str]:
     """The user's roles, read once per request (a superuser has them all)."""
     if not user.is_authenticated:
@@ -91,8 +117,8 @@ def can(user, ability: str) -> bool:
 
 
 def ability_required(ability: str):
-    """Page decorator: log in first, then a role with `ability`, or 403."""
-    return role_required(*ABILITIES[ability])
+    """Page decorator: log in first, then a role with `ability`, or 403 naming the roles that may."""
+    return role_required(*ABILITIES[ability], ability=ability)
 
 
 def has_role(user, *roles) -> bool:
@@ -100,7 +126,7 @@ def has_role(user, *roles) -> bool:
     return bool(user_roles(user) & set(roles))
 
 
-def role_required(*roles):
+def role_required(*roles, ability: str | None = None):
     """Page decorator: log in first, then one of `roles`, or 403."""
 
     def decorator(view):
@@ -108,7 +134,7 @@ def role_required(*roles):
         @login_required
         def wrapped(request, *args, **kwargs):
             if not has_role(request.user, *roles):
-                raise PermissionDenied("Your role cannot use this page.")
+                raise RoleRequired(roles, ability=ability)
             return view(request, *args, **kwargs)
 
         return wrapped

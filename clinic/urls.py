@@ -10,6 +10,7 @@ import scheduling.urls
 from clinic import views
 
 handler404 = views.not_found
+handler403 = views.permission_denied
 # A namespace may gather the pages of several rooms; each room keeps its own views.
 clinical_pages = [*clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns]
 patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]

@@ -3,6 +3,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.defaults import page_not_found
 
+from clinic.roles import ABILITY_NAMES, RoleRequired, user_roles
+
 
 @login_required
 def home(request):
@@ -23,3 +25,21 @@ def csrf_failure(request, reason=""):
     to do, instead of Django's bare one. The reason is for the log (django.security.csrf has it),
     not the page."""
     return render(request, "403_csrf.html", status=403)
+
+
+def permission_denied(request, exception):
+    """A refused page in the app's own layout, saying which roles may do it (API clients get JSON)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    roles = getattr(exception, "roles", ())
+    ability = getattr(exception, "ability", None)
+    message = str(exception) if exception else ""
+    if roles and message == RoleRequired.GENERIC:
+        message = ""  # the roles that may use the page say it better
+    context = {
+        "message": message or ("" if roles else "You cannot use this page."),
+        "allowed_roles": roles,
+        "what": ABILITY_NAMES.get(ability, ""),
+        "your_roles": sorted(user_roles(request.user)) if hasattr(request, "user") else [],
+    }
+    return render(request, "403.html", context, status=403)

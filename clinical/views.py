@@ -4,7 +4,7 @@ the results-review queue reads appointments too: records/queues.py.)"""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from catalogue.permissions import acting_dermatologist, dermatologist_required
 from clinic.errors import SchedulingError
@@ -88,10 +88,19 @@ def review_queue(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 @dermatologist_required
 def approve_course(request, course_id):
-    course = get_object_or_404(TreatmentCourse.objects.select_related("patient", "condition"), pk=course_id)
+    """A confirmation page first (approving lets reception book the whole course), then the approval."""
+    course = get_object_or_404(
+        TreatmentCourse.objects.select_related("patient", "condition", "proposed_by__user").prefetch_related("areas"),
+        pk=course_id,
+    )
+    if request.method != "POST":
+        if course.status != TreatmentCourse.Status.PROPOSED:
+            messages.info(request, f"This course is already {course.get_status_display().lower()}.")
+            return redirect("clinical:review")
+        return render(request, "clinical/approve.html", {"course": course})
     try:
         course_approve(course=course, by=request.practitioner)
     except SchedulingError as error:

@@ -32,6 +32,7 @@ class PatientForm(forms.ModelForm):
         self.fields["skin_type"].choices = [("", "Not known yet"), *self.fields["skin_type"].choices[1:]]
         self.fields["skin_type"].label = "Fitzpatrick skin type"
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's own form also holds the duplicate warning's box
         self.helper.layout = Layout(
             Row(Column("first_name", css_class="col-md-6"), Column("last_name", css_class="col-md-6")),
             Row(Column("date_of_birth", css_class="col-md-4"), Column("skin_type", css_class="col-md-8")),
@@ -50,3 +51,11 @@ class PatientForm(forms.ModelForm):
         born = self.cleaned_data["date_of_birth"]
         services.check_date_of_birth(born)
         return born
+
+
+class DuplicateConfirmForm(forms.Form):
+    """Registering past the warning that someone like this is on file already."""
+
+    not_a_duplicate = forms.BooleanField(
+        required=False, label="This is a different person: register them anyway", widget=forms.CheckboxInput
+    )

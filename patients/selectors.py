@@ -9,7 +9,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.db.models.functions import Replace, Substr
 
 from patients.models import Patient
-from patients.services import DATE_INPUT_FORMATS
+from patients.services import DATE_INPUT_FORMATS, MIN_PHONE_DIGITS
 
 SEARCH_LIMIT = 50
 SEARCH_MAX_LENGTH = 100
@@ -87,3 +87,41 @@ def patients_matching(query: str) -> QuerySet[Patient]:
     if birth_date is not None:
         match |= Q(date_of_birth=birth_date)
     return patients.filter(match).order_by("last_name", "first_name", "pk")
+
+
+DUPLICATES_SHOWN = 10
+
+
+def likely_duplicates(
+    *, first_name: str, last_name: str, date_of_birth: date | None, email: str = "", phone: str = ""
+) -> list[tuple[Patient, list[str]]]:
+    """Patients on file who may be the person being registered, each with what they share: the same
+    first and last name (any case) and date of birth, the same email (any case), or the same phone
+    number as search compares phones (`national_phone`). Erased records are not offered."""
+    first_name, last_name, email = first_name.strip(), last_name.strip(), email.strip()
+    # Only a whole number is compared (the form accepts nothing shorter), not a fragment of one.
+    phone = national_phone(phone.strip()) if sum(c.isdigit() for c in phone) >= MIN_PHONE_DIGITS else ""
+    match = Q(pk__in=[])
+    if first_name and last_name and date_of_birth:
+        match |= Q(first_name__iexact=first_name, last_name__iexact=last_name, date_of_birth=date_of_birth)
+    if email:
+        match |= Q(email__iexact=email)
+    patients = Patient.objects.filter(erased_at__isnull=True)
+    if phone:
+        patients = _with_national_phone(patients)
+        match |= Q(phone_national=phone)
+    found = []
+    for patient in patients.filter(match).order_by("last_name", "first_name", "pk")[:DUPLICATES_SHOWN]:
+        reasons = []
+        if (patient.first_name.casefold(), patient.last_name.casefold(), patient.date_of_birth) == (
+            first_name.casefold(),
+            last_name.casefold(),
+            date_of_birth,
+        ):
+            reasons.append("same name and date of birth")
+        if email and patient.email.casefold() == email.casefold():
+            reasons.append("same email")
+        if phone and patient.phone and national_phone(patient.phone) == phone:
+            reasons.append("same phone")
+        found.append((patient, reasons))
+    return found

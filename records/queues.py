@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from clinic.roles import ability_required
+from clinic.roles import ability_required, can
 from clinical.models import TreatmentCourse
 from outbox.models import Notification
 from scheduling.models import Appointment
@@ -127,4 +127,4 @@ def results_queue(request):
         .prefetch_related("areas")
         .order_by("last_session", "pk")
     )
-    return render(request, "clinical/results.html", {"courses": courses})
+    return render(request, "clinical/results.html", {"courses": courses, "can_book": can(request.user, "book")})

@@ -9,6 +9,7 @@ from clinical.models import Assessment, TreatmentCourse
 from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
+from scheduling.services.course_rules import takes_another_session
 from scheduling.services.slots import interval_window
 
 
@@ -58,7 +59,7 @@ def _progress(course: TreatmentCourse, sessions: list[Appointment], *, today: da
         done=sum(s.status == Appointment.Status.COMPLETED for s in held),
         held=len(held),
     )
-    if course.status in TreatmentCourse.BOOKABLE_STATUSES and len(held) < course.planned_sessions:
+    if takes_another_session(course, held=len(held)):
         progress.next_sequence = len(held) + 1
         if held:
             progress.next_window = _window_days(max(s.start for s in held), course)

@@ -8,7 +8,9 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
+from catalogue.permissions import acting_dermatologist
 from clinic.roles import ability_required, can
+from clinical.services.courses import proposable_conditions
 from patients.audit import record_clinical_access
 from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT
@@ -29,6 +31,7 @@ def search(request):
         "more": len(results) > SEARCH_LIMIT,
         "limit": SEARCH_LIMIT,
         "can_add": can(request.user, "edit_patients"),
+        "can_book": can(request.user, "book"),
     }
     # htmx asks for the whole page when it restores history it no longer holds.
     partial = "HX-Request" in request.headers and "HX-History-Restore-Request" not in request.headers
@@ -47,11 +50,20 @@ def detail(request, patient_id):
         raise Http404("No such patient.") from None
     if clinical:
         record_clinical_access(patient=overview.patient, by=request.user, what="patient page")
+    erased = overview.patient.erased_at is not None
+    treats = acting_dermatologist(request.user) is not None
+    courses = [progress.course for progress in overview.courses]
     context = {
         "overview": overview,
         "patient": overview.patient,
-        "can_edit": can(request.user, "edit_patients") and not overview.patient.erased_at,
-        "can_book": can(request.user, "book") and not overview.patient.erased_at,
+        "can_edit": can(request.user, "edit_patients") and not erased,
+        "can_book": can(request.user, "book") and not erased,
+        "can_assess": treats and not erased,
+        "can_record": treats,
+        # Assessments a course can still be proposed on, with the conditions it can be for.
+        "proposals": {
+            a.pk: proposable_conditions(a, courses=courses) for a in overview.assessments if treats and not erased
+        },
         "can_manage_data": can(request.user, "manage_data"),
         "audit_trail": patient_audit_trail(patient_id=patient_id) if can(request.user, "view_audit") else None,
     }

@@ -58,7 +58,8 @@ def test_a_course_goes_from_approval_to_plan_to_a_recorded_session_with_aftercar
     course = TreatmentCourseFactory(patient=clinic.patient, planned_sessions=3, areas=[area()])
     log_in(page, live_server, "dr.derm")
     page.goto(f"{live_server.url}/clinical/courses/review/")
-    page.click(f"form[action='/clinical/courses/{course.pk}/approve/'] button")
+    page.click(f"a[href='/clinical/courses/{course.pk}/approve/']")  # a confirmation page first
+    page.click(f"form[action='/clinical/courses/{course.pk}/approve/'] button:has-text('Approve the course')")
     page.wait_for_selector(".alert-success")
     course.refresh_from_db()
     assert course.status == "approved"
@@ -83,7 +84,9 @@ def test_a_course_goes_from_approval_to_plan_to_a_recorded_session_with_aftercar
 
     page.context.clear_cookies()
     log_in(page, live_server, "dr.derm")
-    page.goto(f"{live_server.url}/clinical/appointments/{first.pk}/record/")
+    page.goto(f"{live_server.url}/appointments/{first.pk}/")  # the appointment page leads to the record
+    page.click("a:has-text('Treat and record the session')")
+    page.wait_for_url(f"{live_server.url}/clinical/appointments/{first.pk}/record/")
     page.fill("input[name=wavelength_nm]", "1064")
     page.fill("input[name=fluence_j_cm2]", "2.5")
     page.fill("input[name=spot_size_mm]", "4")

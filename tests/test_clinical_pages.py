@@ -120,9 +120,13 @@ def test_approving_is_for_dermatologists_only(client, receptionist, manager, der
     assert course.status == TreatmentCourse.Status.PROPOSED
 
 
-def test_approving_takes_a_post_only(client, dermatologist):
+def test_approving_takes_a_post_and_a_get_only_asks(client, dermatologist):
     client.force_login(dermatologist.user)
-    assert client.get(reverse("clinical:approve", args=[TreatmentCourseFactory().pk])).status_code == 405
+    course = TreatmentCourseFactory()
+    assert client.get(reverse("clinical:approve", args=[course.pk])).status_code == 200  # the confirmation
+    assert client.put(reverse("clinical:approve", args=[course.pk])).status_code == 405
+    course.refresh_from_db()
+    assert course.status == TreatmentCourse.Status.PROPOSED
 
 
 # --- Assessment ----------------------------------------------------------------------------------

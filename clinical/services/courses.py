@@ -107,6 +107,22 @@ def course_propose(
         )
 
 
+def proposable_conditions(assessment: Assessment, *, courses=None) -> list:
+    """The conditions a course can still be proposed for on this assessment, for the pages to offer:
+    none when the assessment rules a course out; else the active conditions it found that have no
+    open course proposed on it. `courses`: the patient's courses when the caller holds them already."""
+    if assessment_blocker(assessment):
+        return []
+    if courses is None:
+        courses = assessment.courses.all()
+    taken = {
+        course.condition_id
+        for course in courses
+        if course.assessment_id == assessment.pk and course.status in _OPEN_COURSE_STATUSES
+    }
+    return [condition for condition in assessment.conditions.all() if condition.active and condition.pk not in taken]
+
+
 def _course_create(*, assessment, condition, areas, proposed_by, notes, **plan) -> TreatmentCourse:
     """The row itself, once `course_propose` has checked everything."""
     course = TreatmentCourse.objects.create(

@@ -146,6 +146,17 @@ def appointment_confirm(*, appointment: Appointment) -> Appointment:
 CHECK_IN_FLAG = "Flagged at check-in"
 
 
+def check_in_day(appointment: Appointment, *, now: datetime) -> bool:
+    """Whether `now` falls on the appointment's day (clinic time): check-in is possible only then.
+    The appointment page offers the button by this rule, and the service refuses by it."""
+    return timezone.localdate(appointment.start) == timezone.localdate(now)
+
+
+def no_show_due(appointment: Appointment, *, now: datetime) -> bool:
+    """Whether the appointment has started, so that a no-show can be recorded."""
+    return now >= appointment.start
+
+
 def appointment_check_in(
     *, appointment: Appointment, flags=(), remarks: str = "", by=None, now: datetime | None = None
 ) -> Appointment:
@@ -156,7 +167,7 @@ def appointment_check_in(
     are kept with the appointment, with who checked the patient in and when.
     """
     now = now or timezone.now()
-    if timezone.localdate(appointment.start) != timezone.localdate(now):
+    if not check_in_day(appointment, now=now):
         raise IllegalTransition("Patients are checked in on the day of their appointment.")
     with transaction.atomic():
         appointment = _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
@@ -201,7 +212,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
 def appointment_no_show(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
     """Mark that the patient did not come; possible once the appointment has started."""
     now = now or timezone.now()
-    if now < appointment.start:
+    if not no_show_due(appointment, now=now):
         raise IllegalTransition("A no-show can be recorded once the appointment has started.")
     with transaction.atomic():
         appointment = _move(appointment, "no_show", Appointment.Status.NO_SHOW)

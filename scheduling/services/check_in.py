@@ -4,7 +4,10 @@ names, and turn the answers into flags here; `appointment_check_in(flags=...)` k
 
 from collections.abc import Mapping
 
+from clinic.errors import IllegalTransition
 from scheduling.models import Appointment
+
+from .booking import appointment_cancel
 
 # The prep checklist: ticked when the patient confirms it. Sun is the one that flags the session.
 SUN = "no_sun"
@@ -42,3 +45,27 @@ def unconfirmed_prep(*, kind: str, answers: Mapping[str, bool]) -> list[str]:
     if kind != Appointment.Kind.TREATMENT:
         return []
     return [label for name, label in PREP_CHECKLIST.items() if name != SUN and not answers.get(name)]
+
+
+DEFER_REASON = "Not treated: deferred after the check-in re-screen"
+
+
+def defer_blocker(appointment: Appointment) -> str | None:
+    """Why the session cannot be deferred, or None: only a checked-in treatment of a course is."""
+    if appointment.kind != Appointment.Kind.TREATMENT or not appointment.course_id:
+        return f"Only a treatment session is deferred; a {appointment.get_kind_display().lower()} is cancelled instead."
+    if appointment.status != Appointment.Status.CHECKED_IN:
+        return f"A session is deferred after its check-in; this one is {appointment.get_status_display().lower()}."
+    return None
+
+
+def appointment_defer(*, appointment: Appointment) -> Appointment:
+    """The dermatologist does not treat a checked-in session today: it is called off, and the rest of
+    its course is re-planned. Anything but a checked-in treatment is refused before anything changes
+    (a consultation or review is cancelled, not deferred)."""
+    blocker = defer_blocker(appointment)
+    if blocker:
+        raise IllegalTransition(blocker)
+    # No lock is needed for the check: a checked-in session only moves on to completed or cancelled,
+    # and the cancellation's own locked step refuses both.
+    return appointment_cancel(appointment=appointment, reason=DEFER_REASON)

@@ -21,6 +21,12 @@ def check_course_bookable(course) -> None:
         raise SchedulingError(f"This course is {course.get_status_display().lower()}.", field="course")
 
 
+def takes_another_session(course, *, held: int) -> bool:
+    """Whether the course can book one more session with `held` booked or done: what the pages offer
+    a booking by; `take_place_in_course` refuses by the same two facts under the course's lock."""
+    return course.status in TreatmentCourse.BOOKABLE_STATUSES and held < course.planned_sessions
+
+
 def take_place_in_course(appointment, *, check_spacing) -> None:
     """Lock the treatment's course and check that the session fits it.
 

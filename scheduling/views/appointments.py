@@ -8,9 +8,11 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from catalogue.permissions import acting_dermatologist
 from clinic.roles import ability_required, can
+from clinical.services.courses import proposable_conditions
 from scheduling.forms import CancelForm, CheckInForm, MoveSearchForm, SlotBookForm
 from scheduling.models import Appointment
 from scheduling.services import (
@@ -25,7 +27,9 @@ from scheduling.services import (
     find_move_slots,
     move_window,
 )
-from scheduling.services.check_in import check_in_flags, unconfirmed_prep
+from scheduling.services.booking import check_in_day, no_show_due
+from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
+from scheduling.services.course_rules import takes_another_session
 
 from . import refuse
 
@@ -47,18 +51,48 @@ def _load(pk: int) -> Appointment:
     return get_object_or_404(Appointment.objects.select_related(*related).with_session_numbers(), pk=pk)
 
 
+def _next_steps(request, appointment) -> dict:
+    """Which next steps the page offers: each for a role that may take it, and only when possible now
+    (by the same rules the services refuse by)."""
+    now = timezone.now()
+    books = can(request.user, "book")
+    movable = books and appointment.status in MOVABLE_STATUSES
+    treats = acting_dermatologist(request.user) is not None
+    course = appointment.course if appointment.course_id else None
+    assesses = (
+        treats
+        and appointment.kind == Appointment.Kind.CONSULTATION
+        and appointment.status in Appointment.ACTIVE_STATUSES
+        and not appointment.patient.erased_at
+    )
+    latest = appointment.patient.assessments.order_by("-assessed_at", "-pk").first() if assesses else None
+    return {
+        "can_check_in": movable and check_in_day(appointment, now=now),
+        "can_no_show": movable and no_show_due(appointment, now=now),
+        "can_record": treats
+        and appointment.kind == Appointment.Kind.TREATMENT
+        and appointment.status == Appointment.Status.CHECKED_IN,
+        "can_assess": assesses,
+        # The consultation's outcome, once recorded, leads on to its course proposal.
+        "latest_assessment": latest,
+        "proposable": proposable_conditions(latest) if latest else [],
+        "can_book_visit": books and not appointment.patient.erased_at,
+        "can_book_next": books
+        and course is not None
+        and takes_another_session(course, held=course.appointments.sessions().count()),
+    }
+
+
 def _detail(request, appointment, *, check_in_form=None, cancel_form=None):
     context = {
         "appointment": appointment,
         "can_act": can(request.user, "book"),
         "movable": appointment.status in MOVABLE_STATUSES,
         "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
+        **_next_steps(request, appointment),
         "check_in_form": check_in_form or CheckInForm(),
         "cancel_form": cancel_form or CancelForm(),
         "board_url": reverse("scheduling:day_board_date", kwargs={"day": timezone.localdate(appointment.start)}),
-        "can_decide": appointment.status == Appointment.Status.CHECKED_IN
-        and appointment.kind == Appointment.Kind.TREATMENT
-        and can(request.user, "treat"),
     }
     return render(request, "scheduling/appointment_detail.html", context)
 
@@ -209,15 +243,21 @@ def _by_day(slots, appointment, *, first, last) -> list[tuple[date, list[MoveRow
 
 
 @ability_required("treat")
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def appointment_defer_view(request, pk):
-    """The dermatologist does not treat a flagged session today: it is called off and the rest of
-    the course is re-planned from the plan page."""
+    """The dermatologist does not treat a flagged session today: after a confirmation page, it is
+    called off and the rest of the course is re-planned from the plan page."""
     appointment = _load(pk)
+    if request.method != "POST":
+        blocker = defer_blocker(appointment)
+        if blocker:
+            messages.error(request, blocker)
+            return redirect("scheduling:appointment", pk=appointment.pk)
+        return render(request, "scheduling/appointment_defer.html", {"appointment": appointment})
     try:
-        appointment_cancel(appointment=appointment, reason="Not treated: deferred after the check-in re-screen")
+        appointment_defer(appointment=appointment)
     except SchedulingError as error:
         refuse(request, error)
-        return _detail(request, _load(pk))
+        return redirect("scheduling:appointment", pk=appointment.pk)
     messages.warning(request, "The session is called off; re-plan the sessions still to come below.")
     return redirect(f"{reverse('scheduling:course_plan', kwargs={'pk': appointment.course_id})}?reflow=on")

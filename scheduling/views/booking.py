@@ -34,6 +34,7 @@ from scheduling.services import (
     course_plan,
     find_slots,
 )
+from scheduling.services.course_rules import takes_another_session
 
 from . import refuse
 
@@ -95,7 +96,7 @@ def course_book(request, pk):
     )
     number_sessions(sessions)  # they are all the course's sessions
     held = sum(1 for a in sessions if a.is_active)
-    bookable = course.status in TreatmentCourse.BOOKABLE_STATUSES and held < course.planned_sessions
+    bookable = takes_another_session(course, held=held)
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
     # for the course's interval, which the slot search keeps by itself.
     prep_ready = None if held else timezone.now() + PREP_WINDOW
