@@ -5,6 +5,7 @@ as a conflict, never a server error.
 Each race runs 30 times, its sides released together by a barrier (tests.test_concurrency's harness).
 """
 
+import logging
 import threading
 
 import pytest
@@ -26,7 +27,7 @@ pytestmark = [
 
 ROUNDS = 30
 # The advisory-lock keys of scheduling.services.guard: the kind of resource in the high bits.
-SPACES = {"practitioner": 1, "room": 2}
+SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
 
 
 def lock_key(kind, pk):
@@ -38,6 +39,13 @@ def race(one_round):
     Every round runs, so a failure says how many of the rounds went wrong."""
     problems = [problem for _ in range(ROUNDS) for problem in one_round()]
     assert not problems, f"{len(problems)} problems in {ROUNDS} rounds: {problems[:3]}"
+
+
+@pytest.fixture
+def retries(caplog):
+    """The transactions guard.retrying ran again so far: none, where the order of locks holds."""
+    caplog.set_level(logging.INFO, logger="scheduling.services.guard")
+    return lambda: [r.getMessage() for r in caplog.records if "stopped for contention" in r.getMessage()]
 
 
 def unclear(results, expected=Appointment):
@@ -78,7 +86,7 @@ class Clinic:
         )  # fmt: skip
 
 
-def test_two_sessions_of_one_course_moved_at_the_same_moment_both_move(frozen):
+def test_two_sessions_of_one_course_moved_at_the_same_moment_both_move(frozen, retries):
     """Each move crosses onto the other's practitioner, room and laser."""
 
     def one_round():
@@ -106,9 +114,10 @@ def test_two_sessions_of_one_course_moved_at_the_same_moment_both_move(frozen):
         return []
 
     race(one_round)
+    assert retries() == []  # the order of locks, not a second try, kept them apart
 
 
-def test_a_session_booked_while_another_of_its_course_is_moved(frozen):
+def test_a_session_booked_while_another_of_its_course_is_moved(frozen, retries):
     def one_round():
         clinic = Clinic()
         course = clinic.course()
@@ -131,6 +140,7 @@ def test_a_session_booked_while_another_of_its_course_is_moved(frozen):
         return []
 
     race(one_round)
+    assert retries() == []  # the order of locks, not a second try, kept them apart
 
 
 def _crossed_plans_round(b_days):
@@ -154,7 +164,7 @@ def _crossed_plans_round(b_days):
     return results, (a, b)
 
 
-def test_two_plans_booked_at_once_with_crossed_practitioners_both_book(frozen):
+def test_two_plans_booked_at_once_with_crossed_practitioners_both_book(frozen, retries):
     def one_round():
         results, _courses = _crossed_plans_round(b_days=(22, 29))  # nothing clashes
         if unclear(results, list):
@@ -163,9 +173,10 @@ def test_two_plans_booked_at_once_with_crossed_practitioners_both_book(frozen):
         return []
 
     race(one_round)
+    assert retries() == []  # the order of locks, not a second try, kept them apart
 
 
-def test_two_plans_crossing_on_the_same_times_one_books_the_other_is_told(frozen):
+def test_two_plans_crossing_on_the_same_times_one_books_the_other_is_told(frozen, retries):
     """The same crossing where both want X at 10:00 on the 22nd: one plan books whole, the other is
     refused with the conflict and books nothing."""
 
@@ -181,9 +192,10 @@ def test_two_plans_crossing_on_the_same_times_one_books_the_other_is_told(frozen
         return []
 
     race(one_round)
+    assert retries() == []  # the order of locks, not a second try, kept them apart
 
 
-def test_a_course_cancelled_while_one_of_its_sessions_is_moved(frozen):
+def test_a_course_cancelled_while_one_of_its_sessions_is_moved(frozen, retries):
     """The cancellation locks the course's sessions before the course, as a move does."""
 
     def one_round():
@@ -210,6 +222,7 @@ def test_a_course_cancelled_while_one_of_its_sessions_is_moved(frozen):
         return []
 
     race(one_round)
+    assert retries() == []  # the order of locks, not a second try, kept them apart
 
 
 def _hold_locks_against(key_first, key_then, started, release):
@@ -246,11 +259,12 @@ def _deadlocked_booking(clinic, course, book):
         timer.join()
 
 
-def test_a_booking_that_a_deadlock_breaks_is_run_again_and_books(frozen):
+def test_a_booking_that_a_deadlock_breaks_is_run_again_and_books(frozen, retries):
     clinic = Clinic()
     course = clinic.course()
     appointment = _deadlocked_booking(clinic, course, lambda: clinic.book(course, 22, clinic.x, clinic.r1, clinic.d1))
     assert isinstance(appointment, Appointment)
+    assert retries() == ["appointment_book stopped for contention (attempt 1 of 4); running it again"]
     assert course.appointments.get().pk == appointment.pk
     assert_course_consistent(course)
 
