@@ -7,6 +7,7 @@ import re
 import pytest
 import requests
 from django.db import connection
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from scheduling.models import Appointment
@@ -42,12 +43,20 @@ def check_courses(courses):
 
 
 @pytest.fixture
-def api(live_server, receptionist):
+def api_post(live_server, receptionist):
+    """POST JSON to the API as the receptionist, with their token."""
     session = requests.Session()
     session.headers["Authorization"] = f"Token {Token.objects.create(user=receptionist).key}"
-    return lambda course, sessions: session.post(
-        f"{live_server.url}/api/v1/courses/{course.pk}/book-plan/", json={"sessions": sessions}, timeout=60
-    )
+    return lambda path, data: session.post(live_server.url + path, json=data, timeout=60)
+
+
+@pytest.fixture
+def api(api_post):
+    return lambda course, sessions: api_post(reverse("api:course-book-plan", args=[course.pk]), {"sessions": sessions})
+
+
+def status(response):
+    return response.status_code if isinstance(response, requests.Response) else response
 
 
 def api_round(api, b_days):
@@ -55,7 +64,7 @@ def api_round(api, b_days):
     courses = clinic.course(), clinic.course()
     plans = crossed_plans(clinic, b_days)
     responses = run_in_threads([lambda c=c, p=p: api(c, p) for c, p in zip(courses, plans, strict=True)])
-    statuses = sorted(r.status_code if isinstance(r, requests.Response) else r for r in responses)
+    statuses = sorted(status(r) for r in responses)
     problems = [s for s in statuses if s not in (201, 409)]
     if problems:
         return problems
@@ -75,25 +84,35 @@ def test_crossed_plans_on_the_same_time_over_the_api_one_books_one_is_told_409(f
 
 
 @pytest.fixture
-def plan_page(live_server, receptionist):
-    """Post a plan on the course's plan page as the receptionist, logged in over HTTP."""
+def page_post(live_server, receptionist):
+    """POST a form to a staff page as the receptionist, logged in over HTTP; redirects not followed."""
     browser = requests.Session()
-    login = f"{live_server.url}/accounts/login/"
+    login = live_server.url + reverse("login")
     token = TOKEN.search(browser.get(login, timeout=60).text).group(1)
     answer = browser.post(login, {"username": "reception", "password": "correct-horse-battery",
                                   "csrfmiddlewaretoken": token}, timeout=60)  # fmt: skip
     assert answer.url == f"{live_server.url}/", answer.url
     token = {}
 
+    def post(path, form):
+        if not token:  # the session's token, read from a form on the page (one per login)
+            token["value"] = TOKEN.search(browser.get(live_server.url + path, timeout=60).text).group(1)
+        return browser.post(live_server.url + path, form | {"csrfmiddlewaretoken": token["value"]},
+                            allow_redirects=False, timeout=60)  # fmt: skip
+
+    return post
+
+
+@pytest.fixture
+def plan_page(page_post):
+    """Post a plan on the course's plan page."""
+
     def post(course, sessions):
-        path = f"{live_server.url}/courses/{course.pk}/plan/"
-        if not token:
-            token["value"] = TOKEN.search(browser.get(path, timeout=60).text).group(1)
-        form = {"csrfmiddlewaretoken": token["value"], "session-TOTAL_FORMS": len(sessions),
-                "session-INITIAL_FORMS": 0, "session-MIN_NUM_FORMS": 1, "session-MAX_NUM_FORMS": 30}  # fmt: skip
+        form = {"session-TOTAL_FORMS": len(sessions), "session-INITIAL_FORMS": 0, "session-MIN_NUM_FORMS": 1,
+                "session-MAX_NUM_FORMS": 30}  # fmt: skip
         for index, entry in enumerate(sessions):
             form |= {f"session-{index}-{name}": value for name, value in entry.items()}
-        return browser.post(path, form, allow_redirects=False, timeout=60)
+        return page_post(reverse("scheduling:course_plan", args=[course.pk]), form)
 
     return post
 
@@ -104,10 +123,11 @@ def test_crossed_plans_on_the_plan_page_both_book(frozen, plan_page):
         courses = clinic.course(), clinic.course()
         plans = crossed_plans(clinic, (22, 29))
         responses = run_in_threads([lambda c=c, p=p: plan_page(c, p) for c, p in zip(courses, plans, strict=True)])
-        wrong = [r.status_code if isinstance(r, requests.Response) else r for r in responses]
-        if not all(status == 302 for status in wrong):
+        wrong = [status(r) for r in responses]
+        if wrong != [302, 302]:
             return [wrong]
-        assert all(r.headers["Location"] == f"/courses/{c.pk}/book/" for r, c in zip(responses, courses, strict=True))
+        pages = [reverse("scheduling:course_book", args=[c.pk]) for c in courses]
+        assert [r.headers["Location"] for r in responses] == pages
         check_courses(courses)
         return []
 
@@ -120,13 +140,60 @@ def test_crossed_plans_on_the_same_time_on_the_plan_page_one_books_one_is_told(f
         courses = clinic.course(), clinic.course()
         plans = crossed_plans(clinic, (15, 22))
         responses = run_in_threads([lambda c=c, p=p: plan_page(c, p) for c, p in zip(courses, plans, strict=True)])
-        statuses = sorted(r.status_code if isinstance(r, requests.Response) else r for r in responses)
+        statuses = sorted(status(r) for r in responses)
         if statuses != [200, 302]:
             return [statuses]
         refused = next(r for r in responses if r.status_code == 200)
         assert "That time is already taken for the practitioner" in html.unescape(refused.text)
         check_courses(courses)
         assert Appointment.objects.filter(course__in=courses).count() == 2
+        return []
+
+    race(one_round)
+
+
+def slot(day, practitioner, room, device):
+    return dict(start=local(day, 11).isoformat(), practitioner=practitioner.pk, room=room.pk, device=device.pk)
+
+
+def test_two_sessions_of_one_course_moved_over_the_api_at_once_both_move(frozen, api_post):
+    def one_round():
+        clinic = Clinic()
+        course = clinic.course()
+        first = clinic.book(course, 22, clinic.x, clinic.r1, clinic.d1)
+        second = clinic.book(course, 29, clinic.y, clinic.r2, clinic.d2)
+        moves = [(first, slot(23, clinic.y, clinic.r2, clinic.d2)), (second, slot(30, clinic.x, clinic.r1, clinic.d1))]
+        responses = run_in_threads(
+            [lambda a=a, to=to: api_post(reverse("api:appointment-reschedule", args=[a.pk]), to) for a, to in moves]
+        )
+        if [status(r) for r in responses] != [200, 200]:
+            return [[status(r) for r in responses]]
+        assert sorted(course.appointments.values_list("start", flat=True)) == [local(23, 11), local(30, 11)]
+        assert no_overlap()
+        assert_course_consistent(course)
+        return []
+
+    race(one_round)
+
+
+def test_a_session_booked_on_its_page_while_another_is_moved_on_the_reschedule_page(frozen, page_post):
+    def one_round():
+        clinic = Clinic()
+        course = clinic.course()
+        first = clinic.book(course, 22, clinic.x, clinic.r1, clinic.d1)
+        responses = run_in_threads(
+            [
+                lambda: page_post(reverse("scheduling:appointment_reschedule", args=[first.pk]),
+                                  slot(23, clinic.y, clinic.r2, clinic.d2)),
+                lambda: page_post(reverse("scheduling:course_book", args=[course.pk]),
+                                  slot(29, clinic.x, clinic.r1, clinic.d1)),
+            ]
+        )  # fmt: skip
+        if [status(r) for r in responses] != [302, 302]:
+            return [[status(r) for r in responses]]
+        assert course.appointments.filter(status="booked").count() == 2
+        assert no_overlap()
+        assert_course_consistent(course)
         return []
 
     race(one_round)
