@@ -9,13 +9,14 @@ import logging
 import threading
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import DataError, connection, connections, transaction
 
 from clinic.errors import BookingConflict, SchedulingError
 from clinical.models import TreatmentCourse
 from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_reschedule, course_book_plan
 from scheduling.services.courses import course_cancel
+from scheduling.services.guard import ATTEMPTS, retrying
 from tests.conftest import local
 from tests.factories import PatientFactory, PractitionerFactory, RoomFactory, TreatmentCourseFactory
 from tests.test_concurrency import OVERLAPS, run_in_threads, suitable_laser, working_all_week
@@ -286,3 +287,23 @@ def test_a_deadlock_inside_a_callers_transaction_is_answered_as_a_conflict(froze
         _deadlocked_booking(clinic, course, book_inside_a_transaction)
     assert "at the same moment" in caught.value.message
     assert not Appointment.objects.exists()
+
+
+def test_only_contention_is_run_again_and_for_a_bounded_number_of_times(frozen):
+    """A fault (here a division by zero) comes back at once; a service the database stops for
+    contention every time runs ATTEMPTS times and then answers the conflict."""
+    calls = []
+
+    def failing(sql):
+        calls.append(sql)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+
+    with pytest.raises(DataError):
+        retrying(failing)("SELECT 1 / 0")
+    assert len(calls) == 1
+    calls.clear()
+    with pytest.raises(BookingConflict, match="at the same moment"):
+        # The same error PostgreSQL gives the victim of a deadlock, raised for real by the server.
+        retrying(failing)("DO $$ BEGIN RAISE EXCEPTION 'stopped' USING ERRCODE = 'deadlock_detected'; END $$")
+    assert len(calls) == ATTEMPTS

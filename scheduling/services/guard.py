@@ -200,7 +200,8 @@ def _locks_sql(keys) -> str:
 def retrying(service):
     """Run a booking service's transaction again when the database stopped it for contention.
 
-    A deadlock that PostgreSQL broke, or a serialization failure, rolls the whole transaction back,
+    A deadlock that PostgreSQL broke, a serialization failure or a lock timeout (`lock_timeout`, when
+    set) rolls the whole transaction back,
     so running it again from the start loses nothing and, the other side being done, usually
     succeeds. Only the outermost transaction can start again: called inside a caller's transaction
     (a plan's booking, a test's), the service answers `Contention`, a BookingConflict, and the
@@ -235,11 +236,10 @@ def _contended(error: Exception) -> bool:
     """Whether the database stopped the transaction for contention, not for a fault."""
     if isinstance(error, Contention):
         return True
+    # On SQLite a writer waits out the busy timeout for the lock instead; "database is locked" after
+    # it is not run again here (it would wait as long again, and again).
     cause = error.__cause__
-    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if state in _CONTENTION_STATES:
-        return True
-    return connection.vendor == "sqlite" and "database is locked" in str(error)
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in _CONTENTION_STATES
 
 
 def _time(value) -> time:
