@@ -33,3 +33,15 @@ class IllegalTransition(SchedulingError):
 
 class PlanError(SchedulingError):
     """No plan fits the course's intervals with the free time there is."""
+
+
+class Contention(BookingConflict):
+    """Another change needed the same bookings at the same moment, and the database stopped this one
+    (a deadlock or a serialization failure) after running it again did not help: nothing was saved."""
+
+    def __init__(self):
+        super().__init__(
+            [],
+            "Another change to these bookings was being saved at the same moment, so nothing was saved. "
+            "Please try again.",
+        )

@@ -3,7 +3,9 @@
 Every caller (API, staff pages, admin, planner) goes through these functions. Each change runs in
 one transaction: the service checks the practitioner, room, device and patient for overlaps and
 names the conflict; on PostgreSQL exclusion constraints are the last guard against a racing
-transaction, and their violation comes back as the same conflict answer.
+transaction, and their violation comes back as the same conflict answer. Each takes its locks in
+the one order guard.py describes, and a transaction the database stops for contention anyway is
+run again (`guard.retrying`), or answered as a conflict.
 """
 
 from contextlib import contextmanager
@@ -13,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
 from catalogue.models import ClinicClosure, TimeOff
-from clinic.errors import BookingConflict, IllegalTransition, SchedulingError
+from clinic.errors import BookingConflict, Contention, IllegalTransition, SchedulingError
 from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
@@ -34,6 +36,7 @@ _PLACEMENT_FIELDS = [
 ]  # fmt: skip
 
 
+@guard.retrying
 def appointment_book(
     *,
     patient,
@@ -98,6 +101,7 @@ def appointment_book(
     return appointment
 
 
+@guard.retrying
 def appointment_reschedule(
     *,
     appointment: Appointment,
@@ -113,8 +117,16 @@ def appointment_reschedule(
     """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
     now = now or timezone.now()
     with _booking_transaction(appointment):
-        # Lock and reread the row, so that a cancellation committed meanwhile is not overwritten.
+        # The order of locks (guard.py): the resources the move leaves and those it takes, then the
+        # row, locked and reread, so that a cancellation committed meanwhile is not overwritten.
+        held = Appointment.objects.values_list("practitioner_id", "room_id", "device_id").get(pk=appointment.pk)
+        guard.lock_resources(
+            practitioners=[held[0], _pk(practitioner)], rooms=[held[1], _pk(room)], devices=[held[2], _pk(device)],
+            patients=[appointment.patient_id],
+        )  # fmt: skip
         appointment.refresh_from_db(from_queryset=Appointment.objects.select_for_update())
+        if (appointment.practitioner_id, appointment.room_id, appointment.device_id) != held:
+            raise Contention()  # moved meanwhile off resources this one has not locked: start again
         if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
             raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
         if appointment.course_id:
@@ -138,6 +150,7 @@ def appointment_reschedule(
     return appointment
 
 
+@guard.retrying
 def appointment_confirm(*, appointment: Appointment) -> Appointment:
     return _move(appointment, "confirm", Appointment.Status.CONFIRMED)
 
@@ -157,6 +170,7 @@ def no_show_due(appointment: Appointment, *, now: datetime) -> bool:
     return now >= appointment.start
 
 
+@guard.retrying
 def appointment_check_in(
     *, appointment: Appointment, flags=(), remarks: str = "", by=None, now: datetime | None = None
 ) -> Appointment:
@@ -184,6 +198,7 @@ def appointment_check_in(
     return appointment
 
 
+@guard.retrying
 def appointment_complete(*, appointment: Appointment, record: dict | None = None) -> Appointment:
     """Complete a checked-in appointment. A treatment keeps a session record: pass its fields as
     `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area and
@@ -209,6 +224,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
     return appointment
 
 
+@guard.retrying
 def appointment_no_show(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
     """Mark that the patient did not come; possible once the appointment has started."""
     now = now or timezone.now()
@@ -222,6 +238,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
     return appointment
 
 
+@guard.retrying
 def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appointment:
     """Cancel a booked or confirmed appointment; later sessions of its course move up a number
     (the numbers are counted, see scheduling.models, so nothing is renumbered)."""
@@ -231,6 +248,10 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
             course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.CANCELLED, now=timezone.now())
     return appointment
+
+
+def _pk(resource) -> int | None:
+    return resource.pk if resource is not None else None
 
 
 def _visit_length(duration_minutes) -> timedelta:

@@ -1,4 +1,21 @@
-"""The database side of a booking: the locks, the opening check and the overlap check in one statement.
+"""The database side of a booking: the locks, the opening check and the overlap check in one statement;
+the one order in which every booking change takes its locks, and the one place that runs a
+transaction again when the database broke a deadlock or a serialization failure.
+
+The order of locks (see docs/architecture.md, "The order of locks"). A transaction that changes
+bookings takes, and never the other way round:
+
+1. the advisory locks of every practitioner, room, laser and patient it will touch, old and new,
+   in ascending key order and in one statement (`lock_resources`, or `lock_and_check` for one
+   booking): a plan of many sessions takes all of its locks before its first booking, a move takes
+   the resources it leaves as well as those it takes;
+2. the appointment rows it changes (`SELECT ... FOR UPDATE`), in id order;
+3. the course's row (`course_rules`), last.
+
+A status move that takes no advisory lock (confirm, check-in, cancel, ...) starts at step 2. A lock
+already held is taken again at no cost, so a service called inside a plan's transaction finds its
+locks held. Whatever still deadlocks (a lock outside this order, such as a foreign key's on the
+patient's row) is broken by PostgreSQL, and `retrying` runs the whole transaction again.
 
 Every booking asks the database one thing inside its transaction, as one statement: it takes the
 transaction's advisory locks on the practitioner, room, laser and patient (PostgreSQL only), and
@@ -19,20 +36,30 @@ against 0.8 ms for this one statement, and halved the booking benchmark (62 and 
 against 120 and 142, alternating runs of bench/scheduling.py --only booking, December 2026).
 """
 
+import functools
+import logging
+import random
+import time as clock
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db import IntegrityError, connection
+from django.db import DatabaseError, IntegrityError, connection
 
 from catalogue.models import ClinicClosure, LaserDevice, TimeOff, WorkingHours
-from clinic.errors import Conflict
+from clinic.errors import Conflict, Contention
 from clinic.sql import table
 from scheduling.models import Appointment
 
 from .diary import LONGEST_HOLD
 
+log = logging.getLogger(__name__)
+
 # One advisory-lock namespace per kind of resource, in the high bits of the 64-bit key.
 _LOCK_SPACES = {"practitioner": 1, "room": 2, "device": 3, "patient": 4}
+# How often a transaction that the database stopped for contention is run in all.
+ATTEMPTS = 4
+# PostgreSQL's deadlock_detected, serialization_failure and lock_not_available.
+_CONTENTION_STATES = {"40P01", "40001", "55P03"}
 
 # Every active appointment of these resources that starts within the longest hold before the new
 # one and is still held when it starts: the start index reads only that stretch. Whether it
@@ -93,12 +120,8 @@ def lock_and_check(
     """
     ops = connection.ops
     at = ops.adapt_datetimefield_value
-    locks, keys = "SELECT 1", []
-    if connection.vendor == "postgresql":
-        ids = {"practitioner": practitioner_id, "room": room_id, "device": device_id, "patient": patient_id}
-        keys = sorted((space << 48) | ids[kind] for kind, space in _LOCK_SPACES.items() if ids[kind])
-        # The target list is evaluated left to right, so the locks are taken in key order.
-        locks = "SELECT " + ", ".join(f"pg_advisory_xact_lock(%s) AS lock{n}" for n in range(len(keys)))
+    keys = resource_keys(practitioners=[practitioner_id], rooms=[room_id], devices=[device_id], patients=[patient_id])
+    locks = _locks_sql(keys)
     holders_sql, holders_params = _holders(
         start=start, end=end, blocked_until=blocked_until, practitioner_id=practitioner_id, room_id=room_id,
         device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
@@ -139,6 +162,84 @@ def lock_and_check(
             holders, practitioner_id=practitioner_id, room_id=room_id, device_id=device_id, patient_id=patient_id
         ),
     )
+
+
+def lock_key(kind: str, pk: int) -> int:
+    """The advisory-lock key of one practitioner, room, device or patient."""
+    return (_LOCK_SPACES[kind] << 48) | pk
+
+
+def resource_keys(*, practitioners=(), rooms=(), devices=(), patients=()) -> list[int]:
+    """The advisory-lock keys of these resources' ids (None skipped), in the order they are taken.
+
+    On SQLite there are none: its IMMEDIATE transactions already run one writer at a time.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    ids = {"practitioner": practitioners, "room": rooms, "device": devices, "patient": patients}
+    return sorted({lock_key(kind, pk) for kind, pks in ids.items() for pk in pks if pk})
+
+
+def lock_resources(**resources) -> None:
+    """Take the advisory locks of every resource a transaction will touch, in key order, in one
+    statement: step 1 of the order of locks, for a transaction that books or moves more than one
+    appointment's worth (`resource_keys` takes the same arguments)."""
+    keys = resource_keys(**resources)
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(_locks_sql(keys), keys)
+
+
+def _locks_sql(keys) -> str:
+    # The target list is evaluated left to right, so the locks are taken in key order.
+    if not keys:
+        return "SELECT 1"
+    return "SELECT " + ", ".join(f"pg_advisory_xact_lock(%s) AS lock{n}" for n in range(len(keys)))
+
+
+def retrying(service):
+    """Run a booking service's transaction again when the database stopped it for contention.
+
+    A deadlock that PostgreSQL broke, a serialization failure or a lock timeout (`lock_timeout`, when
+    set) rolls the whole transaction back,
+    so running it again from the start loses nothing and, the other side being done, usually
+    succeeds. Only the outermost transaction can start again: called inside a caller's transaction
+    (a plan's booking, a test's), the service answers `Contention`, a BookingConflict, and the
+    outermost `retrying` runs the caller's whole transaction again. After ATTEMPTS runs the answer
+    is the conflict: pages show its message on the form, the API answers 409. Nothing else is run
+    again: every other error, and every refusal of the rules, comes back at once.
+    """
+
+    @functools.wraps(service)
+    def run(*args, **kwargs):
+        if not connection.in_atomic_block:
+            for attempt in range(1, ATTEMPTS):
+                try:
+                    return service(*args, **kwargs)
+                except (Contention, DatabaseError) as error:
+                    if not _contended(error):
+                        raise
+                log.info("%s stopped for contention (attempt %s of %s); running it again",
+                         service.__name__, attempt, ATTEMPTS)  # fmt: skip
+                clock.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - a backoff, not a secret
+        try:
+            return service(*args, **kwargs)
+        except DatabaseError as error:
+            if _contended(error):
+                raise Contention() from error
+            raise
+
+    return run
+
+
+def _contended(error: Exception) -> bool:
+    """Whether the database stopped the transaction for contention, not for a fault."""
+    if isinstance(error, Contention):
+        return True
+    # On SQLite a writer waits out the busy timeout for the lock instead; "database is locked" after
+    # it is not run again here (it would wait as long again, and again).
+    cause = error.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in _CONTENTION_STATES
 
 
 def _time(value) -> time:

@@ -7,11 +7,12 @@ from itertools import islice
 from django.db import transaction
 from django.utils import formats, timezone
 
-from clinic.errors import PlanError, SchedulingError
+from clinic.errors import Contention, PlanError, SchedulingError
 from clinical.models import TreatmentCourse
 from scheduling.availability import dates
 from scheduling.models import Appointment
 
+from . import guard
 from .booking import appointment_book, appointment_reschedule
 from .slots import (
     PREP_WINDOW,
@@ -110,6 +111,7 @@ def course_plan(
     return plan
 
 
+@guard.retrying
 def course_book_plan(
     *,
     course: TreatmentCourse,
@@ -125,14 +127,16 @@ def course_book_plan(
     now = now or timezone.now()
     if not sessions:
         raise SchedulingError("The plan has no sessions.", field="sessions")
-    # Moves later in time go last-first and moves earlier go first-first, so that no session
-    # lands on a time its neighbour still holds.
-    moves = [s for s in sessions if s.get("appointment")]
-    later = sorted((s for s in moves if s["start"] >= s["appointment"].start), key=lambda s: s["start"], reverse=True)
-    earlier = sorted((s for s in moves if s["start"] < s["appointment"].start), key=lambda s: s["start"])
-    new = sorted((s for s in sessions if not s.get("appointment")), key=lambda s: s["start"])
     booked = []
     with transaction.atomic():
+        sessions = _lock_plan(course, sessions)
+        # Moves later in time go last-first and moves earlier go first-first, so that no session
+        # lands on a time its neighbour still holds.
+        moves = [s for s in sessions if s.get("appointment")]
+        later = sorted((s for s in moves if s["start"] >= s["appointment"].start), key=lambda s: s["start"],
+                       reverse=True)  # fmt: skip
+        earlier = sorted((s for s in moves if s["start"] < s["appointment"].start), key=lambda s: s["start"])
+        new = sorted((s for s in sessions if not s.get("appointment")), key=lambda s: s["start"])
         for entry in later + earlier:
             if entry["appointment"].course_id != course.pk:
                 raise SchedulingError("A session in the plan belongs to another course.", field="sessions")
@@ -173,6 +177,33 @@ def course_book_plan(
     for appointment in booked:
         appointment.session_number, appointment.status = fresh[appointment.pk]
     return booked
+
+
+def _lock_plan(course, sessions: list[dict]) -> list[dict]:
+    """Take the whole plan's locks before its first booking, in the order of locks (guard.py).
+
+    Booking by booking, a plan would take a practitioner's lock and then wait for the next
+    session's, which a plan crossing it holds (X then Y against Y then X): a deadlock. So the
+    advisory locks of every practitioner, room and laser of the plan, of those the moved sessions
+    leave and of the patient come first, in one statement; then the moved sessions' rows, in id
+    order. The entries come back with the moved appointments as they are now, locked.
+    """
+    moved = sorted({entry["appointment"].pk for entry in sessions if entry.get("appointment")})
+    rows = Appointment.objects.filter(pk__in=moved).order_by("pk")
+    held = list(rows.values_list("pk", "practitioner_id", "room_id", "device_id"))
+    if len(held) != len(moved):
+        raise SchedulingError("A session the plan moves no longer exists; plan the course again.", field="sessions")
+    guard.lock_resources(
+        practitioners=[e["practitioner"].pk for e in sessions] + [h[1] for h in held],
+        rooms=[e["room"].pk for e in sessions] + [h[2] for h in held],
+        devices=[e["device"].pk for e in sessions if e.get("device")] + [h[3] for h in held],
+        patients=[course.patient_id],
+    )
+    locked = {a.pk: a for a in rows.select_for_update()}
+    if [(a.pk, a.practitioner_id, a.room_id, a.device_id) for a in locked.values()] != held:
+        raise Contention()  # a session moved or went meanwhile: start again from what is there now
+    return [entry | {"appointment": locked[entry["appointment"].pk]} if entry.get("appointment") else entry
+            for entry in sessions]  # fmt: skip
 
 
 def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
