@@ -322,6 +322,9 @@ DEFAULT_EXCEPTION_REPORTER = "clinic.reporting.NoPatientDataReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django's request lines quote the path: without a patient link's token or control characters.
+    "filters": {"request_paths": {"()": "clinic.accesslog.RequestPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_paths"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
