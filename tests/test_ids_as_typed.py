@@ -2,11 +2,17 @@
 "１２", " 12" and "+12" are not 12, in a body, a query or a path. A path naming no record is a 404,
 a body or query a 400; neither reads another record."""
 
+import inspect
 import json
+import re
 
 import pytest
 from django.test import Client
+from rest_framework import serializers
 
+from api import appointments, assessments, availability, courses, patients
+from api.common import IdField, PageQuerySerializer, WholeNumberField
+from api.patients import PatientSerializer
 from tests.conftest import book_treatment, local
 from tests.factories import UserFactory
 
@@ -93,3 +99,37 @@ def test_queries_take_ids_and_counts_as_typed(root, clinic):
         assert response.status_code == 400 and "days" in response.json(), spelling
         response = root.get("/api/v1/patients/", {"q": "Byron", "page_size": spelling})
         assert response.status_code == 400, spelling
+
+
+def _input_serializers():
+    """Every serializer a view reads a body or query with (`valid(...)`, `query(...)`, a view's own
+    for writing), and the serializers nested in them."""
+    found = [PatientSerializer, PageQuerySerializer]
+    for module in (appointments, assessments, availability, courses, patients):
+        for name in re.findall(r"\b(?:valid|query)\((\w+)", inspect.getsource(module)):
+            found.append(getattr(module, name))
+    nested = [
+        field.child.__class__
+        for serializer_class in found
+        for field in serializer_class().fields.values()
+        if isinstance(field, serializers.ListSerializer)
+    ]
+    return found + nested
+
+
+def test_every_id_and_count_the_api_reads_is_read_as_typed():
+    """The strict fields (api.common) are the only way a body or query gives a number or an id."""
+    checked = 0
+    for serializer_class in _input_serializers():
+        for name, field in serializer_class().fields.items():
+            if field.read_only:
+                continue
+            inner = field.child_relation if isinstance(field, serializers.ManyRelatedField) else field
+            inner = inner.child if isinstance(inner, serializers.ListField) else inner
+            if isinstance(inner, serializers.IntegerField):
+                assert isinstance(inner, WholeNumberField), f"{serializer_class.__name__}.{name}"
+                checked += 1
+            if isinstance(inner, serializers.RelatedField):
+                assert isinstance(inner, IdField), f"{serializer_class.__name__}.{name}"
+                checked += 1
+    assert checked >= 25
