@@ -19,8 +19,8 @@ def client_address(request) -> str | None:
     if not getattr(settings, "BEHIND_TLS_PROXY", False):
         return connection
     entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 1)
-    if count < 1 or len(entries) < count:
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 1)  # a whole number >= 1 (system check clinic.E009)
+    if not isinstance(count, int) or count < 1 or len(entries) < count:
         return connection
     try:
         return str(ip_address(entries[-count]))

@@ -5,6 +5,7 @@ right-most it added) is the client's; what the client wrote itself further left 
 import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
+from django.core.checks import run_checks
 from django.test import RequestFactory, override_settings
 
 from clinic.client import client_address
@@ -81,3 +82,11 @@ def test_the_audit_trail_records_the_same_address_not_a_forged_one(client, recep
     client.post(f"/patients/{patient.pk}/edit/", form, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6")
     entry = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.UPDATE).get()
     assert entry.remote_addr == PROXY
+
+
+@pytest.mark.parametrize("count", [0, -1, "1", None])
+def test_a_proxy_count_that_is_not_a_positive_whole_number_is_refused_at_start_up(count):
+    with override_settings(BEHIND_TLS_PROXY=True, TRUSTED_PROXY_COUNT=count):
+        assert "clinic.E009" in [error.id for error in run_checks(tags=["clinic"])]
+    with override_settings(BEHIND_TLS_PROXY=True, TRUSTED_PROXY_COUNT=2):
+        assert "clinic.E009" not in [error.id for error in run_checks(tags=["clinic"])]
