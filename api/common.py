@@ -219,6 +219,9 @@ class MatrixViewSet(viewsets.GenericViewSet):
 
     abilities: dict[str, str] = {}
     default: str = "view_schedule"
+    # A record's id in the path, as typed: the router's own `[^/.]+` would hand " 7", "+7" and "７"
+    # to int(), which reads them all as 7. Anything else matches no URL: a 404, in JSON.
+    lookup_value_regex = "[0-9]+"
     # Actions that also need an active dermatologist's record: they write clinical work in one's name.
     dermatologists: tuple[str, ...] = ()
 

@@ -11,6 +11,7 @@ migrate; `check --deploy` adds the production ones). Registered in clinic.apps.C
 | clinic.E006 | the file email backend without `EMAIL_FILE_PATH` |
 | clinic.E007 | a django-anymail backend missing its `ANYMAIL_*` settings |
 | clinic.E008 | an `EMAIL_BACKEND` that cannot be imported |
+| clinic.E009 | `TRUSTED_PROXY_COUNT` not a whole number of at least 1 |
 """
 
 import re
@@ -134,3 +135,18 @@ def _unimportable(backend, error):
         hint="Use a dotted path to a backend class, e.g. django.core.mail.backends.smtp.EmailBackend.",
         id="clinic.E008",
     )
+
+
+@register(TAG, Tags.security)
+def check_trusted_proxy_count(app_configs=None, **kwargs):
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 1)
+    if isinstance(count, int) and not isinstance(count, bool) and count >= 1:
+        return []
+    return [
+        Error(
+            f"TRUSTED_PROXY_COUNT is {count!r}, not a whole number of at least 1.",
+            hint="It is how many proxies append to X-Forwarded-For in front of the app (usually 1); the "
+            "login lockout counts attempts under the address they add (clinic.client.client_address).",
+            id="clinic.E009",
+        )
+    ]

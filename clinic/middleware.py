@@ -6,10 +6,17 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
+from .client import client_address
+
 
 class AuditlogMiddleware(BaseAuditlogMiddleware):
     """django-auditlog's middleware, with the actor read when an entry is written rather than when
-    the request arrives: the API authenticates its tokens inside the view, after this runs."""
+    the request arrives: the API authenticates its tokens inside the view, after this runs; and the
+    address the login lockout uses (its own would believe a client's X-Forwarded-For)."""
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_address(request)
 
     @staticmethod
     def _get_actor(request):

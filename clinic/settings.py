@@ -86,10 +86,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=3
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a proxy, the client's address is the first of X-Forwarded-For (only when we trust one).
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if env.bool("BEHIND_TLS_PROXY", default=False) else ["REMOTE_ADDR"]
-)
+# Attempts count under the client's address (clinic.client.client_address): behind the TLS proxy,
+# the X-Forwarded-For entry the trusted proxies added, counted from the right; otherwise the
+# connection's. TRUSTED_PROXY_COUNT is how many proxies append to the header (a CDN and ours: 2).
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+AXES_CLIENT_IP_CALLABLE = "clinic.client.client_address"
 AXES_VERBOSE = False  # its log lines name the username; ours log ids only
 
 # The audit trail (django-auditlog): who changed which record and when, and who opened a
@@ -204,7 +206,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "api.common.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "api.parsers.StrictJSONParser",
         "rest_framework.parsers.FormParser",
         "api.parsers.StrictMultiPartParser",
     ],
@@ -304,7 +306,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Production hardening: on unless DEBUG, so that `manage.py check --deploy` finds nothing to say.
 # A trial on plain http (docker compose on localhost) switches the https parts off in its .env.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -321,6 +323,9 @@ DEFAULT_EXCEPTION_REPORTER = "clinic.reporting.NoPatientDataReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Django's request lines quote the path: without a patient link's token or control characters.
+    "filters": {"request_paths": {"()": "clinic.accesslog.RequestPathFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_paths"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

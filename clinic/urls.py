@@ -8,9 +8,13 @@ import patients.urls
 import records.urls
 import scheduling.urls
 from clinic import views
+from clinic.forms import AdminLoginForm, LoginForm
 
+handler400 = views.bad_request
 handler404 = views.not_found
 handler403 = views.permission_denied
+handler500 = views.server_error
+admin.site.login_form = AdminLoginForm
 # A namespace may gather the pages of several rooms; each room keeps its own views.
 clinical_pages = [*clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns]
 patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]
@@ -18,7 +22,7 @@ patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include(("scheduling.urls", "scheduling"))),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls", "api"))),

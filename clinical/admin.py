@@ -7,8 +7,22 @@ from clinical.models import Assessment, TreatmentCourse
 from clinical.services.courses import course_approve
 
 
+class ClinicalRecordAdmin(admin.ModelAdmin):
+    """A record that is clinical as a whole (an assessment, a session record): the matrix keeps it
+    to `view_clinical`, whatever model permissions a group was given."""
+
+    def has_view_permission(self, request, obj=None):
+        return can(request.user, "view_clinical") and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return can(request.user, "view_clinical") and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return can(request.user, "view_clinical") and super().has_add_permission(request)
+
+
 @admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
+class AssessmentAdmin(ClinicalRecordAdmin):
     list_display = ["patient", "assessed_at", "dermatologist", "skin_type", "candidate"]
     list_filter = ["candidate", "skin_type", "dermatologist", "conditions"]
     search_fields = ["patient__last_name", "patient__first_name", "patient__email"]
@@ -43,6 +57,11 @@ class TreatmentCourseAdmin(admin.ModelAdmin):
     # Approval is recorded by the service, never typed in.
     readonly_fields = ["status", "approved_by", "approved_at"]
     actions = ["approve"]
+
+    def get_exclude(self, request, obj=None):
+        """The course's clinical text is for `view_clinical` only, as on the patient page."""
+        exclude = list(super().get_exclude(request, obj) or [])
+        return exclude if can(request.user, "view_clinical") else [*exclude, *TreatmentCourse.CLINICAL_FIELDS]
 
     def get_readonly_fields(self, request, obj=None):
         """A course keeps its patient and the assessment it was proposed from. Once approved,

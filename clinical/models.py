@@ -71,6 +71,9 @@ class TreatmentCourse(models.Model):
 
     # Statuses in which sessions may be booked: a dermatologist approved the course, and it is not over.
     BOOKABLE_STATUSES = (Status.APPROVED, Status.ACTIVE)
+    # The course's clinical text, which the matrix keeps to `view_clinical` (pages, admin, audit log);
+    # the plan itself (condition, sessions, intervals, status) is reception's and the manager's too.
+    CLINICAL_FIELDS = ("notes",)
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="courses")

@@ -1,5 +1,7 @@
-"""Reading the audit trail about one patient: every audited record that concerns them."""
+"""Reading the audit trail: every audited record that concerns one patient, and what of an entry
+a reader may see (the matrix keeps clinical values to `view_clinical`, here as on the pages)."""
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +14,46 @@ from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 
 TRAIL_LENGTH = 50
+
+# The audited models whose values are clinical, with the fields that are: None for a record that is
+# clinical as a whole (an assessment, a session record: its description names the verdict too).
+CLINICAL_VALUES = {Assessment: None, SessionRecord: None, TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS}
+HIDDEN = "(clinical, hidden)"
+
+
+def clinical_models() -> list[ContentType]:
+    """The content types of the records that are clinical as a whole."""
+    models = [model for model, fields in CLINICAL_VALUES.items() if fields is None]
+    return list(ContentType.objects.get_for_models(*models).values())
+
+
+def _clinical_fields(entry: LogEntry) -> tuple[str, ...] | None:
+    model = entry.content_type.model_class()
+    return CLINICAL_VALUES.get(model, ())
+
+
+def entry_as_seen(entry: LogEntry, *, clinical: bool) -> LogEntry:
+    """The entry as a reader sees it: without `clinical` (the `view_clinical` ability), the clinical
+    fields' old and new values are replaced by a placeholder, and a clinical record's description by
+    its kind and number. The stored entry is not touched; a copy is returned."""
+    fields = _clinical_fields(entry)
+    if clinical or fields == ():
+        return entry
+    seen = copy.copy(entry)
+    changes = entry.changes_dict
+    seen.changes = {
+        name: _hidden(change) if fields is None or name in fields else change for name, change in changes.items()
+    }
+    seen.changes_text = ""
+    if fields is None:
+        seen.object_repr = f"{entry.content_type.name} {entry.object_id}"
+    return seen
+
+
+def _hidden(change):
+    if isinstance(change, dict):  # a many-to-many change: {"type": "m2m", "operation": ..., "objects": [...]}
+        return {**change, "objects": [HIDDEN]}
+    return [HIDDEN for _ in change]
 
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:

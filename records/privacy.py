@@ -22,6 +22,7 @@ from outbox.models import Notification
 from patients.models import Patient
 from records.audit import entries_about, patient_records
 from scheduling.models import Appointment, SessionRecord
+from scheduling.services import course_cancel
 
 log = logging.getLogger(__name__)
 
@@ -49,28 +50,37 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
     """Everything the clinic holds about `patient`, as one JSON document; recorded in the audit trail."""
 
     now = now or timezone.now()
+    # Every relation a row names is read with it (and what that name is made of), so the export
+    # costs the same few queries for one visit or a hundred.
     appointments = (
         Appointment.objects.filter(patient=patient)
-        .select_related("practitioner__user", "room", "device", "course__condition", "booked_by")
+        .select_related(
+            "practitioner__user", "room", "device", "course__condition", "course__patient", "booked_by",
+            "short_prep_acknowledged_by", "session_record__area", "session_record__recorded_by__user",
+        )
         .order_by("start", "pk")
-    )
+    )  # fmt: skip
     data = {
         "exported_at": now,
         "patient": _row(patient),
         "assessments": [
             _row(a, skip={"patient"}) | {"conditions": [str(c) for c in a.conditions.all()]}
-            for a in patient.assessments.select_related("dermatologist__user").prefetch_related("conditions")
+            for a in patient.assessments.select_related("dermatologist__user", "created_by").prefetch_related(
+                "conditions"
+            )
         ],
         "courses": [
             _row(c, skip={"patient"}) | {"areas": [str(area) for area in c.areas.all()]}
             for c in TreatmentCourse.objects.filter(patient=patient)
-            .select_related("condition", "approved_by__user")
+            .select_related("condition", "assessment__patient", "proposed_by__user", "approved_by__user")
             .prefetch_related("areas")
         ],
         "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
         "emails": [
             _row(n, skip={"patient", "key"})
-            for n in Notification.objects.filter(patient=patient).select_related("appointment", "course")
+            for n in Notification.objects.filter(patient=patient).select_related(
+                "appointment__patient", "course__condition", "course__patient"
+            )
         ],
     }
     LogEntry.objects.log_create(
@@ -95,6 +105,7 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
     left in their records or in the audit trail; the anonymous history stays for statistics.
 
     Refused while the patient has a visit still to come (cancel it first, so they hear of it).
+    Their open courses are cancelled.
     """
 
     now = now or timezone.now()
@@ -112,6 +123,13 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
                 f"The patient has {upcoming} visit{'s' if upcoming != 1 else ''} still to come. "
                 "Cancel them first, so that the patient is told."
             )
+        # Nobody will book an erased patient's course again: it leaves reception's unbooked queue
+        # and the review queue, closed by the course rule (with no reason written into its notes).
+        open_courses = TreatmentCourse.objects.filter(patient=patient).exclude(
+            status__in=(TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.CANCELLED)
+        )
+        for course in open_courses.select_for_update():
+            course_cancel(course=course)
         records = patient_records(patient.pk)
         # The audit entries are rewritten below; auditlog must not record the old values again.
         with disable_auditlog():

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from clinic.roles import can
+from clinical.admin import ClinicalRecordAdmin
 from scheduling.models import Appointment, SessionRecord
 
 from .services import SchedulingError, appointment_cancel
@@ -52,7 +53,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionRecord)
-class SessionRecordAdmin(admin.ModelAdmin):
+class SessionRecordAdmin(ClinicalRecordAdmin):
     list_display = [
         "appointment",
         "wavelength_nm",

@@ -10,7 +10,7 @@ from scheduling.views import appointments, booking, dayboard, sessions
 class DateConverter:
     """A calendar date as YYYY-MM-DD in the years 1900-2999; an impossible date (2027-02-30) is a 404."""
 
-    regex = r"(?:19|2\d)\d\d-\d\d-\d\d"
+    regex = r"(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}"  # ASCII digits: \d would match "٢٠٢٧" too
 
     def to_python(self, value: str) -> date:
         return date.fromisoformat(value)  # ValueError means no match
