@@ -51,6 +51,7 @@ class Visit:
     roles: tuple | None = None  # None: every role the permission matrix lets in
     path: str | None = None
     status: int = 200
+    search: str | None = None  # typed into the navigation bar's patient search, to check its results
 
     def url(self, data) -> str:
         if self.path:
@@ -60,13 +61,17 @@ class Visit:
 
 
 DAY = MONDAY_MORNING.date()
+BOOKERS = (RECEPTION, DERMATOLOGIST)
 VISITS = [
-    Visit("home"),
+    Visit("home", search="Byron"),
     Visit("scheduling:day_board"),
     Visit("scheduling:day_board_date", {"day": DAY}),
     Visit("scheduling:day_board_date", {"day": DAY}, query="by=room"),
     Visit("scheduling:day_board_date", {"day": DAY}, query="by=device"),
     Visit("scheduling:appointment", {"pk": "booked"}),
+    # Refusals at the desk: a cancellation without a reason, a no-show before the visit began.
+    Visit("scheduling:appointment", {"pk": "booked"}, roles=BOOKERS, submit="main form[action$='/cancel/']"),
+    Visit("scheduling:appointment", {"pk": "booked"}, roles=BOOKERS, submit="main form[action$='/no-show/']"),
     Visit("scheduling:appointment", {"pk": "checked_in"}),
     Visit("scheduling:appointment", {"pk": "completed"}),
     Visit("scheduling:appointment", {"pk": "cancelled"}),
@@ -128,7 +133,9 @@ def _abilities():
 def roles_for(visit) -> tuple:
     if visit.roles is not None:
         return visit.roles
-    ability = _abilities()[visit.name]
+    abilities = _abilities()
+    assert visit.name in abilities, f"{visit.name} is not in tests/test_permissions.py's ROUTES: give it an ability"
+    ability = abilities[visit.name]
     if ability not in ABILITIES:  # any signed-in user
         return (RECEPTION, DERMATOLOGIST, MANAGER)
     return ABILITIES[ability]
@@ -254,6 +261,11 @@ def test_every_page_of_each_role_passes_axe_core(live_server, page, clinic_day, 
         assert response.status == visit.status and page.url == f"{live_server.url}{url}", (role, url, page.url)
         found += _check(page, axe, url)
         checked += 1
+        if visit.search:
+            page.fill("nav input[name=q]", visit.search)
+            page.locator("#patient-search-results a").first.wait_for()
+            found += _check(page, axe, f"{url} (patient search results)")
+            checked += 1
         if visit.submit:
             form = page.locator(visit.submit).first
             form.evaluate("form => { form.noValidate = true; }")
