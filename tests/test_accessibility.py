@@ -23,9 +23,10 @@ from tests.factories import (
     PatientFactory,
     SessionRecordFactory,
     TreatmentCourseFactory,
+    UserFactory,
     area,
 )
-from tests.test_permissions import ROUTES, _named_routes
+from tests.test_permissions import ROUTES, _named_routes, _url
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -152,6 +153,17 @@ def test_every_named_staff_url_is_checked_or_said_not_to_be_a_page():
     assert left == set(), f"pages neither checked by axe-core nor listed in NOT_PAGES: {sorted(left)}"
     assert visited & set(NOT_PAGES) == set()
     assert set(NOT_PAGES) <= names, "NOT_PAGES names a pattern that no longer exists"
+
+
+@pytest.mark.django_db(transaction=False)
+def test_the_patterns_said_to_be_post_only_refuse_a_get(client, records):
+    """So that NOT_PAGES cannot go stale: a pattern that starts to answer GET is a page to check."""
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    arguments = {name: kwargs for name, kwargs, *_ in ROUTES}
+    for name, reason in NOT_PAGES.items():
+        if reason.startswith("POST only"):
+            url = _url(name, arguments.get(name, {}), records)
+            assert client.get(url).status_code == 405, f"{name} answers GET: check it for axe-core in VISITS"
 
 
 @pytest.fixture
