@@ -70,9 +70,8 @@ VISITS = [
     Visit("scheduling:day_board_date", {"day": DAY}, query="by=room"),
     Visit("scheduling:day_board_date", {"day": DAY}, query="by=device"),
     Visit("scheduling:appointment", {"pk": "booked"}),
-    # Refusals at the desk: a cancellation without a reason, a no-show before the visit began.
+    # A refusal at the desk: a cancellation without a reason (no-show is not offered before the visit).
     Visit("scheduling:appointment", {"pk": "booked"}, roles=BOOKERS, submit="main form[action$='/cancel/']"),
-    Visit("scheduling:appointment", {"pk": "booked"}, roles=BOOKERS, submit="main form[action$='/no-show/']"),
     Visit("scheduling:appointment", {"pk": "checked_in"}),
     Visit("scheduling:appointment", {"pk": "completed"}),
     Visit("scheduling:appointment", {"pk": "cancelled"}),
@@ -93,6 +92,9 @@ VISITS = [
     Visit("clinical:results"),
     Visit("clinical:change", {"course_id": "proposed"}),
     Visit("clinical:record", {"appointment_id": "checked_in"}, submit="main form[method=post]"),
+    # The confirmation pages before "not today" and approving a course.
+    Visit("scheduling:appointment_defer", {"pk": "checked_in"}, roles=(DERMATOLOGIST,)),
+    Visit("clinical:approve", {"course_id": "proposed"}, roles=(DERMATOLOGIST,)),
     Visit("admin:index", roles=(MANAGER,)),
     Visit("admin:catalogue_room_changelist", roles=(MANAGER,)),
     Visit("admin:catalogue_room_change", {"object_id": "room"}, roles=(MANAGER,)),
@@ -109,8 +111,6 @@ NOT_PAGES = {
     "scheduling:appointment_check_in": "POST only: the form on the appointment page",
     "scheduling:appointment_cancel": "POST only: the form on the appointment page",
     "scheduling:appointment_no_show": "POST only: the form on the appointment page",
-    "scheduling:appointment_defer": "POST only: the form on the appointment page",
-    "clinical:approve": "POST only: the form on the review queue",
     "patients:export": "POST only, and a JSON download, not a page",
     "api-schema": "the OpenAPI document, a download",
     "api-docs": "the API's Swagger UI for developers, its markup is the vendor's",
