@@ -163,3 +163,15 @@ def test_staff_can_log_in_through_the_form(client, receptionist):
     response = client.post(reverse("login"), {"username": "reception", "password": "correct-horse-battery"})
     assert response.status_code == 302
     assert client.get(reverse("home")).context["user"] == receptionist
+
+
+@pytest.mark.django_db
+def test_an_unknown_address_shows_the_clinics_own_page_for_staff_and_strangers(client, receptionist):
+    anonymous = client.get("/no-such-page/")
+    client.force_login(receptionist)
+    staff = client.get("/no-such-page/")
+    for response in (anonymous, staff):
+        body = response.content.decode()
+        assert response.status_code == 404
+        assert "Page not found" in body and 'class="navbar-brand"' in body, body[:300]
+    assert client.get("/api/v1/no-such-thing/").json() == {"detail": "Not found."}
