@@ -22,7 +22,7 @@ from outbox.models import Notification
 from patients.models import Patient
 from records.audit import entries_about, patient_records
 from scheduling.models import Appointment, SessionRecord
-from scheduling.services import course_cancel
+from scheduling.services import course_cancel, guard
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,9 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
     if not reason:
         raise ValidationError({"reason": "Say why (e.g. the date of the patient's request)."})
     with transaction.atomic():
+        # The order of locks (scheduling.services.guard): the patient's lock first, which every
+        # booking for them takes, so none is under way while the visits still to come are counted.
+        guard.lock_resources(patients=[patient.pk])
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         if patient.erased_at is not None:
             raise ValidationError("This patient's details were already erased.")

@@ -9,16 +9,19 @@ import logging
 import threading
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DataError, connection, connections, transaction
 
 from clinic.errors import BookingConflict, SchedulingError
 from clinical.models import TreatmentCourse
+from patients.models import Patient
+from records.privacy import patient_erase
 from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_reschedule, course_book_plan
 from scheduling.services.courses import course_cancel
 from scheduling.services.guard import ATTEMPTS, retrying
 from tests.conftest import local
-from tests.factories import PatientFactory, PractitionerFactory, RoomFactory, TreatmentCourseFactory
+from tests.factories import PatientFactory, PractitionerFactory, RoomFactory, TreatmentCourseFactory, UserFactory
 from tests.test_concurrency import OVERLAPS, run_in_threads, suitable_laser, working_all_week
 
 pytestmark = [
@@ -307,3 +310,35 @@ def test_only_contention_is_run_again_and_for_a_bounded_number_of_times(frozen):
         # The same error PostgreSQL gives the victim of a deadlock, raised for real by the server.
         retrying(failing)("DO $$ BEGIN RAISE EXCEPTION 'stopped' USING ERRCODE = 'deadlock_detected'; END $$")
     assert len(calls) == ATTEMPTS
+
+
+def test_a_patient_erased_while_a_visit_is_booked_for_them_is_either_refused_or_left_with_none(frozen, retries):
+    """The erasure takes the patient's lock as every booking does, and a booking reads whether the
+    patient was erased under it: an erased patient never keeps a visit to come, and an erasure never
+    passes a booking under way."""
+    manager = UserFactory()
+
+    def one_round():
+        clinic = Clinic()
+        patient = PatientFactory()
+        results = run_in_threads(
+            [
+                lambda p=patient, c=clinic: appointment_book(
+                    patient=Patient.objects.get(pk=p.pk), kind="consultation", start=local(22, 10),
+                    practitioner=c.x, room=c.r1,
+                ),
+                lambda p=patient: patient_erase(patient=Patient.objects.get(pk=p.pk), by=manager, reason="request"),
+            ]
+        )  # fmt: skip
+        booked, erased = results
+        unexpected = [
+            r for r in results if isinstance(r, Exception) and not isinstance(r, SchedulingError | ValidationError)
+        ]
+        if unexpected:
+            return unexpected
+        upcoming = Appointment.objects.filter(patient=patient, status="booked").count()
+        if Patient.objects.get(pk=patient.pk).erased_at is not None:
+            return [f"erased with {upcoming} visit(s) to come: {results}"] if upcoming else []
+        return [] if upcoming == 1 and isinstance(erased, ValidationError) else [f"neither: {results}"]
+
+    race(one_round)

@@ -16,6 +16,7 @@ from django.utils import formats, timezone
 
 from catalogue.models import ClinicClosure, TimeOff
 from clinic.errors import BookingConflict, Contention, IllegalTransition, SchedulingError
+from patients.models import Patient
 from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
@@ -34,6 +35,9 @@ _PLACEMENT_FIELDS = [
     "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
     "short_prep_acknowledged_by", "short_prep_acknowledged_at", "cancel_requested_at", "updated_at",
 ]  # fmt: skip
+
+# Refused to a booking for a patient whose details were erased on request.
+ERASED = "This patient's details were erased on request; register them again."
 
 
 @guard.retrying
@@ -63,7 +67,7 @@ def appointment_book(
     if kind not in Appointment.Kind.values:
         raise SchedulingError("Choose consultation, treatment or review.", field="kind")
     if patient.erased_at is not None:
-        raise SchedulingError("This patient's details were erased on request; register them again.", field="patient")
+        raise SchedulingError(ERASED, field="patient")
     if kind == Appointment.Kind.TREATMENT:
         if course is None:
             raise SchedulingError("A treatment is booked on a course.", field="course")
@@ -329,6 +333,9 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         blocked_until=blocked_until,
         exclude_id=appointment.pk,
     )
+    if Patient.objects.filter(pk=appointment.patient_id, erased_at__isnull=False).exists():
+        # Read again under the patient's lock: an erasure may have committed since the caller looked.
+        raise SchedulingError(ERASED, field="patient")
     if device is not None and course is not None and not check.device_suited:
         raise SchedulingError(f"{device} is not set up for {course.condition}.", field="device")
     _check_open(check, practitioner, day, start, end)
