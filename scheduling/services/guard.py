@@ -221,7 +221,7 @@ def retrying(service):
                         raise
                 log.info("%s stopped for contention (attempt %s of %s); running it again",
                          service.__name__, attempt, ATTEMPTS)  # fmt: skip
-                clock.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - a backoff, not a secret
+                clock.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311  # nosec B311 # a backoff, not a secret
         try:
             return service(*args, **kwargs)
         except DatabaseError as error:
