@@ -29,6 +29,7 @@ urlpatterns = [
     path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),
     path("appointments/<int:pk>/cancel/", appointments.appointment_cancel_view, name="appointment_cancel"),
     path("appointments/<int:pk>/no-show/", appointments.appointment_no_show_view, name="appointment_no_show"),
+    path("appointments/<int:pk>/complete/", appointments.appointment_complete_view, name="appointment_complete"),
     path("appointments/<int:pk>/defer/", appointments.appointment_defer_view, name="appointment_defer"),
     path("courses/<int:pk>/book/", booking.course_book, name="course_book"),
     path("courses/<int:pk>/plan/", booking.course_plan_view, name="course_plan"),

@@ -111,6 +111,7 @@ NOT_PAGES = {
     "scheduling:appointment_check_in": "POST only: the form on the appointment page",
     "scheduling:appointment_cancel": "POST only: the form on the appointment page",
     "scheduling:appointment_no_show": "POST only: the form on the appointment page",
+    "scheduling:appointment_complete": "POST only: the form on the appointment page",
     "patients:export": "POST only, and a JSON download, not a page",
     "api-schema": "the OpenAPI document, a download",
     "api-docs": "the API's Swagger UI for developers, its markup is the vendor's",

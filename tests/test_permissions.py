@@ -32,6 +32,7 @@ ROUTES = [
     ("scheduling:appointment_reschedule", {"pk": "appointment"}, "get", "book"),
     ("scheduling:appointment_cancel", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_no_show", {"pk": "appointment"}, "post", "book"),
+    ("scheduling:appointment_complete", {"pk": "appointment"}, "post", "treat"),
     ("scheduling:appointment_defer", {"pk": "appointment"}, "post", "treat"),
     ("scheduling:course_book", {"pk": "course"}, "get", "book"),
     ("scheduling:course_plan", {"pk": "course"}, "get", "book"),

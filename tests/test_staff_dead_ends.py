@@ -290,3 +290,31 @@ def test_an_erased_patient_offers_no_next_step(as_role, clinic, frozen, dermatol
     assert reverse("clinical:assess", args=[patient.pk]) not in page
     assert reverse("scheduling:book_visit") not in page
     assert "/propose/" not in page
+
+
+def test_a_checked_in_consultation_is_completed_on_its_page_by_the_dermatologist(as_role, clinic, frozen, time_machine):
+    visit = consultation(clinic, local(1, 10))
+    time_machine.move_to(local(1, 9, 55), tick=False)
+    appointment_check_in(appointment=visit)
+    complete = reverse("scheduling:appointment_complete", args=[visit.pk])
+    desk = page_of(as_role("reception"), reverse("scheduling:appointment", args=[visit.pk]))
+    assert complete not in desk and "the dermatologist marks the consultation completed" in desk
+    assert as_role("reception").post(complete).status_code == 403
+    assert complete in page_of(as_role("derm"), reverse("scheduling:appointment", args=[visit.pk]))
+    response = as_role("derm").post(complete, follow=True)
+    assert said(response) == ["The consultation is recorded as completed."]
+    visit.refresh_from_db()
+    assert visit.status == Appointment.Status.COMPLETED
+    assert complete not in response.content.decode()  # nothing more to complete
+
+
+def test_a_treatment_is_not_completed_without_its_session_record(as_role, clinic, frozen, time_machine):
+    session = book_treatment(clinic, local(1, 11))
+    time_machine.move_to(local(1, 10, 55), tick=False)
+    appointment_check_in(appointment=session)
+    complete = reverse("scheduling:appointment_complete", args=[session.pk])
+    assert complete not in page_of(as_role("derm"), reverse("scheduling:appointment", args=[session.pk]))
+    response = as_role("derm").post(complete, follow=True)
+    assert said(response) == ["A treatment is completed by recording its session."]
+    session.refresh_from_db()
+    assert session.status == Appointment.Status.CHECKED_IN

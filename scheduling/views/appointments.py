@@ -1,4 +1,4 @@
-"""The appointment page and its actions: check-in, reschedule, cancel, no-show."""
+"""The appointment page and its actions: check-in, reschedule, cancel, no-show, completing a visit."""
 
 import logging
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from scheduling.services import (
     Slot,
     appointment_cancel,
     appointment_check_in,
+    appointment_complete,
     appointment_no_show,
     appointment_reschedule,
     find_move_slots,
@@ -71,6 +72,11 @@ def _next_steps(request, appointment) -> dict:
         "can_no_show": movable and no_show_due(appointment, now=now),
         "can_record": treats
         and appointment.kind == Appointment.Kind.TREATMENT
+        and appointment.status == Appointment.Status.CHECKED_IN,
+        # A consultation or review is done when the dermatologist says so (a treatment, when its
+        # session is recorded).
+        "can_complete": treats
+        and appointment.kind != Appointment.Kind.TREATMENT
         and appointment.status == Appointment.Status.CHECKED_IN,
         "can_assess": assesses,
         # The consultation's outcome, once recorded, leads on to its course proposal.
@@ -157,6 +163,23 @@ def appointment_no_show_view(request, pk):
         refuse(request, error)
     else:
         messages.success(request, f"{appointment.patient.first_name} is recorded as a no-show.")
+    return redirect("scheduling:appointment", pk=appointment.pk)
+
+
+@ability_required("treat")
+@require_POST
+def appointment_complete_view(request, pk):
+    """A checked-in consultation or review is over (a treatment completes with its session record)."""
+    appointment = _load(pk)
+    if appointment.kind == Appointment.Kind.TREATMENT:
+        messages.error(request, "A treatment is completed by recording its session.")
+        return redirect("scheduling:appointment", pk=appointment.pk)
+    try:
+        appointment_complete(appointment=appointment)
+    except SchedulingError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, f"The {appointment.get_kind_display().lower()} is recorded as completed.")
     return redirect("scheduling:appointment", pk=appointment.pk)
 
 
