@@ -173,3 +173,13 @@ def test_times_are_clinic_local_on_the_day_the_clocks_go_forward(reception, clin
     # The clinic's wall clock: 00:30 GMT + 30 minutes is 02:00 BST; 10:00 BST is 09:00 UTC.
     assert "00:30–02:00" in page and "10:00–10:30" in page and "23:30–00:00" in page
     assert page.count("<tbody>") == 1 and page.split("<tbody>")[1].count("<tr>") == 3
+
+
+def test_the_sheet_says_when_it_was_printed_in_clinic_time(reception, clinic):
+    page = reception.get(day_list_url()).content.decode()
+    assert "As of 1 Mar 2027 08:00" in page  # the frozen clock, London time
+
+
+@pytest.mark.parametrize("day", ["2027-02-30", "2027-13-01", "27-03-01", "today"])
+def test_an_impossible_day_is_not_found(reception, clinic, day):
+    assert reception.get(f"/day/{day}/list/").status_code == 404
