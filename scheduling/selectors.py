@@ -1,13 +1,17 @@
 """Reads about the schedule that several pages and the API share."""
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from catalogue.models import Practitioner
 from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
+from scheduling.availability import day_bounds
 from scheduling.models import Appointment
+from scheduling.services.booking import CHECK_IN_FLAG
 
 
 def patient_search(*, query: str, now: datetime | None = None, limit: int = SEARCH_LIMIT) -> list[Patient]:
@@ -23,3 +27,31 @@ def patient_search(*, query: str, now: datetime | None = None, limit: int = SEAR
         next_appointment_start=Subquery(upcoming.values("start")[:1]),
     )
     return list(patients[:limit])
+
+
+@dataclass
+class PractitionerDay:
+    """One practitioner's active appointments of a day, in time order, for the printed day list."""
+
+    practitioner: Practitioner
+    appointments: list[Appointment] = field(default_factory=list)
+
+
+def day_list(*, day: date) -> list[PractitionerDay]:
+    """The clinic's local `day` as one list per practitioner (by name), each holding their active
+    appointments of the day in time order (cancelled and no-shows left out), with patient, course,
+    condition, room, laser and `session_number` read along, and `check_in_flagged` set. One query,
+    however full the day."""
+    first, last = day_bounds(day, timezone.get_default_timezone())
+    appointments = (
+        Appointment.objects.filter(start__gte=first, start__lt=last, status__in=Appointment.ACTIVE_STATUSES)
+        .select_related("patient", "course__condition", "practitioner__user", "room", "device")
+        .with_session_numbers()
+        .order_by("start", "pk")
+    )
+    days: dict[int, PractitionerDay] = {}
+    for appointment in appointments:
+        appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
+        entry = days.setdefault(appointment.practitioner_id, PractitionerDay(appointment.practitioner))
+        entry.appointments.append(appointment)
+    return sorted(days.values(), key=lambda entry: (str(entry.practitioner), entry.practitioner.pk))
