@@ -27,6 +27,8 @@ NO_ROOM = "no room free"
 NO_LASER = "no laser free"
 NO_SUITABLE_LASER = "no suitable laser free"
 NO_ROOM_AND_LASER = "no room and laser free together"
+OFF_GRID = "not a quarter-hour start"
+NOBODY = "no practitioner free with a room then"
 
 # The shortest visit of each kind the board offers: a consultation's 30 minutes, and a treatment
 # of one small area (30 minutes); a longer course is checked again on its booking page.
@@ -87,11 +89,17 @@ def cell_states(
     return states
 
 
-def cell_state(*, start: datetime, practitioner_id: int, **terms) -> str:
-    """`cell_states` for one start with one practitioner (the booking page's "why not")."""
-    day = timezone.localdate(start)
-    row = cell_states(day=day, practitioner_ids=[practitioner_id], **terms)[practitioner_id]
-    return row.get(start, NOT_WORKING)
+def cell_state(*, start: datetime, practitioner_id: int | None = None, **terms) -> str:
+    """`cell_states` for one start, with one practitioner or anyone: the booking page's "why not".
+    With anyone, the reason they share, else `NOBODY` (`BOOKABLE` if one of them is free)."""
+    states = cell_states(
+        day=timezone.localdate(start), practitioner_ids=[practitioner_id] if practitioner_id else [], **terms
+    )
+    rows = [states[practitioner_id]] if practitioner_id else list(states.values())
+    reasons = {row.get(start, OFF_GRID) for row in rows} or {NOT_WORKING}
+    if BOOKABLE in reasons:
+        return BOOKABLE
+    return reasons.pop() if len(reasons) == 1 else NOBODY
 
 
 def _stack(calendar: Calendar, diary, start: int, end: int, no_laser: str) -> str:

@@ -33,8 +33,10 @@ from scheduling.services import (
     course_book_plan,
     course_plan,
     find_slots,
+    session_length,
 )
 from scheduling.services.course_rules import takes_another_session
+from scheduling.services.freecells import cell_state
 
 from . import refuse
 
@@ -194,7 +196,12 @@ def book_visit(request):
     """Consultations and reviews: find the patient, then a free 30-minute slot, and book it.
 
     The day board links here with `start` and `practitioner` when an empty slot is clicked."""
-    search = VisitSearchForm(request.GET or None)
+    query = request.GET.copy()
+    # A treatment cell of the day board: find the patient here, then book on their course.
+    treatment = query.get("kind") == Appointment.Kind.TREATMENT
+    if treatment:
+        query.pop("kind")
+    search = VisitSearchForm(query or None)
     wanted = _valid(search)
     patient = wanted.get("patient")
     conflicts, posted = [], None
@@ -217,32 +224,64 @@ def book_visit(request):
                 return redirect("scheduling:appointment", pk=appointment.pk)
         else:
             messages.error(request, "That slot could not be read; pick one again.")
+    start = wanted.get("start")
+    picked = start if start and not wanted.get("date") else None  # a time clicked on the day board
     context = {
         "search": search,
         "patient": patient,
         "kind": wanted.get("kind", Appointment.Kind.CONSULTATION),
-        "start": wanted.get("start"),
+        "start": start,
+        "picked": picked,
+        "picked_practitioner": wanted.get("practitioner"),
+        "treatment": treatment,
         "conflicts": conflicts,
         "posted": posted,
     }
     if patient is None:
         context.update(_patient_search(request))
     else:
-        start = wanted.get("start")
         first_day = wanted.get("date") or (timezone.localdate(start) if start else timezone.localdate())
-        context["slots"] = find_slots(
-            start_date=first_day,
-            days=SEARCH_DAYS,
+        terms = dict(
             kind=context["kind"],
             length=timedelta(minutes=VISIT_MINUTES),
             practitioner=wanted.get("practitioner"),
             patient=patient,
-            earliest=start if start and not wanted.get("date") else None,
-            limit=SLOTS_SHOWN,
         )
-        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"))
+        exact = []
+        if picked and not treatment:
+            exact = picked_slot(picked, **terms)
+            if not exact:
+                context["picked_refusal"] = why_not_free(picked, **terms)
+        context["slots"] = exact or find_slots(
+            start_date=first_day, days=SEARCH_DAYS, earliest=picked, limit=SLOTS_SHOWN, **terms
+        )
+        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"), picked)
         context["change_patient_url"] = _here(request, patient=None)
     return render(request, "scheduling/book_visit.html", context)
+
+
+def picked_slot(picked, **terms) -> list:
+    """The one slot at exactly `picked` (a time clicked on the day board), or none."""
+    return find_slots(
+        start_date=timezone.localdate(picked),
+        days=1,
+        earliest=picked,
+        latest_start=picked + timedelta(seconds=1),
+        limit=1,
+        **terms,
+    )
+
+
+def why_not_free(picked, *, kind, practitioner=None, patient=None, course=None, **_terms) -> str:
+    """What is missing at `picked`, in the board's words ("no room free")."""
+    return cell_state(
+        start=picked,
+        practitioner_id=practitioner.pk if practitioner else None,
+        kind=kind,
+        patient=patient,
+        condition=course.condition_id if course else None,
+        length=session_length(course) if course else None,
+    )
 
 
 def _here(request, **changes) -> str:
@@ -263,10 +302,14 @@ def _patient_search(request) -> dict:
     return {"finder": finder, "searched": bool(query), "patients": patients, "keep": keep}
 
 
-def _course_links(request, patient, day, practitioner) -> list:
-    """The patient's courses that take bookings, with their booking pages at the same day."""
+def _course_links(request, patient, day, practitioner, picked=None) -> list:
+    """The patient's courses that take bookings, with their booking pages at the same day (at the
+    time picked on the day board, when one was)."""
     query = QueryDict(mutable=True)
-    query["date"] = day.isoformat()
+    if picked is not None:
+        query["start"] = timezone.localtime(picked).strftime("%Y-%m-%dT%H:%M")
+    else:
+        query["date"] = day.isoformat()
     if practitioner is not None:
         query["practitioner"] = practitioner.pk
     courses = patient.courses.filter(status__in=TreatmentCourse.BOOKABLE_STATUSES).select_related("condition")
