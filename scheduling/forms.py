@@ -73,6 +73,12 @@ class CourseSlotSearchForm(SlotSearchForm):
     )
 
 
+class CourseBookSearchForm(CourseSlotSearchForm):
+    """The next session's slot finder, which the day board opens at the time clicked."""
+
+    start = forms.DateTimeField(required=False, widget=forms.HiddenInput, help_text="A time clicked on the day board.")
+
+
 class MoveSearchForm(CourseSlotSearchForm):
     """The reschedule page's search: from which day, with anyone or one practitioner."""
 

@@ -115,3 +115,27 @@ def test_the_board_of_free_time_costs_the_same_queries_empty_or_full(
     with django_assert_num_queries(len(empty)):
         response = reception.get(board(kind=kind))
     assert sum(len(c.cards) for c in response.context["columns"]) == 16
+
+
+def test_a_treatment_cell_leads_through_the_patient_to_their_course_at_that_exact_time(reception, clinic):
+    href = cell(reception.get(board(kind="treatment")), clinic.practitioner, "11:00").href
+    visit = reception.get(f"{href}&patient={clinic.patient.pk}")
+    assert "Book the treatment session on a course" in visit.content.decode()
+    [(course, course_url)] = visit.context["courses"]
+    assert course == clinic.course and "start=2027-03-15T11%3A00" in course_url
+    page = reception.get(course_url)
+    assert [s.start for s in page.context["slots"]] == [local(15, 11)]
+    assert "as picked on the day board, is free" in page.content.decode()
+
+
+def test_the_course_page_says_why_the_picked_time_is_not_free(reception, clinic, colleague):
+    course = TreatmentCourseFactory(approved=True)
+    AppointmentFactory(
+        kind=Appointment.Kind.TREATMENT, course=course, patient=course.patient, practitioner=colleague,
+        room=RoomFactory(name="Side room"), device=clinic.device, start=local(15, 11),
+    )  # fmt: skip
+    url = reverse("scheduling:course_book", kwargs={"pk": clinic.course.pk})
+    page = reception.get(f"{url}?start=2027-03-15T11:00&practitioner={clinic.practitioner.pk}")
+    assert page.context["picked_refusal"] == "no suitable laser free"
+    assert "cannot be booked: no suitable laser free" in page.content.decode()
+    assert page.context["slots"] and all(s.start != local(15, 11) for s in page.context["slots"])

@@ -16,7 +16,7 @@ from clinic.roles import ability_required
 from clinical.models import TreatmentCourse
 from patients.selectors import clean_query, patients_matching
 from scheduling.forms import (
-    CourseSlotSearchForm,
+    CourseBookSearchForm,
     PatientSearchForm,
     PlanBookForm,
     PlanEntryFormSet,
@@ -36,7 +36,7 @@ from scheduling.services import (
     session_length,
 )
 from scheduling.services.course_rules import takes_another_session
-from scheduling.services.freecells import cell_state
+from scheduling.services.freecells import BOOKABLE, cell_state
 
 from . import refuse
 
@@ -103,15 +103,28 @@ def course_book(request, pk):
     # for the course's interval, which the slot search keeps by itself.
     prep_ready = None if held else timezone.now() + PREP_WINDOW
     first_day = timezone.localdate(prep_ready) if prep_ready else timezone.localdate()
-    search = CourseSlotSearchForm(request.GET or None, initial={"date": first_day})
-    slots = []
-    if bookable:
-        wanted = _valid(search)
+    search = CourseBookSearchForm(request.GET or None, initial={"date": first_day})
+    wanted = _valid(search)
+    picked = wanted.get("start") if not wanted.get("date") else None  # a time clicked on the day board
+    picked_refusal, slots, refused = None, [], False
+    if bookable and picked:
+        terms = {"course": course, "kind": Appointment.Kind.TREATMENT, "practitioner": wanted.get("practitioner")}
+        try:
+            slots = picked_slot(picked, **terms)
+        except SchedulingError as error:
+            refuse(request, error)
+            refused = True
+        else:
+            if not slots:
+                picked_refusal = why_not_free(picked, patient=course.patient, **terms)
+                if picked_refusal == BOOKABLE:  # free, but not for this course's session
+                    picked_refusal = "it is outside the course's interval from its previous session"
+    if bookable and not slots and not refused:
         try:
             slots = find_slots(
                 course=course,
-                start_date=wanted.get("date") or first_day,
-                earliest=None if wanted.get("date") else prep_ready,
+                start_date=wanted.get("date") or (timezone.localdate(picked) if picked else first_day),
+                earliest=picked or (None if wanted.get("date") else prep_ready),
                 days=SEARCH_DAYS,
                 practitioner=wanted.get("practitioner"),
                 limit=SLOTS_SHOWN,
@@ -125,6 +138,9 @@ def course_book(request, pk):
         "bookable": bookable,
         "search": search,
         "slots": slots,
+        "picked": picked,
+        "picked_practitioner": wanted.get("practitioner"),
+        "picked_refusal": picked_refusal,
         "posted": posted,
         "conflicts": conflicts,
     }
