@@ -101,7 +101,7 @@ def test_a_picked_time_the_patient_is_busy_at_says_so(reception, clinic, colleag
 def _fill(colleague, count):
     for n in range(count):
         AppointmentFactory(
-            practitioner=colleague, room=RoomFactory(name=f"Side room {n}"), start=local(15, 9 + n % 8, 15 * (n // 8))
+            practitioner=colleague, room=RoomFactory(name=f"Side room {n}"), start=local(15, 9 + n // 2, 30 * (n % 2))
         )
 
 

@@ -76,10 +76,10 @@ def test_time_off_and_hours_outside_work_say_not_working(clinic, frozen):
     TimeOffFactory(practitioner=clinic.practitioner, start=local(15, 13), end=local(15, 14))
     assert state(clinic, 8, 45) == freecells.NOT_WORKING
     assert state(clinic, 12, 30) == freecells.BOOKABLE
-    assert state(clinic, 12, 45) == freecells.NOT_WORKING  # 30 minutes would reach into the time off
+    assert state(clinic, 12, 45) == freecells.TOO_SHORT  # 30 minutes would reach into the time off
     assert state(clinic, 13, 30) == freecells.NOT_WORKING
     assert state(clinic, 14) == freecells.BOOKABLE
-    assert state(clinic, 16, 45) == freecells.NOT_WORKING  # 30 minutes would end after 17:00
+    assert state(clinic, 16, 45) == freecells.TOO_SHORT  # 30 minutes would end after 17:00
 
 
 def test_a_practitioner_who_does_not_work_that_day_is_not_working(clinic, frozen):

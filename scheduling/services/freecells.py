@@ -20,6 +20,7 @@ from .slots import DEFAULT_VISIT_MINUTES, Calendar
 BOOKABLE = "bookable"
 CLOSED = "closed"
 NOT_WORKING = "not working"
+TOO_SHORT = "too little time before a break or the end of the day"
 PAST = "past"
 PRACTITIONER_BUSY = "practitioner busy"
 PATIENT_BUSY = "patient has another visit"
@@ -45,12 +46,12 @@ def cell_states(
     length: timedelta | None = None,
     now: datetime | None = None,
 ) -> dict[int, dict[datetime, str]]:
-    """For each of `practitioner_ids` (and everyone who works that weekday), each grid start of
+    """For each of `practitioner_ids` (and everyone with working hours), each grid start of
     local `day` (as an aware datetime) with `BOOKABLE` or the reason it is not: `CLOSED`,
-    `NOT_WORKING`, `PAST`, `PRACTITIONER_BUSY`, `PATIENT_BUSY` (with a `patient`), `NO_ROOM`,
-    `NO_LASER` (`NO_SUITABLE_LASER` for a `condition`) or `NO_ROOM_AND_LASER`. A treatment needs
-    an active laser set up for `condition` (any active laser without one). Five queries, six for a
-    treatment."""
+    `NOT_WORKING`, `TOO_SHORT` (at work, but not for `length`), `PAST`, `PRACTITIONER_BUSY`,
+    `PATIENT_BUSY` (with a `patient`), `NO_ROOM`, `NO_LASER` (`NO_SUITABLE_LASER` for a
+    `condition`) or `NO_ROOM_AND_LASER`. A treatment needs an active laser set up for `condition`
+    (any active laser without one). Five queries, six for a treatment."""
     now = now or timezone.now()
     length = length or timedelta(minutes=BOARD_MINUTES)
     seconds = int(length.total_seconds())
@@ -68,15 +69,16 @@ def cell_states(
         if day in calendar.closed:
             states[pk] = {_at(s): CLOSED for s in starts}
             continue
-        at_work = set()
+        at_work, some_work = set(), set()
         if pk in working:
             hours = clip(working_intervals(calendar.rules[pk], [day], tz), bounds)
-            at_work = set(grid_starts(subtract(hours, calendar.time_off[pk]), seconds))
+            free = subtract(hours, calendar.time_off[pk])
+            at_work, some_work = set(grid_starts(free, seconds)), set(grid_starts(free, GRID))
         row = {}
         for start in starts:
             end = start + seconds
             if start not in at_work:
-                row[_at(start)] = NOT_WORKING
+                row[_at(start)] = TOO_SHORT if start in some_work else NOT_WORKING
             elif start < epoch(now):
                 row[_at(start)] = PAST
             elif any(s < end and e > start for s, e in diary.sessions(pk, (start, end))):

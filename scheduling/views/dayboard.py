@@ -31,6 +31,7 @@ CONDITION_COLOURS = 6
 # The reasons printed in a cell; the others (off hours, the past, the closed day the page names
 # above the grid) are read out only, so the grid is not filled with the same words.
 SHOWN_REASONS = {
+    freecells.TOO_SHORT,
     freecells.PRACTITIONER_BUSY,
     freecells.NO_ROOM,
     freecells.NO_LASER,
