@@ -11,7 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from catalogue.models import LaserDevice, Practitioner, Room
+from catalogue.models import Condition, LaserDevice, Practitioner, Room
 from clinic.forms import DatePickerInput
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
@@ -26,15 +26,24 @@ def _active_practitioners():
 
 
 class DayBoardForm(forms.Form):
-    """The day board's date picker and its column switch."""
+    """The day board's date picker, its column switch, and the kind of visit its free cells offer
+    (a treatment for a condition needs a laser set up for it)."""
 
     BY_CHOICES = [("practitioner", "Practitioners"), ("room", "Rooms"), ("device", "Lasers")]
+    KIND_CHOICES = [(Appointment.Kind.CONSULTATION, "Consultation"), (Appointment.Kind.TREATMENT, "Treatment")]
 
     date = forms.DateField(required=False, widget=DatePickerInput())
     by = forms.ChoiceField(choices=BY_CHOICES, required=False)
+    kind = forms.ChoiceField(label="Free for", choices=KIND_CHOICES, required=False)
+    condition = forms.ModelChoiceField(
+        queryset=Condition.objects.order_by("name"), required=False, empty_label="Any condition"
+    )
 
     def clean_by(self):
         return self.cleaned_data["by"] or "practitioner"
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or Appointment.Kind.CONSULTATION
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -62,6 +71,12 @@ class CourseSlotSearchForm(SlotSearchForm):
     practitioner = forms.ModelChoiceField(
         queryset=_active_practitioners(), required=False, empty_label="Any practitioner"
     )
+
+
+class CourseBookSearchForm(CourseSlotSearchForm):
+    """The next session's slot finder, which the day board opens at the time clicked."""
+
+    start = forms.DateTimeField(required=False, widget=forms.HiddenInput, help_text="A time clicked on the day board.")
 
 
 class MoveSearchForm(CourseSlotSearchForm):

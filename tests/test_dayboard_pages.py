@@ -93,7 +93,11 @@ def test_past_slots_time_off_and_a_managers_view_offer_no_booking(client, clinic
     assert "book/consultation" not in client.get(board()).content.decode()
     client.force_login(clinic.practitioner.user)
     page = client.get(board()).content.decode()
-    assert "start=2027-03-15T12%3A45" in page
+    # A free cell is a 30-minute visit that fits: 12:45 would run into the time off.
+    assert "start=2027-03-15T12%3A30" in page
+    assert "start=2027-03-15T12%3A45" not in page
+    assert "12:45 Dr " in page and ": </span>too little time before a break" in page
+    assert ": </span>not working" in page
     assert "start=2027-03-15T13%3A00" not in page
     assert "start=2027-03-15T13%3A45" not in page
     assert "start=2027-03-15T14%3A00" in page

@@ -16,7 +16,7 @@ from clinic.roles import ability_required
 from clinical.models import TreatmentCourse
 from patients.selectors import clean_query, patients_matching
 from scheduling.forms import (
-    CourseSlotSearchForm,
+    CourseBookSearchForm,
     PatientSearchForm,
     PlanBookForm,
     PlanEntryFormSet,
@@ -33,8 +33,10 @@ from scheduling.services import (
     course_book_plan,
     course_plan,
     find_slots,
+    session_length,
 )
 from scheduling.services.course_rules import takes_another_session
+from scheduling.services.freecells import BOOKABLE, cell_state
 
 from . import refuse
 
@@ -101,15 +103,28 @@ def course_book(request, pk):
     # for the course's interval, which the slot search keeps by itself.
     prep_ready = None if held else timezone.now() + PREP_WINDOW
     first_day = timezone.localdate(prep_ready) if prep_ready else timezone.localdate()
-    search = CourseSlotSearchForm(request.GET or None, initial={"date": first_day})
-    slots = []
-    if bookable:
-        wanted = _valid(search)
+    search = CourseBookSearchForm(request.GET or None, initial={"date": first_day})
+    wanted = _valid(search)
+    picked = wanted.get("start") if not wanted.get("date") else None  # a time clicked on the day board
+    picked_refusal, slots, refused = None, [], False
+    if bookable and picked:
+        terms = {"course": course, "kind": Appointment.Kind.TREATMENT, "practitioner": wanted.get("practitioner")}
+        try:
+            slots = picked_slot(picked, **terms)
+        except SchedulingError as error:
+            refuse(request, error)
+            refused = True
+        else:
+            if not slots:
+                picked_refusal = why_not_free(picked, patient=course.patient, **terms)
+                if picked_refusal == BOOKABLE:  # free, but not for this course's session
+                    picked_refusal = "it is outside the course's interval from its previous session"
+    if bookable and not slots and not refused:
         try:
             slots = find_slots(
                 course=course,
-                start_date=wanted.get("date") or first_day,
-                earliest=None if wanted.get("date") else prep_ready,
+                start_date=wanted.get("date") or (timezone.localdate(picked) if picked else first_day),
+                earliest=picked or (None if wanted.get("date") else prep_ready),
                 days=SEARCH_DAYS,
                 practitioner=wanted.get("practitioner"),
                 limit=SLOTS_SHOWN,
@@ -123,6 +138,9 @@ def course_book(request, pk):
         "bookable": bookable,
         "search": search,
         "slots": slots,
+        "picked": picked,
+        "picked_practitioner": wanted.get("practitioner"),
+        "picked_refusal": picked_refusal,
         "posted": posted,
         "conflicts": conflicts,
     }
@@ -194,7 +212,12 @@ def book_visit(request):
     """Consultations and reviews: find the patient, then a free 30-minute slot, and book it.
 
     The day board links here with `start` and `practitioner` when an empty slot is clicked."""
-    search = VisitSearchForm(request.GET or None)
+    query = request.GET.copy()
+    # A treatment cell of the day board: find the patient here, then book on their course.
+    treatment = query.get("kind") == Appointment.Kind.TREATMENT
+    if treatment:
+        query.pop("kind")
+    search = VisitSearchForm(query or None)
     wanted = _valid(search)
     patient = wanted.get("patient")
     conflicts, posted = [], None
@@ -217,32 +240,64 @@ def book_visit(request):
                 return redirect("scheduling:appointment", pk=appointment.pk)
         else:
             messages.error(request, "That slot could not be read; pick one again.")
+    start = wanted.get("start")
+    picked = start if start and not wanted.get("date") else None  # a time clicked on the day board
     context = {
         "search": search,
         "patient": patient,
         "kind": wanted.get("kind", Appointment.Kind.CONSULTATION),
-        "start": wanted.get("start"),
+        "start": start,
+        "picked": picked,
+        "picked_practitioner": wanted.get("practitioner"),
+        "treatment": treatment,
         "conflicts": conflicts,
         "posted": posted,
     }
     if patient is None:
         context.update(_patient_search(request))
     else:
-        start = wanted.get("start")
         first_day = wanted.get("date") or (timezone.localdate(start) if start else timezone.localdate())
-        context["slots"] = find_slots(
-            start_date=first_day,
-            days=SEARCH_DAYS,
+        terms = dict(
             kind=context["kind"],
             length=timedelta(minutes=VISIT_MINUTES),
             practitioner=wanted.get("practitioner"),
             patient=patient,
-            earliest=start if start and not wanted.get("date") else None,
-            limit=SLOTS_SHOWN,
         )
-        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"))
+        exact = []
+        if picked and not treatment:
+            exact = picked_slot(picked, **terms)
+            if not exact:
+                context["picked_refusal"] = why_not_free(picked, **terms)
+        context["slots"] = exact or find_slots(
+            start_date=first_day, days=SEARCH_DAYS, earliest=picked, limit=SLOTS_SHOWN, **terms
+        )
+        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"), picked)
         context["change_patient_url"] = _here(request, patient=None)
     return render(request, "scheduling/book_visit.html", context)
+
+
+def picked_slot(picked, **terms) -> list:
+    """The one slot at exactly `picked` (a time clicked on the day board), or none."""
+    return find_slots(
+        start_date=timezone.localdate(picked),
+        days=1,
+        earliest=picked,
+        latest_start=picked + timedelta(seconds=1),
+        limit=1,
+        **terms,
+    )
+
+
+def why_not_free(picked, *, kind, practitioner=None, patient=None, course=None, **_terms) -> str:
+    """What is missing at `picked`, in the board's words ("no room free")."""
+    return cell_state(
+        start=picked,
+        practitioner_id=practitioner.pk if practitioner else None,
+        kind=kind,
+        patient=patient,
+        condition=course.condition_id if course else None,
+        length=session_length(course) if course else None,
+    )
 
 
 def _here(request, **changes) -> str:
@@ -263,10 +318,14 @@ def _patient_search(request) -> dict:
     return {"finder": finder, "searched": bool(query), "patients": patients, "keep": keep}
 
 
-def _course_links(request, patient, day, practitioner) -> list:
-    """The patient's courses that take bookings, with their booking pages at the same day."""
+def _course_links(request, patient, day, practitioner, picked=None) -> list:
+    """The patient's courses that take bookings, with their booking pages at the same day (at the
+    time picked on the day board, when one was)."""
     query = QueryDict(mutable=True)
-    query["date"] = day.isoformat()
+    if picked is not None:
+        query["start"] = timezone.localtime(picked).strftime("%Y-%m-%dT%H:%M")
+    else:
+        query["date"] = day.isoformat()
     if practitioner is not None:
         query["practitioner"] = practitioner.pk
     courses = patient.courses.filter(status__in=TreatmentCourse.BOOKABLE_STATUSES).select_related("condition")

@@ -1,8 +1,9 @@
 """The day board: one local day as a grid of 15-minute rows, a column per practitioner, room or laser.
 
 The page costs a fixed number of queries whatever the number of appointments: the day's
-appointments with everything a card shows, the weekday's working hours, the day's time off and
-closures, and the rooms or lasers.
+appointments with everything a card shows, the weekday's working hours, the day's closure, and the
+rooms or lasers; by practitioner, the slot search's reads of the day too, which say whether each
+empty cell is bookable for the kind of visit chosen or what is missing (`freecells.cell_states`).
 """
 
 from dataclasses import dataclass, field
@@ -14,17 +15,29 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import ClinicClosure, LaserDevice, Room, TimeOff, WorkingHours
+from catalogue.models import ClinicClosure, LaserDevice, Room, WorkingHours
 from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
+from scheduling.services import freecells
+from scheduling.services.freecells import cell_states
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60
 # Enough classes in static/css/dayboard.css for this many resource columns.
 MAX_COLUMNS = 60
 CONDITION_COLOURS = 6
+# The reasons printed in a cell; the others (off hours, the past, the closed day the page names
+# above the grid) are read out only, so the grid is not filled with the same words.
+SHOWN_REASONS = {
+    freecells.TOO_SHORT,
+    freecells.PRACTITIONER_BUSY,
+    freecells.NO_ROOM,
+    freecells.NO_LASER,
+    freecells.NO_SUITABLE_LASER,
+    freecells.NO_ROOM_AND_LASER,
+}
 
 
 @dataclass
@@ -39,7 +52,9 @@ class Card:
 class Cell:
     row: int
     label: str
-    href: str | None  # a free slot links to booking; off hours and the past do not
+    href: str | None  # a bookable start links to booking; anything else does not
+    why: str = ""  # what is missing when it is not bookable ("no room free", "not working")
+    shown: bool = False  # the reason is printed in the cell, not only read out
 
 
 @dataclass
@@ -56,17 +71,21 @@ def day_board(request, day: date | None = None):
     if not form.is_valid():  # a wrong value falls back to its default
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     by = form.cleaned_data.get("by", "practitioner")
+    kind = form.cleaned_data.get("kind", Appointment.Kind.CONSULTATION)
+    condition = form.cleaned_data.get("condition") if kind == Appointment.Kind.TREATMENT else None
+    offer = {"kind": kind, "condition": condition.pk if condition else None}
     if day is None:
         if form.cleaned_data.get("date"):
-            return redirect(_board_url(form.cleaned_data["date"], by))
+            return redirect(_board_url(form.cleaned_data["date"], by, offer))
         day = timezone.localdate()
-    board = _Board.load(day, by)
+    board = _Board.load(day, by, kind=kind, condition=condition)
     can_book = can(request.user, "book")
     columns = board.columns(now=timezone.now(), can_book=can_book)
     context = {
         "day": day,
         "by": by,
-        "form": DayBoardForm(initial={"date": day, "by": by}),
+        "kind": kind,
+        "form": DayBoardForm(initial={"date": day, "by": by, "kind": kind, "condition": condition}),
         "times": [
             Cell(row, _clock(minute), None) for row, minute in enumerate(board.minutes(), 1) if minute % 60 in (0, 30)
         ],
@@ -75,17 +94,24 @@ def day_board(request, day: date | None = None):
         "closure": board.closure,
         "inactive": board.inactive,
         "without_device": board.without_device,
-        "previous_url": _board_url(day - timedelta(days=1), by),
-        "next_url": _board_url(day + timedelta(days=1), by),
-        "today_url": _board_url(timezone.localdate(), by),
-        "views": [(value, label, _board_url(day, value)) for value, label in DayBoardForm.BY_CHOICES],
+        "previous_url": _board_url(day - timedelta(days=1), by, offer),
+        "next_url": _board_url(day + timedelta(days=1), by, offer),
+        "today_url": _board_url(timezone.localdate(), by, offer),
+        "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
     }
     return render(request, "scheduling/day_board.html", context)
 
 
-def _board_url(day: date, by: str) -> str:
+def _board_url(day: date, by: str, offer: dict | None = None) -> str:
+    """The board of `day` in columns `by`, offering free cells for `offer` (kind, condition)."""
     url = reverse("scheduling:day_board_date", kwargs={"day": day})
-    return f"{url}?by={by}" if by != "practitioner" else url
+    query = {"by": by} if by != "practitioner" else {}
+    offer = offer or {}
+    if offer.get("kind", Appointment.Kind.CONSULTATION) != Appointment.Kind.CONSULTATION:
+        query["kind"] = offer["kind"]
+        if offer.get("condition"):
+            query["condition"] = offer["condition"]
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def _clock(minute: int) -> str:
@@ -95,12 +121,12 @@ def _clock(minute: int) -> str:
 class _Board:
     """What one day holds, read in a fixed number of queries."""
 
-    def __init__(self, day, by, appointments, hours, time_off, closure, resources):
-        self.day, self.by = day, by
+    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None):
+        self.day, self.by, self.kind = day, by, kind
+        self.states = states or {}  # per practitioner and start: bookable, or what is missing
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
-        self.time_off = time_off
         self.closure = closure
         self.resources = resources
         self.without_device = sum(1 for a in self.active if a.device_id is None) if by == "device" else 0
@@ -115,7 +141,7 @@ class _Board:
             self.first = self.last = 0
 
     @classmethod
-    def load(cls, day: date, by: str) -> "_Board":
+    def load(cls, day: date, by: str, *, kind: str = Appointment.Kind.CONSULTATION, condition=None) -> "_Board":
         first, last = day_bounds(day, timezone.get_default_timezone())
         appointments = list(
             Appointment.objects.filter(start__gte=first, start__lt=last)
@@ -128,14 +154,17 @@ class _Board:
             .select_related("practitioner__user")
             .order_by("start_time")
         )
-        time_off = list(TimeOff.objects.filter(start__lt=last, end__gt=first).order_by())
         closure = ClinicClosure.objects.filter(start_date__lte=day, end_date__gte=day).first()
         resources = []
         if by in ("room", "device"):
             model = Room if by == "room" else LaserDevice
             used = {getattr(a, f"{by}_id") for a in appointments if a.is_active}
             resources = list(model.objects.filter(active=True) | model.objects.filter(pk__in=used))
-        return cls(day, by, appointments, hours, time_off, closure, resources)
+        states = None
+        if by == "practitioner":  # the slot search's own reads: a fixed number of queries too
+            shown = {h.practitioner_id for h in hours} | {a.practitioner_id for a in appointments if a.is_active}
+            states = cell_states(day=day, kind=kind, condition=condition, practitioner_ids=sorted(shown))
+        return cls(day, by, appointments, hours, closure, resources, states, kind)
 
     def minute_of(self, moment: datetime) -> int:
         """Minutes since local midnight of the board's day, clamped to the day."""
@@ -160,18 +189,10 @@ class _Board:
             mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
             column.cards = [self._card(a) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
-            open_minutes = self._open_minutes(pk) if self.by == "practitioner" else None
             for row, minute in enumerate(self.minutes(), 1):
                 if row in taken:
                     continue
-                bookable = (
-                    can_book
-                    and self.closure is None
-                    and (open_minutes is None or minute in open_minutes)
-                    and self._instant(minute) > now
-                )
-                href = self._booking_url(minute, pk if self.by == "practitioner" else None) if bookable else None
-                column.cells.append(Cell(row, f"{_clock(minute)} {label}", href))
+                column.cells.append(self._cell(row, minute, label, pk, now=now, can_book=can_book))
             columns.append(column)
         return columns
 
@@ -182,19 +203,18 @@ class _Board:
         colour = appointment.course.condition_id % CONDITION_COLOURS if appointment.course_id else "none"
         return Card(appointment, row, span, f"db-status-{appointment.status} db-cond-{colour}")
 
-    def _open_minutes(self, practitioner_id: int) -> set[int]:
-        """The row starts at which the practitioner is at work and not away."""
-        open_minutes = set()
-        for rule in self.hours:
-            if rule.practitioner_id == practitioner_id:
-                start = rule.start_time.hour * 60 + rule.start_time.minute
-                end = rule.end_time.hour * 60 + rule.end_time.minute
-                open_minutes.update(m for m in self.minutes() if start <= m and m + ROW_MINUTES <= end)
-        for off in self.time_off:
-            if off.practitioner_id == practitioner_id:
-                start, end = self.minute_of(off.start), self.minute_of(off.end)
-                open_minutes.difference_update(m for m in self.minutes() if m < end and m + ROW_MINUTES > start)
-        return open_minutes
+    def _cell(self, row: int, minute: int, label: str, pk: int, *, now: datetime, can_book: bool) -> Cell:
+        """An empty cell: in a practitioner's column, bookable or what is missing (`cell_states`);
+        in a room's or laser's, a link to the slot finder from that time while the clinic is open."""
+        text = f"{_clock(minute)} {label}"
+        moment = self._instant(minute)
+        if self.by != "practitioner":
+            open_now = self.closure is None and moment > now
+            return Cell(row, text, self._booking_url(minute, None) if can_book and open_now else None)
+        why = self.states.get(pk, {}).get(moment, freecells.NOT_WORKING)
+        if why == freecells.BOOKABLE:
+            return Cell(row, text, self._booking_url(minute, pk) if can_book else None)
+        return Cell(row, text, None, why=why, shown=why in SHOWN_REASONS)
 
     def _instant(self, minute: int) -> datetime:
         clock = time(minute // 60, minute % 60)
@@ -204,4 +224,6 @@ class _Board:
         query = {"start": f"{self.day.isoformat()}T{_clock(minute)}"}
         if practitioner_id is not None:
             query["practitioner"] = practitioner_id
+        if self.kind == Appointment.Kind.TREATMENT:
+            query["kind"] = self.kind
         return f"{reverse('scheduling:book_visit')}?{urlencode(query)}"
