@@ -37,21 +37,30 @@ class PractitionerDay:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def day_list(*, day: date) -> list[PractitionerDay]:
-    """The clinic's local `day` as one list per practitioner (by name), each holding their active
-    appointments of the day in time order (cancelled and no-shows left out), with patient, course,
-    condition, room, laser and `session_number` read along, and `check_in_flagged` set. One query,
-    however full the day."""
-    first, last = day_bounds(day, timezone.get_default_timezone())
-    appointments = (
-        Appointment.objects.filter(start__gte=first, start__lt=last, status__in=Appointment.ACTIVE_STATUSES)
-        .select_related("patient", "course__condition", "practitioner__user", "room", "device")
+def board_appointments(*, first: datetime, last: datetime, active_only: bool = False) -> list[Appointment]:
+    """The appointments starting in [`first`, `last`), in time order, with everything a board card
+    or the day list shows read along (patient, course, condition, practitioner, room, laser,
+    `session_number`), and `check_in_flagged` set. One query, however many there are."""
+    appointments = Appointment.objects.filter(start__gte=first, start__lt=last)
+    if active_only:
+        appointments = appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
+    appointments = list(
+        appointments.select_related("patient", "course__condition", "practitioner__user", "room", "device")
         .with_session_numbers()
         .order_by("start", "pk")
     )
-    days: dict[int, PractitionerDay] = {}
     for appointment in appointments:
         appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
+    return appointments
+
+
+def day_list(*, day: date) -> list[PractitionerDay]:
+    """The clinic's local `day` as one list per practitioner (by name), each holding their active
+    appointments of the day in time order (cancelled and no-shows left out), as `board_appointments`
+    reads them. One query, however full the day."""
+    first, last = day_bounds(day, timezone.get_default_timezone())
+    days: dict[int, PractitionerDay] = {}
+    for appointment in board_appointments(first=first, last=last, active_only=True):
         entry = days.setdefault(appointment.practitioner_id, PractitionerDay(appointment.practitioner))
         entry.appointments.append(appointment)
     return sorted(days.values(), key=lambda entry: (str(entry.practitioner), entry.practitioner.pk))

@@ -20,6 +20,7 @@ from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
+from scheduling.selectors import board_appointments
 from scheduling.services import freecells
 from scheduling.services.freecells import cell_states
 
@@ -143,12 +144,7 @@ class _Board:
     @classmethod
     def load(cls, day: date, by: str, *, kind: str = Appointment.Kind.CONSULTATION, condition=None) -> "_Board":
         first, last = day_bounds(day, timezone.get_default_timezone())
-        appointments = list(
-            Appointment.objects.filter(start__gte=first, start__lt=last)
-            .select_related("patient", "course__condition", "practitioner__user", "room", "device")
-            .with_session_numbers()
-            .order_by("start", "pk")
-        )
+        appointments = board_appointments(first=first, last=last)
         hours = list(
             WorkingHours.objects.filter(weekday=day.weekday(), practitioner__active=True)
             .select_related("practitioner__user")
