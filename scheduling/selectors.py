@@ -1,12 +1,12 @@
 """Reads about the schedule that several pages and the API share."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
-from catalogue.models import Practitioner
+from catalogue.models import ClinicClosure, Condition, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
 from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
 from scheduling.availability import day_bounds
@@ -64,3 +64,178 @@ def day_list(*, day: date) -> list[PractitionerDay]:
         entry = days.setdefault(appointment.practitioner_id, PractitionerDay(appointment.practitioner))
         entry.appointments.append(appointment)
     return sorted(days.values(), key=lambda entry: (str(entry.practitioner), entry.practitioner.pk))
+
+
+# --- The boards' colours ----------------------------------------------------------------------------
+#
+# A card's fill says its status, its left edge its course's condition (a palette of this many,
+# `db-cond-N` in static/css/dayboard.css); the key on both boards names each condition's colour.
+CONDITION_COLOURS = 6
+# Cards a receptionist may drag to another time (the drag-and-drop contract: `data-appointment`).
+MOVABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+def condition_colour(condition_id: int | None) -> str:
+    """The palette entry of a condition's cards ("none" for a visit without a course)."""
+    return "none" if condition_id is None else str(condition_id % CONDITION_COLOURS)
+
+
+def card_css(appointment: Appointment) -> str:
+    """The classes that colour a board card: its status fill and its condition's edge."""
+    condition_id = appointment.course.condition_id if appointment.course_id else None
+    return f"db-status-{appointment.status} db-cond-{condition_colour(condition_id)}"
+
+
+@dataclass
+class ColourKey:
+    """What the key under a board explains: each status's fill and each condition's colour."""
+
+    statuses: list[tuple[str, str]]
+    conditions: list[tuple[str, str]]  # (name, palette entry)
+
+
+def colour_key() -> ColourKey:
+    """One query: the active conditions by name."""
+    statuses = [(status, Appointment.Status(status).label) for status in Appointment.ACTIVE_STATUSES]
+    conditions = [(c.name, condition_colour(c.pk)) for c in Condition.objects.filter(active=True).order_by("name")]
+    return ColourKey(statuses=statuses, conditions=conditions + [("No course (consultation, review)", "none")])
+
+
+# --- The week board -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WeekCard:
+    appointment: Appointment
+    css: str
+    movable: bool  # carries data-appointment and data-time for drag and drop
+
+
+@dataclass
+class WeekDay:
+    day: date
+    closure: str | None = None  # the reason, when the clinic is closed that day
+    url: str = ""  # its day board, set by the page
+
+
+@dataclass
+class WeekCell:
+    """One practitioner (room, laser) on one day: their hours, time off, and the day's cards."""
+
+    day: WeekDay
+    hours: list[str] = field(default_factory=list)  # "09:00–17:00"
+    time_off: list[str] = field(default_factory=list)  # "Off 13:00–17:00: training"
+    cards: list[WeekCard] = field(default_factory=list)
+
+    @property
+    def working(self) -> bool:
+        return bool(self.hours)
+
+
+@dataclass
+class WeekRow:
+    label: str
+    pk: int
+    colour: str  # the practitioner's stripe ("" for none, and for rooms and lasers)
+    cells: list[WeekCell] = field(default_factory=list)
+
+
+@dataclass
+class WeekBoard:
+    monday: date
+    by: str  # "practitioner", "room" or "device"
+    days: list[WeekDay]
+    rows: list[WeekRow]
+    key: ColourKey
+    without_device: int = 0  # by laser: active visits that use none, so are not shown
+
+
+def week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -> WeekBoard:
+    """The Monday-to-Sunday week holding `day`, a row per practitioner (room, laser) and a column
+    per day the clinic opens: a day on which somebody works or something is booked (a closure day
+    among them is shown closed, with its reason). Cancelled visits and no-shows are left out.
+
+    A fixed number of queries whatever the week holds: the week's appointments (`board_appointments`),
+    all working hours, the week's time off and closures, the conditions for the key, and by room or
+    laser the rooms or lasers."""
+    monday = week_monday(day)
+    week = [monday + timedelta(days=offset) for offset in range(7)]
+    zone = timezone.get_default_timezone()
+    first, last = day_bounds(week[0], zone)[0], day_bounds(week[-1], zone)[1]
+    active = [a for a in board_appointments(first=first, last=last) if a.is_active]
+    hours = list(
+        WorkingHours.objects.filter(practitioner__active=True)
+        .select_related("practitioner__user")
+        .order_by("weekday", "start_time")
+    )
+    closures = list(ClinicClosure.objects.filter(start_date__lte=week[-1], end_date__gte=week[0]))
+    booked_days = {timezone.localtime(a.start, zone).date() for a in active}
+    working_days = {h.weekday for h in hours}
+    days = [
+        WeekDay(d, closure=next((c.reason for c in closures if c.start_date <= d <= c.end_date), None))
+        for d in week
+        if d.weekday() in working_days or d in booked_days
+    ]
+
+    if by == "practitioner":
+        shown = {d.day.weekday() for d in days}
+        people = {h.practitioner_id: h.practitioner for h in hours if h.weekday in shown}
+        people.update({a.practitioner_id: a.practitioner for a in active})
+        rows = [WeekRow(str(p), p.pk, p.colour) for p in people.values()]
+        time_off = list(
+            TimeOff.objects.filter(practitioner_id__in=list(people), start__lt=last, end__gt=first).order_by("start")
+        )
+    else:
+        model = Room if by == "room" else LaserDevice
+        used = {getattr(a, f"{by}_id") for a in active} - {None}
+        rows = [WeekRow(str(r), r.pk, "") for r in model.objects.filter(Q(active=True) | Q(pk__in=used))]
+        time_off = []
+    rows.sort(key=lambda row: (row.label, row.pk))
+
+    for row in rows:
+        for week_day in days:
+            cell = WeekCell(week_day)
+            if by == "practitioner":
+                day_hours = [h for h in hours if h.practitioner_id == row.pk and h.weekday == week_day.day.weekday()]
+                cell.hours = [f"{h.start_time:%H:%M}–{h.end_time:%H:%M}" for h in day_hours]
+                cell.time_off = [
+                    _time_off_text(t, week_day.day, day_hours, zone) for t in time_off if t.practitioner_id == row.pk
+                ]
+                cell.time_off = [text for text in cell.time_off if text]
+            row.cells.append(cell)
+    cells = {(row.pk, cell.day.day): cell for row in rows for cell in row.cells}
+    without_device = 0
+    for appointment in active:
+        cell = cells.get((getattr(appointment, f"{by}_id"), timezone.localtime(appointment.start, zone).date()))
+        if cell is None:  # by laser: a visit without one
+            without_device += 1
+            continue
+        movable = can_book and appointment.status in MOVABLE_STATUSES
+        cell.cards.append(WeekCard(appointment, card_css(appointment), movable))
+    return WeekBoard(monday, by, days, rows, colour_key(), without_device)
+
+
+def _time_off_text(time_off: TimeOff, day: date, hours: list[WorkingHours], zone) -> str:
+    """ "Off 13:00–17:00: training" for the part of `time_off` on the local `day`, "Off all day"
+    when it covers the day's working hours (or the whole day), "" when it misses the day."""
+    start, end = day_bounds(day, zone)
+    start, end = max(start, time_off.start), min(end, time_off.end)
+    if start >= end:
+        return ""
+    reason = f": {time_off.reason}" if time_off.reason else ""
+    local_start, local_end = timezone.localtime(start, zone), timezone.localtime(end, zone)
+    whole_day = end - start >= timedelta(hours=23) or (
+        hours
+        and all(
+            local_start.time() <= h.start_time and (local_end.date() > day or h.end_time <= local_end.time())
+            for h in hours
+        )
+    )
+    if whole_day:
+        return f"Off all day{reason}"
+    until = "24:00" if local_end.date() > day else f"{local_end:%H:%M}"
+    return f"Off {local_start:%H:%M}–{until}{reason}"
