@@ -37,17 +37,38 @@ class PractitionerDay:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def board_appointments(*, first: datetime, last: datetime, active_only: bool = False) -> list[Appointment]:
+# What the boards and the day list read of an appointment and what it is joined to. Only these are
+# loaded: a week holds some 800 appointments, and building each one's patient, user and course
+# with every column (a dozen timestamps to parse) was most of the week board's time.
+BOARD_FIELDS = (
+    *("kind", "status", "start", "end", "notes", "short_prep_acknowledged_at", "cancel_requested_at"),
+    *("practitioner", "room", "device"),  # the ids
+    *("patient__first_name", "patient__last_name", "patient__phone"),
+    *("course__planned_sessions", "course__condition__name"),
+)
+RESOURCE_FIELDS = (
+    *("practitioner__role", "practitioner__colour", "practitioner__active"),
+    *("practitioner__user__first_name", "practitioner__user__last_name", "practitioner__user__username"),
+    *("room__name", "device__name"),
+)
+
+
+def board_appointments(
+    *, first: datetime, last: datetime, active_only: bool = False, with_resources: bool = True
+) -> list[Appointment]:
     """The appointments starting in [`first`, `last`), in time order, with everything a board card
     or the day list shows read along (patient, course, condition, practitioner, room, laser,
-    `session_number`), and `check_in_flagged` set. One query, however many there are."""
+    `session_number`), and `check_in_flagged` set. One query, however many there are.
+    `with_resources=False` leaves the practitioner, room and laser out (their ids stay): the week
+    board names them in its rows, and a week's 800 of each cost it a fifth of its time."""
     appointments = Appointment.objects.filter(start__gte=first, start__lt=last)
     if active_only:
         appointments = appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
+    related, fields = ["patient", "course__condition"], BOARD_FIELDS
+    if with_resources:
+        related, fields = related + ["practitioner__user", "room", "device"], fields + RESOURCE_FIELDS
     appointments = list(
-        appointments.select_related("patient", "course__condition", "practitioner__user", "room", "device")
-        .with_session_numbers()
-        .order_by("start", "pk")
+        appointments.select_related(*related).only(*fields).with_session_numbers().order_by("start", "pk")
     )
     for appointment in appointments:
         appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
@@ -106,9 +127,17 @@ def colour_key() -> ColourKey:
 
 @dataclass
 class WeekCard:
+    """A compact card, its words worked out once here: the week holds up to some 1,500 of them, and
+    each filter or lookup in the template (a time format, a display label) costs per card."""
+
     appointment: Appointment
     css: str
     movable: bool  # carries data-appointment and data-time for drag and drop
+    time: str  # the local start, "09:30"
+    patient: str
+    what: str  # "Tattoo removal 3/8", "Consultation", "Acne scars · Review"
+    status: str
+    href: str = ""  # the appointment's page, set by the page
 
 
 @dataclass
@@ -160,18 +189,15 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
     among them is shown closed, with its reason). Cancelled visits and no-shows are left out.
 
     A fixed number of queries whatever the week holds: the week's appointments (`board_appointments`),
-    all working hours, the week's time off and closures, the conditions for the key, and by room or
-    laser the rooms or lasers."""
+    all working hours, the week's closures, the conditions for the key, and by practitioner the
+    practitioners and their time off, by room or laser the rooms or lasers."""
     monday = week_monday(day)
     week = [monday + timedelta(days=offset) for offset in range(7)]
     zone = timezone.get_default_timezone()
     first, last = day_bounds(week[0], zone)[0], day_bounds(week[-1], zone)[1]
-    active = [a for a in board_appointments(first=first, last=last) if a.is_active]
-    hours = list(
-        WorkingHours.objects.filter(practitioner__active=True)
-        .select_related("practitioner__user")
-        .order_by("weekday", "start_time")
-    )
+    appointments = board_appointments(first=first, last=last, with_resources=False)
+    active = [a for a in appointments if a.is_active]
+    hours = list(WorkingHours.objects.filter(practitioner__active=True).order_by("weekday", "start_time"))
     closures = list(ClinicClosure.objects.filter(start_date__lte=week[-1], end_date__gte=week[0]))
     booked_days = {timezone.localtime(a.start, zone).date() for a in active}
     working_days = {h.weekday for h in hours}
@@ -183,12 +209,13 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
 
     if by == "practitioner":
         shown = {d.day.weekday() for d in days}
-        people = {h.practitioner_id: h.practitioner for h in hours if h.weekday in shown}
-        people.update({a.practitioner_id: a.practitioner for a in active})
-        rows = [WeekRow(str(p), p.pk, p.colour) for p in people.values()]
-        time_off = list(
-            TimeOff.objects.filter(practitioner_id__in=list(people), start__lt=last, end__gt=first).order_by("start")
-        )
+        people = {h.practitioner_id for h in hours if h.weekday in shown} | {a.practitioner_id for a in active}
+        # Always asked, even for nobody, so that the page's queries do not depend on the week.
+        rows = [
+            WeekRow(str(p), p.pk, p.colour)
+            for p in Practitioner.objects.filter(pk__in=[*people, 0]).select_related("user")
+        ]
+        time_off = list(TimeOff.objects.filter(practitioner_id__in=[*people, 0], start__lt=last, end__gt=first))
     else:
         model = Room if by == "room" else LaserDevice
         used = {getattr(a, f"{by}_id") for a in active} - {None}
@@ -214,9 +241,36 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
         if cell is None:  # by laser: a visit without one
             without_device += 1
             continue
-        movable = can_book and appointment.status in MOVABLE_STATUSES
-        cell.cards.append(WeekCard(appointment, card_css(appointment), movable))
+        cell.cards.append(_week_card(appointment, zone, can_book=can_book))
     return WeekBoard(monday, by, days, rows, colour_key(), without_device)
+
+
+_STATUS_LABELS = dict(Appointment.Status.choices)
+_KIND_LABELS = dict(Appointment.Kind.choices)
+
+
+def _week_card(appointment: Appointment, zone, *, can_book: bool) -> WeekCard:
+    """The words of `_board_card.html`, compact: start, patient, course and session, status."""
+    kind = _KIND_LABELS[appointment.kind]
+    if appointment.course_id:
+        course = appointment.course
+        what = course.condition.name
+        if appointment.session_number:
+            what += f" {appointment.session_number}/{course.planned_sessions}"
+        if appointment.kind != Appointment.Kind.TREATMENT:
+            what += f" · {kind}"
+    else:
+        what = kind
+    patient = appointment.patient
+    return WeekCard(
+        appointment,
+        css=card_css(appointment),
+        movable=can_book and appointment.status in MOVABLE_STATUSES,
+        time=f"{timezone.localtime(appointment.start, zone):%H:%M}",
+        patient=f"{patient.first_name} {patient.last_name}",
+        what=what,
+        status=_STATUS_LABELS[appointment.status],
+    )
 
 
 def _time_off_text(time_off: TimeOff, day: date, hours: list[WorkingHours], zone) -> str:
