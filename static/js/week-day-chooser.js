@@ -29,7 +29,7 @@
     const heading = board.querySelector(`th[data-day="${day}"] a`);
     const dayLink = document.querySelector("a[data-key-day]");
     if (heading && dayLink) {
-      dayLink.href = heading.href;
+      dayLink.setAttribute("href", heading.getAttribute("href"));
     }
     history.replaceState(null, "", link.href);
   });
