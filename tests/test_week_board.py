@@ -209,9 +209,9 @@ def test_the_colour_key_names_each_status_and_condition(reception, clinic):
 def _fill_week(practitioners, per_day):
     """`per_day` visits a day for each of `practitioners` new practitioners (each with a room, hours
     and time off), Monday to Friday."""
-    for _ in range(practitioners):
+    for n in range(practitioners):
         practitioner = PractitionerFactory()
-        room = RoomFactory()
+        room = RoomFactory(name=f"Fill room {n}")
         TimeOffFactory(practitioner=practitioner, start=local(16, 13), end=local(16, 15))
         for weekday in range(5):
             WorkingHoursFactory(practitioner=practitioner, weekday=weekday, start_time=time(8), end_time=time(20))
@@ -220,7 +220,7 @@ def _fill_week(practitioners, per_day):
                     practitioner=practitioner,
                     room=room,
                     patient=PatientFactory(),
-                    start=local(15 + weekday, 8) + timedelta(minutes=30 * n),
+                    start=local(15 + weekday, 8) + timedelta(minutes=45 * n),  # 30 min and a 10-min turnover
                 )
 
 
