@@ -137,7 +137,13 @@ class WeekCard:
     patient: str
     what: str  # "Tattoo removal 3/8", "Consultation", "Acne scars · Review"
     status: str
+    short_prep: bool  # booked inside the 14-day preparation, acknowledged
+    flagged: bool  # the check-in questions flagged something
     href: str = ""  # the appointment's page, set by the page
+
+    @property
+    def pk(self) -> int:
+        return self.appointment.pk
 
 
 @dataclass
@@ -145,6 +151,12 @@ class WeekDay:
     day: date
     closure: str | None = None  # the reason, when the clinic is closed that day
     url: str = ""  # its day board, set by the page
+
+    def __post_init__(self):
+        # Written once here, not by the date filter in each of the day's cells.
+        self.iso = self.day.isoformat()
+        self.label = f"{self.day:%a} {self.day.day} {self.day:%b}"  # "Mon 1 Mar"
+        self.long = f"{self.day:%A} {self.day.day} {self.day:%B}"  # "Monday 1 March"
 
 
 @dataclass
@@ -270,6 +282,8 @@ def _week_card(appointment: Appointment, zone, *, can_book: bool) -> WeekCard:
         patient=f"{patient.first_name} {patient.last_name}",
         what=what,
         status=_STATUS_LABELS[appointment.status],
+        short_prep=appointment.short_prep_acknowledged_at is not None,
+        flagged=appointment.check_in_flagged,
     )
 
 
