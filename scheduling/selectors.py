@@ -1,5 +1,6 @@
 """Reads about the schedule that several pages and the API share."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -235,16 +236,19 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
         time_off = []
     rows.sort(key=lambda row: (row.label, row.pk))
 
+    hours_of, time_off_of = defaultdict(list), defaultdict(list)
+    for h in hours:
+        hours_of[h.practitioner_id, h.weekday].append(h)
+    for t in time_off:
+        time_off_of[t.practitioner_id].append(t)
     for row in rows:
         for week_day in days:
             cell = WeekCell(week_day)
             if by == "practitioner":
-                day_hours = [h for h in hours if h.practitioner_id == row.pk and h.weekday == week_day.day.weekday()]
+                day_hours = hours_of[row.pk, week_day.day.weekday()]
                 cell.hours = [f"{h.start_time:%H:%M}–{h.end_time:%H:%M}" for h in day_hours]
-                cell.time_off = [
-                    _time_off_text(t, week_day.day, day_hours, zone) for t in time_off if t.practitioner_id == row.pk
-                ]
-                cell.time_off = [text for text in cell.time_off if text]
+                texts = (_time_off_text(t, week_day.day, day_hours, zone) for t in time_off_of[row.pk])
+                cell.time_off = [text for text in texts if text]
             row.cells.append(cell)
     cells = {(row.pk, cell.day.day): cell for row in rows for cell in row.cells}
     without_device = 0
