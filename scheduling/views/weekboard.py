@@ -3,17 +3,16 @@
 What the page shows is read by `scheduling.selectors.week_board`, in a fixed number of queries."""
 
 from datetime import date, timedelta
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 
 from clinic.roles import ability_required, can
 from scheduling.forms import DayBoardForm
 from scheduling.selectors import week_board as read_week_board
 from scheduling.selectors import week_monday
+from scheduling.views.boardlinks import appointment_links, day_url, week_url
 
 
 @ability_required("view_schedule")
@@ -30,7 +29,7 @@ def week_board(request, day: date | None = None):
     board = read_week_board(day=day, by=by, can_book=can(request.user, "book"))
     for week_day in board.days:
         week_day.url = day_url(week_day.day, by)
-    appointment_url = _appointment_url()
+    appointment_url = appointment_links()
     for row in board.rows:
         for cell in row.cells:
             for card in cell.cards:
@@ -54,23 +53,3 @@ def week_board(request, day: date | None = None):
         "this_week": week_monday(today) == board.monday,
     }
     return render(request, "scheduling/week_board.html", context)
-
-
-def week_url(day: date, by: str) -> str:
-    """The week board of the week holding `day`, in rows `by` (`day` is the day a phone shows)."""
-    return _with_by(reverse("scheduling:week_board_date", kwargs={"day": day}), by)
-
-
-def day_url(day: date, by: str) -> str:
-    return _with_by(reverse("scheduling:day_board_date", kwargs={"day": day}), by)
-
-
-def _appointment_url():
-    """pk -> the appointment's page. reverse() once, not per card: a full week's 800 calls cost
-    more than the rest of the page's Python."""
-    before, after = reverse("scheduling:appointment", kwargs={"pk": 0}).rsplit("0", 1)
-    return lambda pk: f"{before}{pk}{after}"
-
-
-def _with_by(url: str, by: str) -> str:
-    return f"{url}?{urlencode({'by': by})}" if by != "practitioner" else url
