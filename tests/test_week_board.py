@@ -238,3 +238,11 @@ def test_the_week_costs_the_same_queries_empty_or_full(reception, clinic, django
         response = reception.get(week(by=by))
     cards = sum(len(cell.cards) for row in response.context["board"].rows for cell in row.cells)
     assert cards == (121 if by != "device" else 1)
+
+
+@pytest.mark.parametrize("by", ["practitioner", "room"])
+def test_a_week_nobody_works_says_so(reception, db, by):
+    RoomFactory(name="Room 9")
+    response = reception.get(week(by=by))
+    assert response.context["board"].days == []
+    assert "Nobody works this week and nothing is booked" in response.content.decode()
