@@ -12,7 +12,6 @@ from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
-from scheduling.services.booking import CHECK_IN_FLAG
 
 
 def patient_search(*, query: str, now: datetime | None = None, limit: int = SEARCH_LIMIT) -> list[Patient]:
@@ -59,7 +58,7 @@ def board_appointments(
 ) -> list[Appointment]:
     """The appointments starting in [`first`, `last`), in time order, with everything a board card
     or the day list shows read along (patient, course, condition, practitioner, room, laser,
-    `session_number`), and `check_in_flagged` set. One query, however many there are.
+    `session_number`). One query, however many there are.
     `with_resources=False` leaves the practitioner, room and laser out (their ids stay): the week
     board names them in its rows, and a week's 800 of each cost it a fifth of its time."""
     appointments = Appointment.objects.filter(start__gte=first, start__lt=last)
@@ -68,12 +67,7 @@ def board_appointments(
     related, fields = ["patient", "course__condition"], BOARD_FIELDS
     if with_resources:
         related, fields = related + ["practitioner__user", "room", "device"], fields + RESOURCE_FIELDS
-    appointments = list(
-        appointments.select_related(*related).only(*fields).with_session_numbers().order_by("start", "pk")
-    )
-    for appointment in appointments:
-        appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
-    return appointments
+    return list(appointments.select_related(*related).only(*fields).with_session_numbers().order_by("start", "pk"))
 
 
 def day_list(*, day: date) -> list[PractitionerDay]:

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from scheduling.models import Appointment
 from scheduling.selectors import week_board
-from scheduling.services.booking import CHECK_IN_FLAG
 from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,
@@ -104,7 +103,7 @@ def test_cards_in_time_order_with_course_session_status_and_flags(reception, cli
         room=clinic.room,
         start=local(16, 9),
         status=Appointment.Status.CHECKED_IN,
-        notes=f"{CHECK_IN_FLAG}: new medication",
+        notes=f"{Appointment.CHECK_IN_FLAG}: new medication",
     )
     cancelled = AppointmentFactory(
         practitioner=clinic.practitioner, room=clinic.room, start=local(15, 11), status=Appointment.Status.CANCELLED
