@@ -1,5 +1,7 @@
 """Reads about the schedule that several pages and the API share."""
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -52,6 +54,26 @@ def board_appointments(*, first: datetime, last: datetime, active_only: bool = F
     for appointment in appointments:
         appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
     return appointments
+
+
+def board_token(rows: Iterable[tuple[int, datetime]]) -> str:
+    """A short fingerprint of a board's appointments, from each one's (id, `updated_at`).
+
+    Every booking, move, cancellation and status change saves `updated_at`, so the token changes
+    with any of them; an appointment moved out of the board's span leaves the set, so that changes
+    it too. A maximum of `updated_at` would miss both a move out and a change saved with an earlier
+    clock reading that commits after a later one."""
+    digest = hashlib.blake2b(digest_size=8)
+    for pk, updated_at in sorted(rows):
+        digest.update(f"{pk}:{updated_at.isoformat()};".encode())
+    return digest.hexdigest()
+
+
+def board_changes_token(*, first: datetime, last: datetime) -> str:
+    """The `board_token` of the appointments starting in [`first`, `last`), every status, as
+    `board_appointments` reads them for a board: one query of two columns, over the start index."""
+    rows = Appointment.objects.filter(start__gte=first, start__lt=last).order_by().values_list("pk", "updated_at")
+    return board_token(rows)
 
 
 def day_list(*, day: date) -> list[PractitionerDay]:

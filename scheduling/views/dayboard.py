@@ -20,9 +20,10 @@ from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
-from scheduling.selectors import board_appointments
+from scheduling.selectors import board_appointments, board_token
 from scheduling.services import freecells
 from scheduling.services.freecells import cell_states
+from scheduling.views.board import live_context
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60
@@ -56,12 +57,15 @@ class Cell:
     href: str | None  # a bookable start links to booking; anything else does not
     why: str = ""  # what is missing when it is not bookable ("no room free", "not working")
     shown: bool = False  # the reason is printed in the cell, not only read out
+    start: str = ""  # local YYYY-MM-DDTHH:MM: where a card dropped here moves to
+    covered: bool = False  # under a card: drawn only as somewhere to drop another card
 
 
 @dataclass
 class Column:
     label: str
     index: int  # the grid column; the times take the first
+    pk: int | None = None  # the practitioner, room or laser of the column
     cards: list[Card] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
 
@@ -99,6 +103,8 @@ def day_board(request, day: date | None = None):
         "next_url": _board_url(day + timedelta(days=1), by, offer),
         "today_url": _board_url(timezone.localdate(), by, offer),
         "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
+        "can_book": can_book,
+        **live_context(first_day=day, days=1, token=board.token),
     }
     return render(request, "scheduling/day_board.html", context)
 
@@ -125,6 +131,8 @@ class _Board:
     def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None):
         self.day, self.by, self.kind = day, by, kind
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
+        # What the page's poll compares with (scheduling.views.board.board_changes).
+        self.token = board_token((a.pk, a.updated_at) for a in appointments)
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
@@ -181,14 +189,17 @@ class _Board:
             keyed = [(str(r), r.pk) for r in self.resources]
         columns = []
         for index, (label, pk) in enumerate(keyed, 2):
-            column = Column(label=label, index=index)
+            column = Column(label=label, index=index, pk=pk)
             mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
             column.cards = [self._card(a) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
-                if row in taken:
-                    continue
-                column.cells.append(self._cell(row, minute, label, pk, now=now, can_book=can_book))
+                if row in taken:  # a card may be dropped onto another's time: the server says no
+                    cell = Cell(row, f"{_clock(minute)} {label}", None, covered=True)
+                else:
+                    cell = self._cell(row, minute, label, pk, now=now, can_book=can_book)
+                cell.start = f"{self.day.isoformat()}T{_clock(minute)}"
+                column.cells.append(cell)
             columns.append(column)
         return columns
 
