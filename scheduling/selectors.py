@@ -56,23 +56,34 @@ def board_appointments(*, first: datetime, last: datetime, active_only: bool = F
     return appointments
 
 
-def board_token(rows: Iterable[tuple[int, datetime]]) -> str:
-    """A short fingerprint of a board's appointments, from each one's (id, `updated_at`).
+# What a board's token is drawn from, for each appointment it shows.
+BOARD_TOKEN_FIELDS = ("pk", "updated_at", "start", "status", "practitioner_id", "room_id", "device_id")
+
+
+def board_token(appointments: Iterable) -> str:
+    """A short fingerprint of a board's appointments (objects or `BOARD_TOKEN_FIELDS` tuples).
 
     Every booking, move, cancellation and status change saves `updated_at`, so the token changes
-    with any of them; an appointment moved out of the board's span leaves the set, so that changes
-    it too. A maximum of `updated_at` would miss both a move out and a change saved with an earlier
-    clock reading that commits after a later one."""
+    with any of them; the time, status and resources are in it too, so a change saved in the same
+    microsecond or under a clock set back is not missed either. An appointment moved out of the
+    board's span leaves the set, which changes it as well. The maximum of `updated_at` would miss
+    both a move out and a change stamped earlier than another but committed after it."""
+    rows = (
+        row if isinstance(row, tuple) else tuple(getattr(row, name) for name in BOARD_TOKEN_FIELDS)
+        for row in appointments
+    )
     digest = hashlib.blake2b(digest_size=8)
-    for pk, updated_at in sorted(rows):
-        digest.update(f"{pk}:{updated_at.isoformat()};".encode())
+    for row in sorted(rows, key=lambda row: row[0]):
+        digest.update("|".join(str(value) for value in row).encode() + b";")  # str: a status as its value
     return digest.hexdigest()
 
 
 def board_changes_token(*, first: datetime, last: datetime) -> str:
     """The `board_token` of the appointments starting in [`first`, `last`), every status, as
-    `board_appointments` reads them for a board: one query of two columns, over the start index."""
-    rows = Appointment.objects.filter(start__gte=first, start__lt=last).order_by().values_list("pk", "updated_at")
+    `board_appointments` reads them for a board: one query over the start index, which covers all
+    but `updated_at`."""
+    fields = ["pk", "updated_at", "start", "status", "practitioner", "room", "device"]
+    rows = Appointment.objects.filter(start__gte=first, start__lt=last).order_by().values_list(*fields)
     return board_token(rows)
 
 

@@ -132,7 +132,7 @@ class _Board:
         self.day, self.by, self.kind = day, by, kind
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
         # What the page's poll compares with (scheduling.views.board.board_changes).
-        self.token = board_token((a.pk, a.updated_at) for a in appointments)
+        self.token = board_token(appointments)
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
