@@ -133,6 +133,13 @@ class Appointment(models.Model):
     def is_active(self):
         return self.status in self.ACTIVE_STATUSES
 
+    # The check-in re-screen writes its flags into the notes as a line starting with this.
+    CHECK_IN_FLAG = "Flagged at check-in"
+
+    @property
+    def check_in_flagged(self) -> bool:
+        return self.CHECK_IN_FLAG in self.notes
+
     @property
     def is_session(self) -> bool:
         """A treatment session that holds its place in its course, and so has a number."""

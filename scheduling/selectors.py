@@ -13,7 +13,6 @@ from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
-from scheduling.services.booking import CHECK_IN_FLAG
 
 
 def patient_search(*, query: str, now: datetime | None = None, limit: int = SEARCH_LIMIT) -> list[Patient]:
@@ -42,18 +41,15 @@ class PractitionerDay:
 def board_appointments(*, first: datetime, last: datetime, active_only: bool = False) -> list[Appointment]:
     """The appointments starting in [`first`, `last`), in time order, with everything a board card
     or the day list shows read along (patient, course, condition, practitioner, room, laser,
-    `session_number`), and `check_in_flagged` set. One query, however many there are."""
+    `session_number`). One query, however many there are."""
     appointments = Appointment.objects.filter(start__gte=first, start__lt=last)
     if active_only:
         appointments = appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
-    appointments = list(
+    return list(
         appointments.select_related("patient", "course__condition", "practitioner__user", "room", "device")
         .with_session_numbers()
         .order_by("start", "pk")
     )
-    for appointment in appointments:
-        appointment.check_in_flagged = CHECK_IN_FLAG in appointment.notes
-    return appointments
 
 
 # What a board's token is drawn from, for each appointment it shows.

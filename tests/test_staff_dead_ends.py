@@ -315,6 +315,6 @@ def test_a_treatment_is_not_completed_without_its_session_record(as_role, clinic
     complete = reverse("scheduling:appointment_complete", args=[session.pk])
     assert complete not in page_of(as_role("derm"), reverse("scheduling:appointment", args=[session.pk]))
     response = as_role("derm").post(complete, follow=True)
-    assert said(response) == ["A treatment is completed by recording its session."]
+    assert said(response) == ["Record the laser settings to complete a treatment."]
     session.refresh_from_db()
     assert session.status == Appointment.Status.CHECKED_IN

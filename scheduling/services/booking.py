@@ -159,10 +159,6 @@ def appointment_confirm(*, appointment: Appointment) -> Appointment:
     return _move(appointment, "confirm", Appointment.Status.CONFIRMED)
 
 
-# How a session flagged for the dermatologist at check-in starts its line in `notes`.
-CHECK_IN_FLAG = "Flagged at check-in"
-
-
 def check_in_day(appointment: Appointment, *, now: datetime) -> bool:
     """Whether `now` falls on the appointment's day (clinic time): check-in is possible only then.
     The appointment page offers the button by this rule, and the service refuses by it."""
@@ -193,7 +189,7 @@ def appointment_check_in(
             when = formats.date_format(timezone.localtime(now), "j M Y H:i")
             who = (by.get_full_name() or by.get_username()) if by else "the desk"
             if flags:
-                line = f"{CHECK_IN_FLAG} ({when}, {who}): {'; '.join(flags)}."
+                line = f"{Appointment.CHECK_IN_FLAG} ({when}, {who}): {'; '.join(flags)}."
                 line += f" Remarks: {remarks}" if remarks else ""
             else:
                 line = f"Check-in remarks ({when}, {who}): {remarks}"

@@ -171,10 +171,7 @@ def appointment_no_show_view(request, pk):
 def appointment_complete_view(request, pk):
     """A checked-in consultation or review is over (a treatment completes with its session record)."""
     appointment = _load(pk)
-    if appointment.kind == Appointment.Kind.TREATMENT:
-        messages.error(request, "A treatment is completed by recording its session.")
-        return redirect("scheduling:appointment", pk=appointment.pk)
-    try:
+    try:  # the service refuses a treatment without its session record
         appointment_complete(appointment=appointment)
     except SchedulingError as error:
         refuse(request, error)
