@@ -70,7 +70,7 @@
     let nearest = Infinity;
     for (const cell of targets()) {
       const b = cell.getBoundingClientRect();
-      if (cell === from || (vertical ? !(b.left < ax && ax < b.right) : !(b.top < ay && ay < b.bottom))) continue;
+      if (cell === from || b.width === 0 || (vertical ? !(b.left < ax && ax < b.right) : !(b.top < ay && ay < b.bottom))) continue;
       const bx = b.left + b.width / 2;
       const by = b.top + b.height / 2;
       const distance = { ArrowUp: ay - by, ArrowDown: by - ay, ArrowLeft: ax - bx, ArrowRight: bx - ax }[key];
