@@ -21,7 +21,7 @@ from clinic.roles import ability_required
 from scheduling.availability import day_bounds
 from scheduling.forms import BoardChangesForm, BoardMoveForm
 from scheduling.models import Appointment
-from scheduling.selectors import board_changes_token
+from scheduling.selectors import board_token
 from scheduling.services import (
     BookingConflict,
     IllegalTransition,
@@ -39,8 +39,7 @@ CHANGED_EVENT = "board-changed"
 
 def live_context(*, first_day: date, days: int, token: str) -> dict:
     """What a board's template needs to poll for changes (`scheduling/_board_live.html`): the URL
-    that answers whether its days changed since `token` (`selectors.board_token` of the
-    appointments it shows), and how often to ask."""
+    that answers whether its days changed since `token` (`selectors.board_token` of its days), and how often to ask."""
     query = urlencode({"from": first_day.isoformat(), "days": days, "token": token})
     return {
         "live_url": f"{reverse('scheduling:board_changes')}?{query}",
@@ -100,6 +99,6 @@ def board_changes(request):
     first = day_bounds(first_day, tz)[0]
     last = day_bounds(first_day + timedelta(days=days - 1), tz)[1]
     response = HttpResponse(status=204)
-    if board_changes_token(first=first, last=last) != form.cleaned_data["token"]:
+    if board_token(first=first, last=last) != form.cleaned_data["token"]:
         response["HX-Trigger"] = CHANGED_EVENT
     return response

@@ -128,11 +128,10 @@ def _clock(minute: int) -> str:
 class _Board:
     """What one day holds, read in a fixed number of queries."""
 
-    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None):
+    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, token=""):
         self.day, self.by, self.kind = day, by, kind
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
-        # What the page's poll compares with (scheduling.views.board.board_changes).
-        self.token = board_token(appointments)
+        self.token = token  # what the page's poll compares with (scheduling.views.board.board_changes)
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
@@ -152,6 +151,9 @@ class _Board:
     @classmethod
     def load(cls, day: date, by: str, *, kind: str = Appointment.Kind.CONSULTATION, condition=None) -> "_Board":
         first, last = day_bounds(day, timezone.get_default_timezone())
+        # Read first: a change committed between the two reads makes the next poll fetch the board
+        # once more, rather than leave the page showing the old day under the new token.
+        token = board_token(first=first, last=last)
         appointments = board_appointments(first=first, last=last)
         hours = list(
             WorkingHours.objects.filter(weekday=day.weekday(), practitioner__active=True)
@@ -168,7 +170,7 @@ class _Board:
         if by == "practitioner":  # the slot search's own reads: a fixed number of queries too
             shown = {h.practitioner_id for h in hours} | {a.practitioner_id for a in appointments if a.is_active}
             states = cell_states(day=day, kind=kind, condition=condition, practitioner_ids=sorted(shown))
-        return cls(day, by, appointments, hours, closure, resources, states, kind)
+        return cls(day, by, appointments, hours, closure, resources, states, kind, token)
 
     def minute_of(self, moment: datetime) -> int:
         """Minutes since local midnight of the board's day, clamped to the day."""
