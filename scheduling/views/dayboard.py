@@ -104,7 +104,7 @@ def day_board(request, day: date | None = None):
         "today_url": _board_url(timezone.localdate(), by, offer),
         "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
         "can_book": can_book,
-        **live_context(first_day=day, days=1, token=board.token),
+        **live_context(first_day=day, days=1, token=board.fingerprint),
     }
     return render(request, "scheduling/day_board.html", context)
 
@@ -128,10 +128,10 @@ def _clock(minute: int) -> str:
 class _Board:
     """What one day holds, read in a fixed number of queries."""
 
-    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, token=""):
+    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, fingerprint=""):
         self.day, self.by, self.kind = day, by, kind
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
-        self.token = token  # what the page's poll compares with (scheduling.views.board.board_changes)
+        self.fingerprint = fingerprint  # what the page's poll compares with (scheduling.views.board.board_changes)
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
