@@ -6,14 +6,15 @@ Monday 15 March 2027: the dermatologist and Dr Priya Patel work 09:00-17:00; Ada
 consultation with the dermatologist at 10:00 in Room 1. The boards poll every second here.
 """
 
-from datetime import time
+from datetime import datetime, time, timedelta
 
 import pytest
+from django.utils import timezone
 
 from clinic.roles import RECEPTION
 from scheduling.models import Appointment
 from tests.browser import log_in
-from tests.conftest import _in_group, local
+from tests.conftest import _in_group, book_treatment, local
 from tests.factories import (
     AppointmentFactory,
     PatientFactory,
@@ -245,3 +246,52 @@ def test_a_drop_onto_a_cell_another_desk_has_just_taken_is_refused_and_lost_nowh
     # Its board then catches up by itself, and the refusal stays on Ada's card.
     shown_at(page, grace, "10:30")
     assert card(page, ada).locator(".db-refusal").inner_text() == "That time is already taken for the practitioner."
+
+
+def test_the_poll_holds_while_a_card_is_picked_up_and_while_the_tab_is_hidden(live_server, page, desk):
+    clinic, colleague, ada = desk
+    polls = []
+    page.on("request", lambda request: "/board/changes/" in request.url and polls.append(request.url))
+    open_board(page, live_server)
+    page.wait_for_timeout(2500)
+    assert len(polls) >= 2  # every second while nothing is held
+    card(page, ada).focus()
+    page.keyboard.press("m")
+    held = len(polls)
+    page.wait_for_timeout(2500)
+    assert len(polls) == held
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(2500)
+    assert len(polls) > held
+    page.evaluate("Object.defineProperty(document, 'hidden', {value: true, configurable: true})")
+    hidden = len(polls)
+    page.wait_for_timeout(2500)
+    assert len(polls) == hidden
+    page.evaluate("""() => {
+      Object.defineProperty(document, 'hidden', {value: false, configurable: true});
+      document.dispatchEvent(new Event('visibilitychange'));
+    }""")
+    page.wait_for_timeout(300)
+    assert len(polls) > hidden  # back in view: it asks at once
+
+
+def test_a_session_moved_into_the_prep_window_is_moved_once_the_desk_acknowledges_it(live_server, page, clinic):
+    _in_group(UserFactory(username="reception"), RECEPTION)
+    day = timezone.localdate() + timedelta(days=3)
+    while day.weekday() > 4:  # the dermatologist works Monday to Friday
+        day += timedelta(days=1)
+    session = book_treatment(clinic, timezone.make_aware(datetime.combine(day, time(10))))
+    log_in(page, live_server, "reception")
+    page.goto(f"{live_server.url}/day/{day.isoformat()}/")
+    eleven = f"#board [data-drop-start='{day.isoformat()}T11:00'][data-drop-practitioner='{clinic.practitioner.pk}']"
+    page.drag_and_drop(f"#board [data-appointment='{session.pk}']", eleven)
+    status(page, "danger").wait_for()
+    assert "less than 14 days away" in status(page, "danger").inner_text()
+    session.refresh_from_db()
+    assert timezone.localtime(session.start).hour == 10
+    page.click("text=Move anyway (short prep acknowledged)")
+    status(page, "success").wait_for()
+    shown_at(page, session, "11:00")
+    assert page.locator("#board-offer").is_hidden()
+    session.refresh_from_db()
+    assert timezone.localtime(session.start).hour == 11 and session.short_prep_acknowledged_by.username == "reception"
