@@ -177,7 +177,7 @@ def test_a_move_without_the_pages_csrf_token_is_refused_and_with_it_goes_through
     visit.refresh_from_db()
     assert visit.start == local(15, 10)
     board = browser.get(reverse("scheduling:day_board_date", kwargs={"day": date(2027, 3, 15)})).content.decode()
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', board).group(1)
+    token = re.search(r'id="board-status" [^>]* data-csrf="([^"]+)"', board).group(1)
     assert browser.post(url, data, HTTP_X_CSRFTOKEN=token).status_code == 200
     visit.refresh_from_db()
     assert visit.start == local(15, 11)

@@ -23,7 +23,7 @@ pytestmark = [
 ]
 
 ROUNDS = 10
-CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+CSRF = re.compile(r'id="board-status" [^>]* data-csrf="([^"]+)"')
 
 
 def desk(live_server, username):

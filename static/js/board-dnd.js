@@ -1,9 +1,10 @@
 // Moving cards on the boards (day and week) by mouse and by keyboard, and the boards' live refresh.
 //
-// No booking rule lives here: a drop posts the move to the card's data-move URL
+// No booking rule lives here: a drop posts the move to the server
 // (scheduling:appointment_move), whose reschedule service decides, and this script shows the answer.
-// What the templates give it: a card that can move carries data-appointment, data-time (its local
-// start, HH:MM) and data-move; a day cell data-drop-start (YYYY-MM-DDTHH:MM), a week cell
+// What the templates give it: a card that can move carries data-appointment and data-time (its
+// local start, HH:MM); templates/scheduling/_board_dnd.html gives #board-status, with the move URL
+// and the CSRF token; a day cell data-drop-start (YYYY-MM-DDTHH:MM), a week cell
 // data-drop-day (YYYY-MM-DD, the card keeps its clock time), each with one of
 // data-drop-practitioner, data-drop-room or data-drop-device; the grid's wrapper is #board, and
 // #board-poll inside it asks every few seconds whether the board changed (htmx, hx-swap none).
@@ -23,16 +24,23 @@
   const board = () => document.getElementById("board");
   const onBoard = (element) => Boolean(element && board() && board().contains(element));
 
+  const status = () => document.getElementById("board-status");
+
   function csrfToken() {
-    const meta = document.querySelector("meta[name=csrf-token]");
-    if (meta && meta.content) return meta.content;
+    if (status() && status().dataset.csrf) return status().dataset.csrf;
     const cookie = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return cookie ? decodeURIComponent(cookie[1]) : "";
   }
 
+  // The move URL of any card, written with the id 0 (the template reverses it), with this one's id.
+  function moveUrl(card) {
+    const template = status() ? status().dataset.moveUrl : "";
+    return template.replace("/0/", `/${card.dataset.appointment}/`);
+  }
+
   // The live region: what was picked up, where the marker is, what the server answered.
   function say(text, tone) {
-    const region = document.getElementById("board-status");
+    const region = status();
     if (!region) return;
     region.textContent = text;
     region.className = tone ? `alert alert-${tone} py-2` : "";
@@ -268,7 +276,7 @@
     event.preventDefault();
     const { card, pk, time } = held;
     putDown();
-    send(card.dataset.move, pk, placeOf(cell, time), false);
+    send(moveUrl(card), pk, placeOf(cell, time), false);
   });
 
   document.addEventListener("dragend", () => {
@@ -291,7 +299,7 @@
         event.preventDefault();
         const { card, pk, time, marker } = held;
         putDown();
-        if (marker) send(card.dataset.move, pk, placeOf(marker, time), true);
+        if (marker) send(moveUrl(card), pk, placeOf(marker, time), true);
       } else if (event.key === "Escape") {
         event.preventDefault();
         const { name } = held;
