@@ -70,14 +70,14 @@ def target(practitioner, clock):
     return f"#board [data-drop-start='{DAY}T{clock}'][data-drop-practitioner='{practitioner.pk}']"
 
 
-def column_x(page, practitioner):
-    head = page.locator("#board .db-head", has_text=str(practitioner)).bounding_box()
+def column_x(page, resource):
+    head = page.locator("#board .db-head", has_text=str(resource)).bounding_box()
     return head["x"], head["x"] + head["width"]
 
 
-def in_column(page, locator, practitioner) -> bool:
+def in_column(page, locator, resource) -> bool:
     box = locator.bounding_box()
-    left, right = column_x(page, practitioner)
+    left, right = column_x(page, resource)
     return left <= box["x"] + box["width"] / 2 <= right
 
 
@@ -295,3 +295,26 @@ def test_a_session_moved_into_the_prep_window_is_moved_once_the_desk_acknowledge
     assert page.locator("#board-offer").is_hidden()
     session.refresh_from_db()
     assert timezone.localtime(session.start).hour == 11 and session.short_prep_acknowledged_by.username == "reception"
+
+
+def test_in_the_room_view_a_drag_changes_the_room_and_keeps_the_practitioner(live_server, page, desk):
+    clinic, colleague, ada = desk
+    second = RoomFactory(name="Room 2")
+    log_in(page, live_server, "reception")
+    page.goto(f"{live_server.url}/day/{DAY}/?by=room")
+    page.drag_and_drop(
+        f"#board [data-appointment='{ada.pk}']", f"#board [data-drop-start='{DAY}T10:00'][data-drop-room='{second.pk}']"
+    )
+    status(page, "success").wait_for()
+    assert (
+        status(page, "success")
+        .inner_text()
+        .startswith(f"Moved to Mon 15 Mar 2027 10:00 with {clinic.practitioner} (Room 2).")
+    )
+    page.wait_for_function(
+        "([pk, left]) => document.querySelector(`#board [data-appointment='${pk}']`).getBoundingClientRect().x > left",
+        arg=[ada.pk, page.locator("#board .db-head", has_text="Room 1").bounding_box()["x"] + 50],
+    )
+    assert in_column(page, card(page, ada), second)
+    ada.refresh_from_db()
+    assert (ada.start, ada.practitioner, ada.room) == (local(15, 10), clinic.practitioner, second)
