@@ -171,6 +171,7 @@
         method: "POST",
         body: data,
         credentials: "same-origin",
+        signal: AbortSignal.timeout(30000), // the poll waits for the answer: not for ever
         headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
       });
       answer = await answerOf(response);
@@ -316,8 +317,8 @@
   });
 
   // Leaving the card (Tab, a click elsewhere) puts it back.
-  document.addEventListener("focusin", (event) => {
-    if (held && held.keyboard && event.target !== held.card) {
+  document.addEventListener("focusout", (event) => {
+    if (held && held.keyboard && event.target === held.card) {
       putDown();
       say("Put back: nothing was moved.", "secondary");
     }
