@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from catalogue.models import ClinicClosure, LaserDevice, Room, WorkingHours
 from clinic.roles import ability_required, can
@@ -57,8 +58,8 @@ class Cell:
     href: str | None  # a bookable start links to booking; anything else does not
     why: str = ""  # what is missing when it is not bookable ("no room free", "not working")
     shown: bool = False  # the reason is printed in the cell, not only read out
-    start: str = ""  # local YYYY-MM-DDTHH:MM: where a card dropped here moves to
     covered: bool = False  # under a card: drawn only as somewhere to drop another card
+    drop: str = ""  # for those who may move cards: where one dropped here goes (static/js/board-dnd.js)
 
 
 @dataclass
@@ -196,11 +197,15 @@ class _Board:
             column.cards = [self._card(a) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
-                if row in taken:  # a card may be dropped onto another's time: the server says no
+                if row not in taken:
+                    cell = self._cell(row, minute, label, pk, now=now, can_book=can_book)
+                elif can_book:  # a card may be dropped onto another's time too: the server says no
                     cell = Cell(row, f"{_clock(minute)} {label}", None, covered=True)
                 else:
-                    cell = self._cell(row, minute, label, pk, now=now, can_book=can_book)
-                cell.start = f"{self.day.isoformat()}T{_clock(minute)}"
+                    continue  # nothing to drop for those who cannot move cards
+                if can_book:  # written here, not in the template: a full day has a thousand cells
+                    start = f"{self.day.isoformat()}T{_clock(minute)}"
+                    cell.drop = format_html(' data-drop-start="{}" data-drop-{}="{}"', start, self.by, pk)
                 column.cells.append(cell)
             columns.append(column)
         return columns
