@@ -39,7 +39,8 @@ CHANGED_EVENT = "board-changed"
 
 def live_context(*, first_day: date, days: int, token: str) -> dict:
     """What a board's template needs to poll for changes (`scheduling/_board_live.html`): the URL
-    that answers whether its days changed since `token` (`selectors.board_token` of its days), and how often to ask."""
+    that answers whether its days changed since `token` (`selectors.board_token` of its days, read
+    before the board), and how often to ask."""
     query = urlencode({"from": first_day.isoformat(), "days": days, "token": token})
     return {
         "live_url": f"{reverse('scheduling:board_changes')}?{query}",
