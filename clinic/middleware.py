@@ -39,12 +39,24 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "not_activity", False):
+            return None  # a page asking by itself, not a person at the desk
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = _epoch()
             if now - request.session.get(LAST_SEEN, 0) >= self.TOUCH_EVERY_SECONDS:
                 request.session[LAST_SEEN] = now
-        return self.get_response(request)
+        return None
+
+
+def not_activity(view):
+    """Mark a view that a page calls by itself (a board's poll every few seconds): its requests do
+    not keep an idle session alive, so a board left open still logs out."""
+    view.not_activity = True
+    return view
 
 
 LAST_SEEN = "last_seen"

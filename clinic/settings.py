@@ -98,6 +98,9 @@ AXES_VERBOSE = False  # its log lines name the username; ours log ids only
 # patient's clinical record. The registrations are in each app's models.py.
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# How often an open day or week board asks whether its appointments changed (scheduling.views.board).
+BOARD_POLL_SECONDS = env.int("BOARD_POLL_SECONDS", default=5)
+
 # Staff sessions end after a working stretch of inactivity and when the browser closes.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 # The age counts from the last request (clinic.middleware.IdleSessionMiddleware): an idle timeout.

@@ -118,6 +118,43 @@ class SlotBookForm(forms.Form):
     )
 
 
+class BoardMoveForm(forms.Form):
+    """A card dropped on a board's cell: the new local start, and the practitioner, room or laser
+    of the cell's column (those not given stay as they are)."""
+
+    start = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M"], help_text="Local time, YYYY-MM-DDTHH:MM.")
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.all(), required=False)
+    room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
+    device = forms.ModelChoiceField(queryset=LaserDevice.objects.all(), required=False)
+    acknowledge_short_prep = forms.BooleanField(required=False)
+
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if not 1900 <= start.year <= 2999:
+            raise forms.ValidationError("Give a start between the years 1900 and 2999.")
+        return start
+
+
+class BoardChangesForm(forms.Form):
+    """A board's poll: its first day, how many days it shows, and the token it was drawn with."""
+
+    days = forms.IntegerField(min_value=1, max_value=31, required=False)
+    token = forms.CharField(max_length=64, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["from"] = forms.DateField()  # a keyword in Python, so not a class attribute
+
+    def clean_days(self):
+        return self.cleaned_data["days"] or 1
+
+    def clean_from(self):
+        day = self.cleaned_data["from"]
+        if not 1900 <= day.year <= 2999:
+            raise forms.ValidationError("Pick a day between the years 1900 and 2999.")
+        return day
+
+
 class VisitBookForm(SlotBookForm):
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), widget=forms.HiddenInput)
     kind = forms.ChoiceField(

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.views import appointments, booking, dayboard, daylist, sessions, weekboard
+from scheduling.views import appointments, board, booking, dayboard, daylist, sessions, weekboard
 
 
 class DateConverter:
@@ -27,9 +27,11 @@ urlpatterns = [
     path("day/<isodate:day>/list/", daylist.day_list_view, name="day_list"),
     path("week/", weekboard.week_board, name="week_board"),
     path("week/<isodate:day>/", weekboard.week_board, name="week_board_date"),
+    path("board/changes/", board.board_changes, name="board_changes"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/check-in/", appointments.appointment_check_in_view, name="appointment_check_in"),
     path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),
+    path("appointments/<int:pk>/move/", board.appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/cancel/", appointments.appointment_cancel_view, name="appointment_cancel"),
     path("appointments/<int:pk>/no-show/", appointments.appointment_no_show_view, name="appointment_no_show"),
     path("appointments/<int:pk>/complete/", appointments.appointment_complete_view, name="appointment_complete"),

@@ -118,6 +118,8 @@ NOT_PAGES = {
     "scheduling:appointment_cancel": "POST only: the form on the appointment page",
     "scheduling:appointment_no_show": "POST only: the form on the appointment page",
     "scheduling:appointment_complete": "POST only: the form on the appointment page",
+    "scheduling:appointment_move": "POST only: a card dropped on a board (static/js/board-dnd.js), answers JSON",
+    "scheduling:board_changes": "a board's poll: 204 with no body, or a header telling it to fetch itself again",
     "patients:export": "POST only, and a JSON download, not a page",
     "api-schema": "the OpenAPI document, a download",
     "api-docs": "the API's Swagger UI for developers, its markup is the vendor's",

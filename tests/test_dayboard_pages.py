@@ -171,8 +171,8 @@ def _fill_day(count):
 
 @pytest.mark.parametrize("by", ["practitioner", "room", "device"])
 def test_the_board_costs_the_same_queries_however_full_the_day(reception, clinic, django_assert_max_num_queries, by):
-    # About nine of the page's own (the colour key's conditions among them), plus the session, the
-    # user and the layout's role lookups.
+    # About nine of the page's own (the colour key's conditions among them) and the live refresh's
+    # token, plus the session, the user and the layout's role lookups.
     _fill_day(2)
     with django_assert_max_num_queries(13) as two:
         reception.get(board(by=by))

@@ -34,6 +34,8 @@ ROUTES = [
     ("scheduling:appointment_check_in", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_reschedule", {"pk": "appointment"}, "get", "book"),
     ("scheduling:appointment_cancel", {"pk": "appointment"}, "post", "book"),
+    ("scheduling:appointment_move", {"pk": "appointment"}, "post", "book"),
+    ("scheduling:board_changes", {}, "get", "view_schedule"),
     ("scheduling:appointment_no_show", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_complete", {"pk": "appointment"}, "post", "treat"),
     ("scheduling:appointment_defer", {"pk": "appointment"}, "post", "treat"),

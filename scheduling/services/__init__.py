@@ -13,7 +13,7 @@ from .booking import (
 )
 from .courses import course_cancel
 from .guard import find_conflicts
-from .moves import MOVABLE_STATUSES, MoveWindow, find_move_slots, move_window
+from .moves import MOVABLE_STATUSES, MoveWindow, find_move_slots, move_window, stays_in_place
 from .planning import PlannedSession, course_book_plan, course_plan
 from .slots import PREP_WINDOW, Slot, find_slots, session_length
 
@@ -43,4 +43,5 @@ __all__ = [
     "find_slots",
     "move_window",
     "session_length",
+    "stays_in_place",
 ]

@@ -126,3 +126,14 @@ def find_move_slots(
         if limit is not None and len(offered) >= limit:
             break
     return offered
+
+
+def stays_in_place(appointment: Appointment, *, start: datetime, practitioner=None, room=None, device=None) -> bool:
+    """Whether moving `appointment` to `start` with these resources (None: the one it holds) leaves
+    it where it is. That is no move: nothing to save, and nothing to ask the patient to confirm."""
+    return (
+        start == appointment.start
+        and (practitioner is None or practitioner.pk == appointment.practitioner_id)
+        and (room is None or room.pk == appointment.room_id)
+        and (device is None or device.pk == appointment.device_id)
+    )

@@ -14,15 +14,17 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from catalogue.models import ClinicClosure, LaserDevice, Room, WorkingHours
 from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
-from scheduling.selectors import board_appointments, card_css, colour_key
-from scheduling.services import freecells
+from scheduling.selectors import board_appointments, board_token, card_css, colour_key
+from scheduling.services import MOVABLE_STATUSES, freecells
 from scheduling.services.freecells import cell_states
+from scheduling.views.board import live_context
 from scheduling.views.boardlinks import appointment_links, week_url
 
 ROW_MINUTES = 15
@@ -51,6 +53,7 @@ class Card:
     href: str = ""
     start: str = ""  # local "09:30"
     end: str = ""
+    movable: bool = False  # draggable, with the data static/js/board-dnd.js reads
 
 
 @dataclass
@@ -60,6 +63,8 @@ class Cell:
     href: str | None  # a bookable start links to booking; anything else does not
     why: str = ""  # what is missing when it is not bookable ("no room free", "not working")
     shown: bool = False  # the reason is printed in the cell, not only read out
+    covered: bool = False  # under a card: drawn only as somewhere to drop another card
+    drop: str = ""  # for those who may move cards: where one dropped here goes (static/js/board-dnd.js)
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Column:
     label: str
     index: int  # the grid column; the times take the first
     colour: str = ""  # a practitioner's stripe
+    pk: int | None = None  # the practitioner, room or laser of the column
     cards: list[Card] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
 
@@ -106,6 +112,8 @@ def day_board(request, day: date | None = None):
         "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
         "week_url": week_url(day, by),
         "key": colour_key(),
+        "can_book": can_book,
+        **live_context(first_day=day, days=1, token=board.fingerprint),
     }
     return render(request, "scheduling/day_board.html", context)
 
@@ -129,9 +137,10 @@ def _clock(minute: int) -> str:
 class _Board:
     """What one day holds, read in a fixed number of queries."""
 
-    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None):
+    def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, fingerprint=""):
         self.day, self.by, self.kind = day, by, kind
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
+        self.fingerprint = fingerprint  # what the page's poll compares with (scheduling.views.board.board_changes)
         self.active = [a for a in appointments if a.is_active]
         self.inactive = [a for a in appointments if not a.is_active]
         self.hours = hours
@@ -151,6 +160,9 @@ class _Board:
     @classmethod
     def load(cls, day: date, by: str, *, kind: str = Appointment.Kind.CONSULTATION, condition=None) -> "_Board":
         first, last = day_bounds(day, timezone.get_default_timezone())
+        # Read first: a change committed between the two reads makes the next poll fetch the board
+        # once more, rather than leave the page showing the old day under the new token.
+        token = board_token(first=first, last=last)
         appointments = board_appointments(first=first, last=last)
         hours = list(
             WorkingHours.objects.filter(weekday=day.weekday(), practitioner__active=True)
@@ -167,7 +179,7 @@ class _Board:
         if by == "practitioner":  # the slot search's own reads: a fixed number of queries too
             shown = {h.practitioner_id for h in hours} | {a.practitioner_id for a in appointments if a.is_active}
             states = cell_states(day=day, kind=kind, condition=condition, practitioner_ids=sorted(shown))
-        return cls(day, by, appointments, hours, closure, resources, states, kind)
+        return cls(day, by, appointments, hours, closure, resources, states, kind, token)
 
     def minute_of(self, moment: datetime) -> int:
         """Minutes since local midnight of the board's day, clamped to the day."""
@@ -188,18 +200,25 @@ class _Board:
             keyed = [(str(r), r.pk, "") for r in self.resources]
         columns, link = [], appointment_links()
         for index, (label, pk, colour) in enumerate(keyed, 2):
-            column = Column(label=label, index=index, colour=colour)
+            column = Column(label=label, index=index, colour=colour, pk=pk)
             mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
-            column.cards = [self._card(a, link) for a in mine]
+            column.cards = [self._card(a, link, can_book=can_book) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
-                if row in taken:
-                    continue
-                column.cells.append(self._cell(row, minute, label, pk, now=now, can_book=can_book))
+                if row not in taken:
+                    cell = self._cell(row, minute, label, pk, now=now, can_book=can_book)
+                elif can_book:  # a card may be dropped onto another's time too: the server says no
+                    cell = Cell(row, f"{_clock(minute)} {label}", None, covered=True)
+                else:
+                    continue  # nothing to drop for those who cannot move cards
+                if can_book:  # written here, not in the template: a full day has a thousand cells
+                    start = f"{self.day.isoformat()}T{_clock(minute)}"
+                    cell.drop = format_html(' data-drop-start="{}" data-drop-{}="{}"', start, self.by, pk)
+                column.cells.append(cell)
             columns.append(column)
         return columns
 
-    def _card(self, appointment: Appointment, link) -> Card:
+    def _card(self, appointment: Appointment, link, *, can_book: bool) -> Card:
         start, end = self.minute_of(appointment.start), self.minute_of(appointment.end)
         row = (start - self.first) // ROW_MINUTES + 1
         span = max(1, -(-(end - self.first) // ROW_MINUTES) + 1 - row)
@@ -212,6 +231,7 @@ class _Board:
             link(appointment.pk),
             f"{local_start:%H:%M}",
             f"{local_end:%H:%M}",
+            can_book and appointment.status in MOVABLE_STATUSES,
         )
 
     def _cell(self, row: int, minute: int, label: str, pk: int, *, now: datetime, can_book: bool) -> Cell:
