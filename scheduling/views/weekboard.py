@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from clinic.roles import ability_required, can
+from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
+from scheduling.selectors import board_token, week_monday
 from scheduling.selectors import week_board as read_week_board
-from scheduling.selectors import week_monday
+from scheduling.views.board import live_context
 from scheduling.views.boardlinks import appointment_links, day_url, week_url
 
 
@@ -26,6 +28,10 @@ def week_board(request, day: date | None = None):
         if form.cleaned_data.get("date"):
             return redirect(week_url(form.cleaned_data["date"], by))
         day = today
+    monday = week_monday(day)
+    tz = timezone.get_default_timezone()
+    # The token first: a change committed between the two reads costs the page one more refresh.
+    token = board_token(first=day_bounds(monday, tz)[0], last=day_bounds(monday + timedelta(days=6), tz)[1])
     board = read_week_board(day=day, by=by, can_book=can(request.user, "book"))
     for week_day in board.days:
         week_day.url = day_url(week_day.day, by)
@@ -51,5 +57,6 @@ def week_board(request, day: date | None = None):
         "choose_urls": [(d, week_url(d, by)) for d in shown],
         "views": [(value, label, week_url(day, value)) for value, label in DayBoardForm.BY_CHOICES],
         "this_week": week_monday(today) == board.monday,
+        **live_context(first_day=board.monday, days=7, token=token),
     }
     return render(request, "scheduling/week_board.html", context)
