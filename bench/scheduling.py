@@ -3,6 +3,7 @@
     .venv/bin/python bench/scheduling.py                      # 50,000 appointments on PostgreSQL
     .venv/bin/python bench/scheduling.py --appointments 500000  # ten times as many
     .venv/bin/python bench/scheduling.py --only slots planning  # some of the figures
+    .venv/bin/python bench/scheduling.py --only week day        # the boards' server time
 
 The database is BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/clinic_bench); it is
 created, migrated and filled on the first run and reused while it has the same size.
@@ -228,8 +229,83 @@ def concurrent_booking(threads=32):
         print("  ", error)
 
 
+def _reception_client():
+    """A django.test.Client logged in as a receptionist, asking as the production server is asked
+    (over HTTPS, to an allowed host), so each request runs the middleware, the view and the render."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.test import Client
+
+    from clinic.roles import RECEPTION
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-reception")
+    user.groups.add(Group.objects.get_or_create(name=RECEPTION)[0])
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def _page_times(name, days, runs):
+    """Median server time of the board `name` for each of `days` in turn, over `runs` requests
+    (after one warm-up request each), with the number of cards and SQL queries of the page."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    # The pages name their static files; without `collectstatic` there is no manifest to hash them.
+    plain = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=plain):
+        return _timed(name, days, runs)
+
+
+def _timed(name, days, runs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = _reception_client()
+    urls = [reverse(name, kwargs={"day": day}) for day in days]
+    for url in urls:  # compile the templates, warm the caches
+        status = client.get(url, secure=True).status_code
+        if status != 200:  # a benchmark of a broken page is no figure
+            raise SystemExit(f"{url} answered {status}")
+    samples, cpu, queries, cards = [], [], [], []
+    for i in range(runs):
+        url = urls[i % len(urls)]
+        with CaptureQueriesContext(connection) as captured:
+            began, began_cpu = time.perf_counter(), time.process_time()
+            response = client.get(url, secure=True)
+            samples.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
+        queries.append(len(captured))
+        cards.append(response.content.count(b'class="db-card '))
+    return samples, cpu, queries, cards
+
+
+def week_view(runs):
+    from django.utils import timezone
+
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    weeks = [monday + timedelta(weeks=n) for n in range(4)]
+    samples, cpu, queries, cards = _page_times("scheduling:week_board_date", weeks, runs)
+    print(f"week view, by practitioner, rendered: median {median_ms(samples)}, {min(queries)}-{max(queries)} "
+          f"queries, {min(cards)}-{max(cards)} cards (target 150 ms)")  # fmt: skip
+    print(f"  CPU of this process (Django) per request: median {median_ms(cpu)}; the rest is the database and waiting")
+
+
+def day_view(runs):
+    from django.utils import timezone
+
+    days = [timezone.localdate() + timedelta(days=n) for n in range(1, 5)]
+    samples, cpu, queries, cards = _page_times("scheduling:day_board_date", days, runs)
+    print(f"day view, by practitioner, rendered: median {median_ms(samples)}, {min(queries)}-{max(queries)} "
+          f"queries, {min(cards)}-{max(cards)} cards (target 60 ms)")  # fmt: skip
+    print(f"  CPU of this process (Django) per request: median {median_ms(cpu)}; the rest is the database and waiting")
+
+
 FIGURES = {
     "slots": slot_search,
+    "week": week_view,
+    "day": day_view,
     "planning": lambda runs: course_planning(max(5, runs // 3)),
     "booking": lambda runs: booking_throughput(),
     "concurrency": lambda runs: concurrent_booking(),

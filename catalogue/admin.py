@@ -48,7 +48,7 @@ class WorkingHoursInline(admin.TabularInline):
 
 @admin.register(Practitioner)
 class PractitionerAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "role", "active"]
+    list_display = ["__str__", "role", "colour", "active"]
     list_filter = ["role", "active"]
     search_fields = ["user__first_name", "user__last_name", "user__username"]
     list_select_related = ["user"]

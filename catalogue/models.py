@@ -69,9 +69,28 @@ class Practitioner(models.Model):
         DERMATOLOGIST = "dermatologist", "Dermatologist"
         LASER_NURSE = "laser_nurse", "Laser nurse"
 
+    class Colour(models.TextChoices):
+        """A fixed palette for the stripe on the practitioner's board header (static/css/dayboard.css
+        has a class per value; tests/test_colours.py checks each against the header's fill)."""
+
+        BLUE = "blue", "Blue"
+        GREEN = "green", "Green"
+        PURPLE = "purple", "Purple"
+        ORANGE = "orange", "Orange"
+        RED = "red", "Red"
+        TEAL = "teal", "Teal"
+        PINK = "pink", "Pink"
+        BROWN = "brown", "Brown"
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="practitioner")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.DERMATOLOGIST)
     active = models.BooleanField(default=True)
+    colour = models.CharField(
+        max_length=10,
+        choices=Colour.choices,
+        blank=True,
+        help_text="Optional: a stripe of this colour marks the practitioner on the day and week boards.",
+    )
 
     class Meta:
         db_table = "scheduling_practitioner"

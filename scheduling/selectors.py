@@ -1,14 +1,15 @@
 """Reads about the schedule that several pages and the API share."""
 
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, OuterRef, Q, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from catalogue.models import Practitioner
+from catalogue.models import ClinicClosure, Condition, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
 from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
 from scheduling.availability import day_bounds
@@ -38,18 +39,37 @@ class PractitionerDay:
     appointments: list[Appointment] = field(default_factory=list)
 
 
-def board_appointments(*, first: datetime, last: datetime, active_only: bool = False) -> list[Appointment]:
+# What the boards and the day list read of an appointment and what it is joined to. Only these are
+# loaded: a week holds some 800 appointments, and building each one's patient, user and course
+# with every column (a dozen timestamps to parse) was most of the week board's time.
+BOARD_FIELDS = (
+    *("kind", "status", "start", "end", "notes", "short_prep_acknowledged_at", "cancel_requested_at"),
+    *("practitioner", "room", "device"),  # the ids
+    *("patient__first_name", "patient__last_name", "patient__phone"),
+    *("course__planned_sessions", "course__condition__name"),
+)
+RESOURCE_FIELDS = (
+    *("practitioner__role", "practitioner__colour", "practitioner__active"),
+    *("practitioner__user__first_name", "practitioner__user__last_name", "practitioner__user__username"),
+    *("room__name", "device__name"),
+)
+
+
+def board_appointments(
+    *, first: datetime, last: datetime, active_only: bool = False, with_resources: bool = True
+) -> list[Appointment]:
     """The appointments starting in [`first`, `last`), in time order, with everything a board card
     or the day list shows read along (patient, course, condition, practitioner, room, laser,
-    `session_number`). One query, however many there are."""
+    `session_number`). One query, however many there are.
+    `with_resources=False` leaves the practitioner, room and laser out (their ids stay): the week
+    board names them in its rows, and a week's 800 of each cost it a fifth of its time."""
     appointments = Appointment.objects.filter(start__gte=first, start__lt=last)
     if active_only:
         appointments = appointments.filter(status__in=Appointment.ACTIVE_STATUSES)
-    return list(
-        appointments.select_related("patient", "course__condition", "practitioner__user", "room", "device")
-        .with_session_numbers()
-        .order_by("start", "pk")
-    )
+    related, fields = ["patient", "course__condition"], BOARD_FIELDS
+    if with_resources:
+        related, fields = related + ["practitioner__user", "room", "device"], fields + RESOURCE_FIELDS
+    return list(appointments.select_related(*related).only(*fields).with_session_numbers().order_by("start", "pk"))
 
 
 def board_token(*, first: datetime, last: datetime) -> str:
@@ -83,3 +103,228 @@ def day_list(*, day: date) -> list[PractitionerDay]:
         entry = days.setdefault(appointment.practitioner_id, PractitionerDay(appointment.practitioner))
         entry.appointments.append(appointment)
     return sorted(days.values(), key=lambda entry: (str(entry.practitioner), entry.practitioner.pk))
+
+
+# --- The boards' colours ----------------------------------------------------------------------------
+#
+# A card's fill says its status, its left edge its course's condition (a palette of this many,
+# `db-cond-N` in static/css/dayboard.css); the key on both boards names each condition's colour.
+CONDITION_COLOURS = 6
+# Cards a receptionist may drag to another time (the drag-and-drop contract: `data-appointment`).
+MOVABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+def condition_colour(condition_id: int | None) -> str:
+    """The palette entry of a condition's cards ("none" for a visit without a course)."""
+    return "none" if condition_id is None else str(condition_id % CONDITION_COLOURS)
+
+
+def card_css(appointment: Appointment) -> str:
+    """The classes that colour a board card: its status fill and its condition's edge."""
+    condition_id = appointment.course.condition_id if appointment.course_id else None
+    return f"db-status-{appointment.status} db-cond-{condition_colour(condition_id)}"
+
+
+@dataclass
+class ColourKey:
+    """What the key under a board explains: each status's fill and each condition's colour."""
+
+    statuses: list[tuple[str, str]]
+    conditions: list[tuple[str, str]]  # (name, palette entry)
+
+
+def colour_key() -> ColourKey:
+    """One query: the active conditions by name."""
+    statuses = [(status, Appointment.Status(status).label) for status in Appointment.ACTIVE_STATUSES]
+    conditions = [(c.name, condition_colour(c.pk)) for c in Condition.objects.filter(active=True).order_by("name")]
+    return ColourKey(statuses=statuses, conditions=conditions + [("No course (consultation, review)", "none")])
+
+
+# --- The week board -----------------------------------------------------------------------------------
+
+
+@dataclass
+class WeekCard:
+    """A compact card, its words worked out once here: the week holds up to some 1,500 of them, and
+    each filter or lookup in the template (a time format, a display label) costs per card."""
+
+    appointment: Appointment
+    css: str
+    movable: bool  # carries data-appointment and data-time for drag and drop
+    time: str  # the local start, "09:30"
+    patient: str
+    what: str  # "Tattoo removal 3/8", "Consultation", "Acne scars · Review"
+    status: str
+    short_prep: bool  # booked inside the 14-day preparation, acknowledged
+    flagged: bool  # the check-in questions flagged something
+    href: str = ""  # the appointment's page, set by the page
+
+    @property
+    def pk(self) -> int:
+        return self.appointment.pk
+
+
+@dataclass
+class WeekDay:
+    day: date
+    closure: str | None = None  # the reason, when the clinic is closed that day
+    url: str = ""  # its day board, set by the page
+
+    def __post_init__(self):
+        # Written once here, not by the date filter in each of the day's cells.
+        self.iso = self.day.isoformat()
+        self.label = f"{self.day:%a} {self.day.day} {self.day:%b}"  # "Mon 1 Mar"
+        self.long = f"{self.day:%A} {self.day.day} {self.day:%B}"  # "Monday 1 March"
+
+
+@dataclass
+class WeekCell:
+    """One practitioner (room, laser) on one day: their hours, time off, and the day's cards."""
+
+    day: WeekDay
+    hours: list[str] = field(default_factory=list)  # "09:00–17:00"
+    time_off: list[str] = field(default_factory=list)  # "Off 13:00–17:00: training"
+    cards: list[WeekCard] = field(default_factory=list)
+
+    @property
+    def working(self) -> bool:
+        return bool(self.hours)
+
+
+@dataclass
+class WeekRow:
+    label: str
+    pk: int
+    colour: str  # the practitioner's stripe ("" for none, and for rooms and lasers)
+    cells: list[WeekCell] = field(default_factory=list)
+
+
+@dataclass
+class WeekBoard:
+    monday: date
+    by: str  # "practitioner", "room" or "device"
+    days: list[WeekDay]
+    rows: list[WeekRow]
+    key: ColourKey
+    without_device: int = 0  # by laser: active visits that use none, so are not shown
+
+
+def week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -> WeekBoard:
+    """The Monday-to-Sunday week holding `day`, a row per practitioner (room, laser) and a column
+    per day the clinic opens: a day on which somebody works or something is booked (a closure day
+    among them is shown closed, with its reason). Cancelled visits and no-shows are left out.
+
+    A fixed number of queries whatever the week holds: the week's appointments (`board_appointments`),
+    all working hours, the week's closures, the conditions for the key, and by practitioner the
+    practitioners and their time off, by room or laser the rooms or lasers."""
+    monday = week_monday(day)
+    week = [monday + timedelta(days=offset) for offset in range(7)]
+    zone = timezone.get_default_timezone()
+    first, last = day_bounds(week[0], zone)[0], day_bounds(week[-1], zone)[1]
+    appointments = board_appointments(first=first, last=last, with_resources=False)
+    active = [a for a in appointments if a.is_active]
+    hours = list(WorkingHours.objects.filter(practitioner__active=True).order_by("weekday", "start_time"))
+    closures = list(ClinicClosure.objects.filter(start_date__lte=week[-1], end_date__gte=week[0]))
+    booked_days = {timezone.localtime(a.start, zone).date() for a in active}
+    working_days = {h.weekday for h in hours}
+    days = [
+        WeekDay(d, closure=next((c.reason for c in closures if c.start_date <= d <= c.end_date), None))
+        for d in week
+        if d.weekday() in working_days or d in booked_days
+    ]
+
+    if by == "practitioner":
+        shown = {d.day.weekday() for d in days}
+        people = {h.practitioner_id for h in hours if h.weekday in shown} | {a.practitioner_id for a in active}
+        # Always asked, even for nobody, so that the page's queries do not depend on the week.
+        rows = [
+            WeekRow(str(p), p.pk, p.colour)
+            for p in Practitioner.objects.filter(pk__in=[*people, 0]).select_related("user")
+        ]
+        time_off = list(TimeOff.objects.filter(practitioner_id__in=[*people, 0], start__lt=last, end__gt=first))
+    else:
+        model = Room if by == "room" else LaserDevice
+        used = {getattr(a, f"{by}_id") for a in active} - {None}
+        rows = [WeekRow(str(r), r.pk, "") for r in model.objects.filter(Q(active=True) | Q(pk__in=used))]
+        time_off = []
+    rows.sort(key=lambda row: (row.label, row.pk))
+
+    hours_of, time_off_of = defaultdict(list), defaultdict(list)
+    for h in hours:
+        hours_of[h.practitioner_id, h.weekday].append(h)
+    for t in time_off:
+        time_off_of[t.practitioner_id].append(t)
+    for row in rows:
+        for week_day in days:
+            cell = WeekCell(week_day)
+            if by == "practitioner":
+                day_hours = hours_of[row.pk, week_day.day.weekday()]
+                cell.hours = [f"{h.start_time:%H:%M}–{h.end_time:%H:%M}" for h in day_hours]
+                texts = (_time_off_text(t, week_day.day, day_hours, zone) for t in time_off_of[row.pk])
+                cell.time_off = [text for text in texts if text]
+            row.cells.append(cell)
+    cells = {(row.pk, cell.day.day): cell for row in rows for cell in row.cells}
+    without_device = 0
+    for appointment in active:
+        cell = cells.get((getattr(appointment, f"{by}_id"), timezone.localtime(appointment.start, zone).date()))
+        if cell is None:  # by laser: a visit without one
+            without_device += 1
+            continue
+        cell.cards.append(_week_card(appointment, zone, can_book=can_book))
+    return WeekBoard(monday, by, days, rows, colour_key(), without_device)
+
+
+_STATUS_LABELS = dict(Appointment.Status.choices)
+_KIND_LABELS = dict(Appointment.Kind.choices)
+
+
+def _week_card(appointment: Appointment, zone, *, can_book: bool) -> WeekCard:
+    """The words of `_board_card.html`, compact: start, patient, course and session, status."""
+    kind = _KIND_LABELS[appointment.kind]
+    if appointment.course_id:
+        course = appointment.course
+        what = course.condition.name
+        if appointment.session_number:
+            what += f" {appointment.session_number}/{course.planned_sessions}"
+        if appointment.kind != Appointment.Kind.TREATMENT:
+            what += f" · {kind}"
+    else:
+        what = kind
+    patient = appointment.patient
+    return WeekCard(
+        appointment,
+        css=card_css(appointment),
+        movable=can_book and appointment.status in MOVABLE_STATUSES,
+        time=f"{timezone.localtime(appointment.start, zone):%H:%M}",
+        patient=f"{patient.first_name} {patient.last_name}",
+        what=what,
+        status=_STATUS_LABELS[appointment.status],
+        short_prep=appointment.short_prep_acknowledged_at is not None,
+        flagged=appointment.check_in_flagged,
+    )
+
+
+def _time_off_text(time_off: TimeOff, day: date, hours: list[WorkingHours], zone) -> str:
+    """ "Off 13:00–17:00: training" for the part of `time_off` on the local `day`, "Off all day"
+    when it covers the day's working hours (or the whole day), "" when it misses the day."""
+    start, end = day_bounds(day, zone)
+    start, end = max(start, time_off.start), min(end, time_off.end)
+    if start >= end:
+        return ""
+    reason = f": {time_off.reason}" if time_off.reason else ""
+    local_start, local_end = timezone.localtime(start, zone), timezone.localtime(end, zone)
+    whole_day = end - start >= timedelta(hours=23) or (
+        hours
+        and all(
+            local_start.time() <= h.start_time and (local_end.date() > day or h.end_time <= local_end.time())
+            for h in hours
+        )
+    )
+    if whole_day:
+        return f"Off all day{reason}"
+    until = "24:00" if local_end.date() > day else f"{local_end:%H:%M}"
+    return f"Off {local_start:%H:%M}–{until}{reason}"

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.views import appointments, board, booking, dayboard, daylist, sessions
+from scheduling.views import appointments, board, booking, dayboard, daylist, sessions, weekboard
 
 
 class DateConverter:
@@ -26,6 +26,8 @@ urlpatterns = [
     path("day/<isodate:day>/", dayboard.day_board, name="day_board_date"),
     path("day/<isodate:day>/list/", daylist.day_list_view, name="day_list"),
     path("board/changes/", board.board_changes, name="board_changes"),
+    path("week/", weekboard.week_board, name="week_board"),
+    path("week/<isodate:day>/", weekboard.week_board, name="week_board_date"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/check-in/", appointments.appointment_check_in_view, name="appointment_check_in"),
     path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),

@@ -71,6 +71,10 @@ VISITS = [
     Visit("scheduling:day_board_date", {"day": DAY}, query="by=device"),
     Visit("scheduling:day_board_date", {"day": DAY}, query="kind=treatment"),
     Visit("scheduling:day_list", {"day": DAY}),
+    Visit("scheduling:week_board"),
+    Visit("scheduling:week_board_date", {"day": DAY}),
+    Visit("scheduling:week_board_date", {"day": DAY}, query="by=room"),
+    Visit("scheduling:week_board_date", {"day": DAY}, query="by=device"),
     Visit("scheduling:appointment", {"pk": "booked"}),
     # A refusal at the desk: a cancellation without a reason (no-show is not offered before the visit).
     Visit("scheduling:appointment", {"pk": "booked"}, roles=BOOKERS, submit="main form[action$='/cancel/']"),

@@ -28,6 +28,8 @@ ROUTES = [
     ("scheduling:day_board", {}, "get", "view_schedule"),
     ("scheduling:day_board_date", {"day": date(2027, 3, 1)}, "get", "view_schedule"),
     ("scheduling:day_list", {"day": date(2027, 3, 1)}, "get", "view_schedule"),
+    ("scheduling:week_board", {}, "get", "view_schedule"),
+    ("scheduling:week_board_date", {"day": date(2027, 3, 1)}, "get", "view_schedule"),
     ("scheduling:appointment", {"pk": "appointment"}, "get", "view_schedule"),
     ("scheduling:appointment_check_in", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_reschedule", {"pk": "appointment"}, "get", "book"),

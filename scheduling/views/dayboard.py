@@ -21,16 +21,16 @@ from clinic.roles import ability_required, can
 from scheduling.availability import day_bounds
 from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
-from scheduling.selectors import board_appointments, board_token
-from scheduling.services import freecells
+from scheduling.selectors import board_appointments, board_token, card_css, colour_key
+from scheduling.services import MOVABLE_STATUSES, freecells
 from scheduling.services.freecells import cell_states
 from scheduling.views.board import live_context
+from scheduling.views.boardlinks import appointment_links, week_url
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60
 # Enough classes in static/css/dayboard.css for this many resource columns.
 MAX_COLUMNS = 60
-CONDITION_COLOURS = 6
 # The reasons printed in a cell; the others (off hours, the past, the closed day the page names
 # above the grid) are read out only, so the grid is not filled with the same words.
 SHOWN_REASONS = {
@@ -49,6 +49,11 @@ class Card:
     row: int
     span: int
     css: str
+    # Written once here: the time filter and {% url %} in the card template were a fifth of the page.
+    href: str = ""
+    start: str = ""  # local "09:30"
+    end: str = ""
+    movable: bool = False  # carries data-appointment and data-time for drag and drop
 
 
 @dataclass
@@ -67,6 +72,7 @@ class Column:
     label: str
     index: int  # the grid column; the times take the first
     pk: int | None = None  # the practitioner, room or laser of the column
+    colour: str = ""  # a practitioner's stripe
     cards: list[Card] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
 
@@ -104,6 +110,8 @@ def day_board(request, day: date | None = None):
         "next_url": _board_url(day + timedelta(days=1), by, offer),
         "today_url": _board_url(timezone.localdate(), by, offer),
         "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
+        "week_url": week_url(day, by),
+        "key": colour_key(),
         "can_book": can_book,
         **live_context(first_day=day, days=1, token=board.fingerprint),
     }
@@ -187,14 +195,14 @@ class _Board:
         if self.by == "practitioner":
             practitioners = {h.practitioner_id: h.practitioner for h in self.hours}
             practitioners.update({a.practitioner_id: a.practitioner for a in self.active})
-            keyed = sorted((str(p), p.pk) for p in practitioners.values())
+            keyed = sorted((str(p), p.pk, p.colour) for p in practitioners.values())
         else:
-            keyed = [(str(r), r.pk) for r in self.resources]
-        columns = []
-        for index, (label, pk) in enumerate(keyed, 2):
-            column = Column(label=label, index=index, pk=pk)
+            keyed = [(str(r), r.pk, "") for r in self.resources]
+        columns, link = [], appointment_links()
+        for index, (label, pk, colour) in enumerate(keyed, 2):
+            column = Column(label=label, index=index, pk=pk, colour=colour)
             mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
-            column.cards = [self._card(a) for a in mine]
+            column.cards = [self._card(a, link, can_book=can_book) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
                 if row not in taken:
@@ -210,12 +218,21 @@ class _Board:
             columns.append(column)
         return columns
 
-    def _card(self, appointment: Appointment) -> Card:
+    def _card(self, appointment: Appointment, link, *, can_book: bool) -> Card:
         start, end = self.minute_of(appointment.start), self.minute_of(appointment.end)
         row = (start - self.first) // ROW_MINUTES + 1
         span = max(1, -(-(end - self.first) // ROW_MINUTES) + 1 - row)
-        colour = appointment.course.condition_id % CONDITION_COLOURS if appointment.course_id else "none"
-        return Card(appointment, row, span, f"db-status-{appointment.status} db-cond-{colour}")
+        local_start, local_end = timezone.localtime(appointment.start), timezone.localtime(appointment.end)
+        return Card(
+            appointment,
+            row,
+            span,
+            card_css(appointment),
+            link(appointment.pk),
+            f"{local_start:%H:%M}",
+            f"{local_end:%H:%M}",
+            movable=can_book and appointment.status in MOVABLE_STATUSES,
+        )
 
     def _cell(self, row: int, minute: int, label: str, pk: int, *, now: datetime, can_book: bool) -> Cell:
         """An empty cell: in a practitioner's column, bookable or what is missing (`cell_states`);

@@ -1,0 +1,27 @@
+"""Links between the boards, and to an appointment from a card, shared by the day and week boards."""
+
+from collections.abc import Callable
+from datetime import date
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
+
+def week_url(day: date, by: str) -> str:
+    """The week board of the week holding `day`, in rows `by` (`day` is the day a phone shows)."""
+    return _with_by(reverse("scheduling:week_board_date", kwargs={"day": day}), by)
+
+
+def day_url(day: date, by: str) -> str:
+    return _with_by(reverse("scheduling:day_board_date", kwargs={"day": day}), by)
+
+
+def appointment_links() -> Callable[[int], str]:
+    """pk -> the appointment's page. reverse() once, not per card: a full week's 800 calls cost
+    more than the rest of the page's Python."""
+    before, after = reverse("scheduling:appointment", kwargs={"pk": 0}).rsplit("0", 1)
+    return lambda pk: f"{before}{pk}{after}"
+
+
+def _with_by(url: str, by: str) -> str:
+    return f"{url}?{urlencode({'by': by})}" if by != "practitioner" else url
