@@ -320,6 +320,22 @@ def test_in_the_room_view_a_drag_changes_the_room_and_keeps_the_practitioner(liv
     assert (ada.start, ada.practitioner, ada.room) == (local(15, 10), clinic.practitioner, second)
 
 
+def test_on_the_week_a_card_dragged_to_another_day_and_practitioner_keeps_its_clock_time(live_server, page, desk):
+    clinic, colleague, ada = desk
+    WorkingHoursFactory(practitioner=colleague, weekday=2, start_time=time(9), end_time=time(17))
+    log_in(page, live_server, "reception")
+    page.goto(f"{live_server.url}/week/{DAY}/")
+    page.evaluate("window.sameDocument = true")
+    wednesday = f"#board [data-drop-day='2027-03-17'][data-drop-practitioner='{colleague.pk}']"
+    page.drag_and_drop(f"#board [data-appointment='{ada.pk}']", wednesday)
+    status(page, "success").wait_for()
+    assert status(page, "success").inner_text().startswith(f"Moved to Wed 17 Mar 2027 10:00 with {colleague} (Room 1).")
+    page.locator(f"{wednesday} [data-appointment='{ada.pk}']").wait_for()  # redrawn in its new cell
+    assert page.evaluate("window.sameDocument") is True
+    ada.refresh_from_db()
+    assert (ada.start, ada.practitioner) == (local(17, 10), colleague)
+
+
 def test_on_the_week_a_card_dragged_to_a_colleagues_row_moves_and_a_second_desk_sees_it(
     live_server, page, second_page, desk
 ):

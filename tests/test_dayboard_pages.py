@@ -174,7 +174,7 @@ def test_the_board_costs_the_same_queries_however_full_the_day(reception, clinic
     # About nine of the page's own (the colour key's conditions among them) and the live refresh's
     # token, plus the session, the user and the layout's role lookups.
     _fill_day(2)
-    with django_assert_max_num_queries(13) as two:
+    with django_assert_max_num_queries(14) as two:
         reception.get(board(by=by))
     _fill_day(18)
     with django_assert_max_num_queries(len(two)):

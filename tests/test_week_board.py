@@ -224,9 +224,9 @@ def _fill_week(practitioners, per_day):
 
 
 # The page's own queries (the appointments, working hours, closures, the conditions of the key, and
-# the practitioners and their time off, or the rooms or lasers), plus the session, the user and the
-# layout's role look-up.
-@pytest.mark.parametrize("by, queries", [("practitioner", 9), ("room", 8), ("device", 8)])
+# the practitioners and their time off, or the rooms or lasers, and the live refresh's token), plus
+# the session, the user and the layout's role look-up.
+@pytest.mark.parametrize("by, queries", [("practitioner", 10), ("room", 9), ("device", 9)])
 def test_the_week_costs_the_same_queries_empty_or_full(reception, clinic, django_assert_num_queries, by, queries):
     with django_assert_num_queries(queries) as empty:
         reception.get(week(by=by))

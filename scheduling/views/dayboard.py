@@ -53,7 +53,7 @@ class Card:
     href: str = ""
     start: str = ""  # local "09:30"
     end: str = ""
-    movable: bool = False  # draggable, with the data static/js/board-dnd.js reads
+    movable: bool = False  # carries data-appointment and data-time for drag and drop
 
 
 @dataclass
@@ -71,8 +71,8 @@ class Cell:
 class Column:
     label: str
     index: int  # the grid column; the times take the first
-    colour: str = ""  # a practitioner's stripe
     pk: int | None = None  # the practitioner, room or laser of the column
+    colour: str = ""  # a practitioner's stripe
     cards: list[Card] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
 
@@ -200,7 +200,7 @@ class _Board:
             keyed = [(str(r), r.pk, "") for r in self.resources]
         columns, link = [], appointment_links()
         for index, (label, pk, colour) in enumerate(keyed, 2):
-            column = Column(label=label, index=index, colour=colour, pk=pk)
+            column = Column(label=label, index=index, pk=pk, colour=colour)
             mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
             column.cards = [self._card(a, link, can_book=can_book) for a in mine]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
@@ -231,7 +231,7 @@ class _Board:
             link(appointment.pk),
             f"{local_start:%H:%M}",
             f"{local_end:%H:%M}",
-            can_book and appointment.status in MOVABLE_STATUSES,
+            movable=can_book and appointment.status in MOVABLE_STATUSES,
         )
 
     def _cell(self, row: int, minute: int, label: str, pk: int, *, now: datetime, can_book: bool) -> Cell:

@@ -28,10 +28,9 @@ def week_board(request, day: date | None = None):
         if form.cleaned_data.get("date"):
             return redirect(week_url(form.cleaned_data["date"], by))
         day = today
-    monday = week_monday(day)
-    tz = timezone.get_default_timezone()
-    # The token first: a change committed between the two reads costs the page one more refresh.
-    token = board_token(first=day_bounds(monday, tz)[0], last=day_bounds(monday + timedelta(days=6), tz)[1])
+    monday, zone = week_monday(day), timezone.get_default_timezone()
+    first, last = day_bounds(monday, zone)[0], day_bounds(monday + timedelta(days=6), zone)[1]
+    token = board_token(first=first, last=last)  # read before the board, as the day board does
     board = read_week_board(day=day, by=by, can_book=can(request.user, "book"))
     for week_day in board.days:
         week_day.url = day_url(week_day.day, by)
@@ -48,6 +47,7 @@ def week_board(request, day: date | None = None):
         "day": day,
         "chosen": chosen,
         "sunday": board.monday + timedelta(days=6),
+        **live_context(first_day=monday, days=7, token=token),
         "by": by,
         "form": DayBoardForm(initial={"date": day, "by": by}),
         "previous_url": week_url(board.monday - timedelta(days=7), by),
@@ -57,6 +57,5 @@ def week_board(request, day: date | None = None):
         "choose_urls": [(d, week_url(d, by)) for d in shown],
         "views": [(value, label, week_url(day, value)) for value, label in DayBoardForm.BY_CHOICES],
         "this_week": week_monday(today) == board.monday,
-        **live_context(first_day=board.monday, days=7, token=token),
     }
     return render(request, "scheduling/week_board.html", context)
