@@ -109,7 +109,9 @@ def _fill(colleague, count):
 def test_the_board_of_free_time_costs_the_same_queries_empty_or_full(
     reception, clinic, colleague, django_assert_num_queries, django_assert_max_num_queries, kind
 ):
-    with django_assert_max_num_queries(14) as empty:  # the page's own, the session's and the layout's
+    # The page's own (the live refresh's token and the colour key's conditions among them), the
+    # session's and the layout's.
+    with django_assert_max_num_queries(15) as empty:
         reception.get(board(kind=kind))
     _fill(colleague, 16)
     with django_assert_num_queries(len(empty)):
