@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from clinic.roles import RECEPTION
 from scheduling.models import Appointment
-from scheduling.services.booking import CHECK_IN_FLAG
 from tests.browser import log_in, screenshot
 from tests.conftest import _in_group, local
 from tests.factories import (
@@ -59,7 +58,7 @@ def full_week(db):
                     kind=Appointment.Kind.TREATMENT if course else Appointment.Kind.CONSULTATION,
                     start=local(1 + weekday, 8) + timedelta(minutes=60 * slot),
                     status=statuses[slot % len(statuses)],
-                    notes=CHECK_IN_FLAG if slot == 2 else "",
+                    notes=Appointment.CHECK_IN_FLAG if slot == 2 else "",
                     short_prep_acknowledged_at=timezone.now() if slot == 1 else None,
                 )
         TimeOffFactory(practitioner=practitioner, start=local(2, 13), end=local(2, 18), reason="Laser safety training")
