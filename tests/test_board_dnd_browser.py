@@ -334,3 +334,31 @@ def test_on_the_week_a_card_dragged_to_another_day_and_practitioner_keeps_its_cl
     assert page.evaluate("window.sameDocument") is True
     ada.refresh_from_db()
     assert (ada.start, ada.practitioner) == (local(17, 10), colleague)
+
+
+def test_on_the_week_a_card_dragged_to_a_colleagues_row_moves_and_a_second_desk_sees_it(
+    live_server, page, second_page, desk
+):
+    clinic, colleague, ada = desk
+    for each, username in ((page, "reception"), (second_page, "reception2")):
+        log_in(each, live_server, username)
+        each.goto(f"{live_server.url}/week/{DAY}/")
+        each.evaluate("window.sameDocument = true")
+
+    def row_of(each, appointment):
+        return each.locator(f"#board tr:has([data-appointment='{appointment.pk}']) th").inner_text()
+
+    assert row_of(page, ada) == str(clinic.practitioner)
+    page.drag_and_drop(
+        f"#board [data-appointment='{ada.pk}']",
+        f"#board [data-drop-day='{DAY}'][data-drop-practitioner='{colleague.pk}']",
+    )
+    status(page, "success").wait_for()
+    assert status(page, "success").inner_text().startswith(f"Moved to Mon 15 Mar 2027 10:00 with {colleague}")
+    in_row = """([pk, name]) => document.querySelector(`#board tr:has([data-appointment='${pk}']) th`)
+        ?.textContent.trim() === name"""
+    page.wait_for_function(in_row, arg=[ada.pk, str(colleague)])
+    second_page.wait_for_function(in_row, arg=[ada.pk, str(colleague)], timeout=WAIT)
+    assert page.evaluate("window.sameDocument") is True and second_page.evaluate("window.sameDocument") is True
+    ada.refresh_from_db()
+    assert (ada.start, ada.practitioner) == (local(15, 10), colleague)
