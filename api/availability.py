@@ -36,7 +36,8 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         source="length", required=False, min_value=5, max_value=240, help_text="Minutes; or give a course."
     )
     course = pk_field(
-        TreatmentCourse.objects.select_related("patient", "condition"),
+        # The search reads the course's patient; its condition only by id, so not joined in.
+        TreatmentCourse.objects.select_related("patient"),
         required=False,
         help_text="Search for the next session of this course: its areas give the length.",
     )

@@ -76,3 +76,18 @@ def test_an_unknown_token_or_an_inactive_user_is_refused(receptionist):
     response = client.get(f"{API}/rooms/")
     assert response.status_code == 401
     assert response.json() == {"detail": "User inactive or deleted."}
+
+
+def test_id_fields_share_their_queryset_and_still_see_new_records(receptionist):
+    """api.common.IdField: the copy DRF makes of each declared field for every request shares the
+    queryset instead of copying it, and the queryset is read afresh each time."""
+    from api.availability import AvailabilityQuerySerializer
+    from api.common import valid
+    from tests.factories import TreatmentCourseFactory
+
+    declared = AvailabilityQuerySerializer._declared_fields["course"].queryset
+    assert AvailabilityQuerySerializer().fields["course"].queryset is declared
+    first = TreatmentCourseFactory()
+    assert valid(AvailabilityQuerySerializer, {"start": "2030-06-03", "course": str(first.pk)})["course"] == first
+    later = TreatmentCourseFactory()  # made after the first lookup: found, not an answer kept from before
+    assert valid(AvailabilityQuerySerializer, {"start": "2030-06-03", "course": str(later.pk)})["course"] == later
