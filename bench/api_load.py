@@ -131,6 +131,24 @@ def bench_courses(count: int) -> list[tuple[int, int]]:
     return list(courses.values_list("pk", "patient_id")[:count])
 
 
+def disjoint(slots) -> list[dict]:
+    """Those of `slots` that can all be booked together: each is free when the earlier ones are
+    booked (a practitioner, room or laser is not taken twice, buffer included). The first try at
+    each is booked, later ones clash."""
+    taken: dict[tuple, list] = {}
+    openings = []
+    for slot in slots:
+        until = slot.end + timedelta(minutes=max(slot.room.turnover_minutes, slot.device.turnover_minutes))
+        keys = [("practitioner", slot.practitioner.pk), ("room", slot.room.pk), ("device", slot.device.pk)]
+        if any(start < until and slot.start < end for key in keys for start, end in taken.get(key, ())):
+            continue
+        for key in keys:
+            taken.setdefault(key, []).append((slot.start, until))
+        openings.append({"start": slot.start.isoformat(), "practitioner": slot.practitioner.pk,
+                         "room": slot.room.pk, "device": slot.device.pk})  # fmt: skip
+    return openings
+
+
 class Plan:
     """What the clients ask for: the days, the courses they search and book for (one per request,
     so that no course's own rules refuse a booking), and for the booking phase the times free
@@ -147,12 +165,8 @@ class Plan:
 
         first_day = timezone.localdate() + timedelta(days=FIRST_DAY_AHEAD)
         # The bench's courses take one area of 30 minutes.
-        slots = find_slots(start_date=first_day, days=days, length=timedelta(minutes=30), limit=400)
-        openings = [
-            {"start": s.start.isoformat(), "practitioner": s.practitioner.pk, "room": s.room.pk, "device": s.device.pk}
-            for s in slots
-        ]
-        return cls(first_day, days, bench_courses(requests), openings)
+        slots = find_slots(start_date=first_day, days=days, length=timedelta(minutes=30), limit=1000)
+        return cls(first_day, days, bench_courses(requests), disjoint(slots))
 
     def search(self, n: int) -> str:
         course, _ = self.courses[n % len(self.courses)]
@@ -195,7 +209,7 @@ class Gunicorn:
         # The access log goes nowhere, but each worker still writes its lines, as in production; the
         # error log (Django's warnings about 4xx answers among it) is kept for a failed start.
         self.errors = tempfile.TemporaryFile()
-        self.process = subprocess.Popen(  # nosec B603
+        self.process = subprocess.Popen(  # noqa: S603  # nosec B603 # our own gunicorn, fixed arguments
             command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.errors
         )
         deadline = time.monotonic() + 60
@@ -317,8 +331,8 @@ def availability_client(phase, client, plan):
 
 def booking_client(phase, client, plan):
     while (n := phase.take()) is not None:
-        # Every client walks the same times from a different place, so most tries clash.
-        opening = plan.openings[(n * 7) % len(plan.openings)]
+        # The clients walk the same times: the first try at each is booked, the later ones clash.
+        opening = plan.openings[n % len(plan.openings)]
         phase.timed(client, "booking", "POST", "/api/v1/appointments/", plan.booking(n, opening), expect=201)
 
 
@@ -371,8 +385,10 @@ def report(name, results, *, took, workers_cpu, client_cpu):
           f"({', '.join(f'{n:,} {k}' for k, n in sorted(kinds.items()))})")  # fmt: skip
     print(f"  latency: p50 {q[49]:.0f} ms, p90 {q[89]:.0f} ms, p99 {q[98]:.0f} ms, max {max(latencies):.0f} ms")
     booked = sum(1 for kind, _, o in results if kind == "booking" and o == "ok")
-    print(f"  errors: {sum(errors.values())}" + "".join(f"; {n} {o}" for o, n in errors.items())
-          + (f"; bookings made: {booked}, conflicts (409): {outcomes['conflict']}" if kinds["booking"] else ""))  # fmt: skip
+    line = f"  errors: {sum(errors.values())}" + "".join(f"; {n} {o}" for o, n in errors.items())
+    if kinds["booking"]:
+        line += f"; bookings made: {booked}, conflicts (409): {outcomes['conflict']}"
+    print(line)
     print(f"  CPU per request: workers {workers_cpu / count * 1000:.1f} ms, client {client_cpu / count * 1000:.1f} ms "
           f"(workers {workers_cpu:.1f} s, client {client_cpu:.1f} s in all)")  # fmt: skip
 

@@ -31,11 +31,10 @@ def main():
 
     setup_django()
     build()
+    from api_load import Plan, bench_token, clear_bench_bookings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    from api_load import Plan, bench_token, clear_bench_bookings
 
     clear_bench_bookings()
     plan = Plan.make(days=args.days, requests=args.runs + 20)
