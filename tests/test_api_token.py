@@ -91,3 +91,21 @@ def test_id_fields_share_their_queryset_and_still_see_new_records(receptionist):
     assert valid(AvailabilityQuerySerializer, {"start": "2030-06-03", "course": str(first.pk)})["course"] == first
     later = TreatmentCourseFactory()  # made after the first lookup: found, not an answer kept from before
     assert valid(AvailabilityQuerySerializer, {"start": "2030-06-03", "course": str(later.pk)})["course"] == later
+
+
+def test_a_slot_is_written_as_drfs_generic_serializer_writes_it(db):
+    from datetime import timedelta
+
+    from rest_framework import serializers
+
+    from api.availability import SlotSerializer
+    from scheduling.services.slots import Slot
+    from tests.factories import LaserDeviceFactory, PractitionerFactory, RoomFactory
+
+    start = datetime(2030, 6, 3, 9, 15, tzinfo=UTC)
+    practitioner, room = PractitionerFactory(), RoomFactory()
+    for device, short_prep in ((LaserDeviceFactory(), True), (None, False)):
+        slot = Slot(start, start + timedelta(minutes=45), practitioner, room, device, short_prep)
+        generic = serializers.Serializer.to_representation(SlotSerializer(), slot)
+        assert SlotSerializer(slot).data == generic
+        assert generic["start"] == "2030-06-03T10:15:00+01:00"  # the clinic's local time, as before
