@@ -41,7 +41,8 @@ def main():
     client = Client(HTTP_AUTHORIZATION=f"Token {bench_token()}", HTTP_HOST="127.0.0.1", SERVER_NAME="127.0.0.1")
     held = plan.openings[0]
     if args.kind == "booking":  # the bench's bookings are mostly refused: hold one time, then try it again
-        first = client.post("/api/v1/appointments/", plan.booking(0, held), content_type="application/json")
+        first = client.post("/api/v1/appointments/", plan.booking(0, held), content_type="application/json",
+                            secure=True)  # fmt: skip
         print(f"the held booking: HTTP {first.status_code}")
 
     def request(n):
