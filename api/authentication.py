@@ -19,7 +19,7 @@ JOIN auth_user u ON u.id = t.user_id
 LEFT JOIN auth_user_groups m ON m.user_id = u.id
 LEFT JOIN auth_group g ON g.id = m.group_id AND g.name IN ({", ".join(["%s"] * len(ROLES))})
 WHERE t.key = %s
-"""  # nosec B608 # noqa: S608 # only placeholders are joined in; every value is bound
+"""  # noqa: S608 # only placeholders are joined in; every value is bound
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
