@@ -109,7 +109,9 @@ class AppointmentBookSerializer(serializers.Serializer):
     room = pk_field(Room.objects.all())
     device = pk_field(LaserDevice.objects.all(), required=False, allow_null=True, help_text="Needed for a treatment.")
     course = pk_field(
-        TreatmentCourse.objects.select_related("condition"),
+        # Not joined to its condition: a booking reads it by id (the laser's check), and the
+        # condition's row only for the refusal that names it.
+        TreatmentCourse.objects.all(),
         required=False,
         allow_null=True,
         help_text="Needed for a treatment.",

@@ -150,6 +150,14 @@ class IdField(serializers.PrimaryKeyRelatedField):
 
     default_error_messages = {"not_an_id": "Give the id as a whole number."}
 
+    def __deepcopy__(self, memo):
+        # DRF copies every declared field for each serializer it makes, and with it the queryset:
+        # most of the cost of reading a request's ids. A field never evaluates its queryset in place
+        # (it reads `queryset.all()`), so the copies share it.
+        queryset = self._kwargs.get("queryset")
+        memo.setdefault(id(queryset), queryset)
+        return super().__deepcopy__(memo)
+
     def to_internal_value(self, data):
         if not _whole_number(data):
             self.fail("not_an_id")

@@ -103,12 +103,16 @@ def user_roles(user) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_clinic_roles", None)
     if cached is None:
-        if user.is_superuser:
-            cached = frozenset(ROLES)
-        else:
-            cached = frozenset(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        user._clinic_roles = cached
+        names = () if user.is_superuser else user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        cached = remember_roles(user, names)
     return cached
+
+
+def remember_roles(user, group_names) -> frozenset[str]:
+    """Keep the roles among `group_names`, the user's groups read along with the user (the API's
+    token check reads them in its own statement), so `user_roles` need not read them again."""
+    user._clinic_roles = frozenset(ROLES) if user.is_superuser else frozenset(group_names) & frozenset(ROLES)
+    return user._clinic_roles
 
 
 def can(user, ability: str) -> bool:

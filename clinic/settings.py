@@ -156,7 +156,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# On PostgreSQL each worker keeps its connection for a minute: one opened per request cost an API
+# request about 6 ms of the worker's CPU, and PostgreSQL a new backend process (bench/api_load.py,
+# README "Benchmarks"). A kept connection is checked before its first use in a request, so one that
+# a database restart broke is opened again rather than failing the request.
+_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if _POSTGRES else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The covering index on appointment start is a PostgreSQL speed-up; SQLite keeps it as a plain index.
@@ -202,7 +208,7 @@ STORAGES = {
 # 400/409 answers in one exception handler. Token first, so that an anonymous caller gets 401.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

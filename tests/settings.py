@@ -20,3 +20,6 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 # Tests jump the clock by hours; the idle timeout has its own test (tests/test_security.py).
 SESSION_COOKIE_AGE = 7 * 24 * 3600
+# Connections close after each request, as before: the live server's request threads and the
+# tests' own threads would otherwise hold theirs open until the test database is dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
