@@ -128,24 +128,7 @@ def search_window(
     return (window_start, window_end) if window_start < window_end else None
 
 
-def find_slots(
-    *,
-    start_date: date,
-    days: int,
-    length: timedelta | None = None,
-    course=None,
-    kind: str = Appointment.Kind.TREATMENT,
-    practitioner: Practitioner | None = None,
-    room: Room | None = None,
-    device: LaserDevice | None = None,
-    patient=None,
-    condition=None,
-    limit: int = 10,
-    now: datetime | None = None,
-    earliest: datetime | None = None,
-    latest_start: datetime | None = None,  # exclusive
-    ignore_appointment_ids=(),
-) -> list[Slot]:
+def find_slots(*, limit: int = 10, **search) -> list[Slot]:
     """The first `limit` free starts, in time order, on the 15-minute grid of the local days
     `start_date` .. `start_date + days - 1`.
 
@@ -154,12 +137,11 @@ def find_slots(
     on a day the clinic is open, while the patient has nothing else on. With a `course`, the length
     comes from its areas, the patient is its patient, the laser must suit its condition, and no
     slot starts before the previous session plus the course's minimum interval.
+
+    The search terms are `open_slots`' (`start_date`, `days`, `length`, `course`, `kind`,
+    `practitioner`, `room`, `device`, `patient`, `condition`, `now`, `earliest`, `latest_start`,
+    `ignore_appointment_ids`).
     """
-    search = dict(
-        start_date=start_date, days=days, length=length, course=course, kind=kind, practitioner=practitioner,
-        room=room, device=device, patient=patient, condition=condition, now=now, earliest=earliest,
-        latest_start=latest_start, ignore_appointment_ids=ignore_appointment_ids,
-    )  # fmt: skip
     return list(islice(open_slots(**search), limit))
 
 
