@@ -97,8 +97,9 @@ def seed(rows, today: date):
             for day in range(5)
         )
         rooms = Room.objects.bulk_create(Room(name=f"Room {i + 1}", turnover_minutes=0) for i in range(STAFF))
+        born = date(1990, 1, 1)
         patients = Patient.objects.bulk_create(
-            (Patient(first_name=f"Patient{k}", last_name="Perf", date_of_birth=date(1990, 1, 1)) for k in range(len(rows))),
+            (Patient(first_name=f"Patient{k}", last_name="Perf", date_of_birth=born) for k in range(len(rows))),
             batch_size=2000,
         )
         length = timedelta(minutes=LENGTH_MIN)
@@ -163,10 +164,11 @@ def measure(n: int, args) -> None:
         search()
         samples.append((time.perf_counter() - began) * 1000)
     expected = expected_starts(rows, today)
+    unexpected = "" if found == expected else f" (expected {expected})"
     print(
         f"{connection.vendor} N={n:,} ({len(rows):,} landed): all free starts of one practitioner over 28 days: "
         f"median {statistics.median(samples):.2f} ms (min {min(samples):.2f}, max {max(samples):.2f}, "
-        f"{args.runs} runs), {len(captured)} queries, {found} starts{'' if found == expected else f' (expected {expected})'}"
+        f"{args.runs} runs), {len(captured)} queries, {found} starts{unexpected}"
     )
     if args.profile:
         import cProfile
@@ -191,10 +193,10 @@ def main():
         for n in args.ns:
             # One process serves one database: every N gets its own, so run each N in a child.
             if len(args.ns) > 1:
-                import subprocess
+                import subprocess  # nosec B404 # runs this very script again
 
                 command = [sys.executable, __file__, "--db", args.db, "--ns", str(n), "--runs", str(args.runs)]
-                subprocess.run(command + (["--profile"] if args.profile else []), check=True)  # nosec B603
+                subprocess.run(command + (["--profile"] if args.profile else []), check=True)  # noqa: S603 # nosec B603
                 continue
             if args.db == "postgres":
                 url = os.environ.get("BENCH_VS_PEER_DATABASE_URL", DEFAULT_PG)
