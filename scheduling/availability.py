@@ -29,6 +29,30 @@ def instant(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
+# Every grid step of a day (100 of them: 25 hours on an autumn DST day), as durations to add.
+_GRID_STEPS = tuple(timedelta(seconds=GRID * k) for k in range(100))
+
+
+class Instants:
+    """Epoch seconds as aware UTC datetimes, like `instant`, for a run of starts in time order:
+    one conversion per day, then an addition per grid start (a fifth of the cost)."""
+
+    __slots__ = ("_origin", "_origin_instant")
+
+    def __init__(self):
+        self._origin = None
+        self._origin_instant = None
+
+    def __call__(self, seconds: int) -> datetime:
+        origin = self._origin
+        if origin is not None and origin <= seconds and not (seconds - origin) % GRID:
+            steps = (seconds - origin) // GRID
+            if steps < len(_GRID_STEPS):
+                return self._origin_instant + _GRID_STEPS[steps]
+        self._origin, self._origin_instant = seconds, instant(seconds)
+        return self._origin_instant
+
+
 def merge(intervals: Iterable[Interval]) -> list[Interval]:
     """Sort and join overlapping or touching intervals; drop empty ones."""
     merged: list[Interval] = []
