@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
-from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+from catalogue.models import LaserDevice, Practitioner, Room
 from clinic.errors import SchedulingError
 from scheduling.availability import (
     Instants,
@@ -35,7 +35,8 @@ from scheduling.availability import (
 )
 from scheduling.models import Appointment
 
-from .diary import Diary, Epoch, Whose, busy_rows
+from . import calendar_rows
+from .diary import Diary, Whose, busy_rows
 
 PREP_WINDOW = timedelta(days=14)
 DEFAULT_VISIT_MINUTES = 30
@@ -72,18 +73,12 @@ def prep_begins(start: datetime) -> datetime:
     return start - PREP_WINDOW
 
 
-def suitable_devices(condition):
-    """Active lasers set up for `condition`, a condition or its id (all active lasers without)."""
-    devices = LaserDevice.objects.filter(active=True)
-    return devices.filter(conditions=condition) if condition is not None else devices
-
-
 def closed_dates(first: date, last: date) -> dict[date, str]:
     """Closed local dates between `first` and `last` with the reason."""
     closed = {}
-    for closure in ClinicClosure.objects.filter(start_date__lte=last, end_date__gte=first):
-        for day in dates(max(first, closure.start_date), min(last, closure.end_date)):
-            closed[day] = closure.reason
+    for start_date, end_date, reason in sorted(calendar_rows.closures(first, last)):
+        for day in dates(max(first, start_date), min(last, end_date)):
+            closed[day] = reason
     return closed
 
 
@@ -236,29 +231,26 @@ class Calendar:
         room: Room | None = None,
         device: LaserDevice | None = None,
     ) -> "Calendar":
-        """Five queries, however many practitioners, days or appointments there are."""
+        """Five queries (four without lasers), however many practitioners, days or appointments
+        there are."""
         tz = timezone.get_default_timezone()
-        hours = WorkingHours.objects.filter(practitioner__active=True).select_related("practitioner__user").order_by()
-        if practitioner is not None:
-            hours = hours.filter(practitioner=practitioner)
-        rules: dict[int, list] = {}
-        practitioners: dict[int, Practitioner] = {}
-        for rule in hours:
-            practitioners[rule.practitioner_id] = rule.practitioner
-            rules.setdefault(rule.practitioner_id, []).append((rule.weekday, rule.start_time, rule.end_time))
+        practitioners, rules = calendar_rows.working_hours(practitioner_id=practitioner.pk if practitioner else None)
         time_off: dict[int, list[Interval]] = {pk: [] for pk in practitioners}
-        off = TimeOff.objects.filter(start__lt=day_bounds(last, tz)[1], end__gt=day_bounds(first, tz)[0]).order_by()
-        if practitioner is not None:
-            off = off.filter(practitioner=practitioner)
-        for practitioner_id, start, end in off.values_list("practitioner_id", Epoch("start"), Epoch("end")):
+        off = calendar_rows.time_off(
+            starts_before=day_bounds(last, tz)[1],
+            ends_after=day_bounds(first, tz)[0],
+            practitioner_id=practitioner.pk if practitioner else None,
+        )
+        for practitioner_id, start, end in off:
             if practitioner_id in time_off:  # not an inactive practitioner's
                 time_off[practitioner_id].append((start, end))
         closed = closed_dates(first, last)
-        rooms = list(Room.objects.filter(active=True, **({"pk": room.pk} if room else {})))
+        rooms = calendar_rows.rooms(room_id=room.pk if room else None)
         devices: list[LaserDevice | None] = [None]
         if kind == Appointment.Kind.TREATMENT:
-            candidates = suitable_devices(condition)
-            devices = list(candidates.filter(pk=device.pk) if device else candidates)
+            devices = calendar_rows.lasers(
+                condition_id=getattr(condition, "pk", condition), device_id=device.pk if device else None
+            )
         return cls(
             practitioners=sorted(practitioners.values(), key=lambda p: (str(p), p.pk)),
             rules=rules,

@@ -1,0 +1,125 @@
+"""The catalogue rows slot search weighs: working hours with their practitioners, time off,
+closures, rooms and lasers, for `slots.Calendar.load`.
+
+The queries are SQL written once, as the diary's are: building these small queries through the
+ORM took several times longer than the database took to answer them, and a one-practitioner
+search spent most of its time there. Model instances are made with `Model.from_db`, so a field
+a query does not read (a user's email, say) is deferred and loads if asked for, as with `only()`.
+"""
+
+from datetime import date, datetime, time
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+from clinic.sql import table
+
+from .diary import _EPOCH_SQL
+
+_USER_FIELDS = ("id", "username", "first_name", "last_name")  # what a practitioner's name needs
+
+_HOURS_SQL = """
+SELECT h.practitioner_id, h.weekday, h.start_time, h.end_time, p.role, {user_columns}
+FROM {hours} h JOIN {practitioners} p ON p.id = h.practitioner_id JOIN {users} u ON u.id = p.user_id
+WHERE p.active = %s{only_one}
+"""
+_TIME_OFF_SQL = (
+    "SELECT practitioner_id, {start}, {end} FROM {time_off} WHERE start < %s AND {end_column} > %s{only_one}"
+)
+_CLOSURES_SQL = "SELECT start_date, end_date, reason FROM {closures} WHERE start_date <= %s AND end_date >= %s"
+_ROOMS_SQL = "SELECT id, name, turnover_minutes, active FROM {rooms} WHERE active = %s{only_one} ORDER BY name"
+_LASERS_SQL = "SELECT {columns} FROM {lasers} d WHERE {terms} ORDER BY d.name"
+_SET_UP_FOR_SQL = "d.id IN (SELECT {device} FROM {through} WHERE {condition} = %s)"
+
+
+def _rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def working_hours(
+    *, practitioner_id: int | None = None
+) -> tuple[dict[int, Practitioner], dict[int, list[tuple[int, time, time]]]]:
+    """Active practitioners with working hours (only the one with `practitioner_id` when given),
+    their users loaded for their names, and their weekly `(weekday, start, end)` rules."""
+    user_model = get_user_model()
+    sql = _HOURS_SQL.format(
+        user_columns=", ".join(f"u.{_quote(name)}" for name in _USER_FIELDS),
+        hours=table(WorkingHours),
+        practitioners=table(Practitioner),
+        users=table(user_model),
+        only_one=" AND h.practitioner_id = %s" if practitioner_id is not None else "",
+    )
+    params = [True] + ([practitioner_id] if practitioner_id is not None else [])
+    practitioners: dict[int, Practitioner] = {}
+    rules: dict[int, list[tuple[int, time, time]]] = {}
+    for pk, weekday, start, end, role, *user in _rows(sql, params):
+        if pk not in practitioners:
+            practitioner = Practitioner.from_db(connection.alias, None, [pk, user[0], role, True])
+            practitioner.user = user_model.from_db(connection.alias, _USER_FIELDS, user)
+            practitioners[pk] = practitioner
+            rules[pk] = []
+        rules[pk].append((weekday, start, end))
+    return practitioners, rules
+
+
+def time_off(
+    *, starts_before: datetime, ends_after: datetime, practitioner_id: int | None = None
+) -> list[tuple[int, int, int]]:
+    """Time off overlapping (ends_after, starts_before), as (practitioner, start, end) in epoch
+    seconds (only that of `practitioner_id` when given)."""
+    epoch = _EPOCH_SQL[connection.vendor]
+    sql = _TIME_OFF_SQL.format(
+        start=epoch.format("start"),
+        end=epoch.format(_quote("end")),
+        end_column=_quote("end"),
+        time_off=table(TimeOff),
+        only_one=" AND practitioner_id = %s" if practitioner_id is not None else "",
+    )
+    at = connection.ops.adapt_datetimefield_value
+    params = [at(starts_before), at(ends_after)] + ([practitioner_id] if practitioner_id is not None else [])
+    return _rows(sql, params)
+
+
+def closures(first: date, last: date) -> list[tuple[date, date, str]]:
+    """Closures touching the local days `first` .. `last`, as (first day, last day, reason)."""
+    at = connection.ops.adapt_datefield_value
+    return _rows(_CLOSURES_SQL.format(closures=table(ClinicClosure)), [at(last), at(first)])
+
+
+def rooms(*, room_id: int | None = None) -> list[Room]:
+    """Active rooms by name (only the one with `room_id` when given)."""
+    sql = _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if room_id is not None else "")
+    params = [True] + ([room_id] if room_id is not None else [])
+    return [Room.from_db(connection.alias, None, row) for row in _rows(sql, params)]
+
+
+def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> list[LaserDevice]:
+    """Active lasers by name: those set up for `condition_id` (all without), only the one with
+    `device_id` when given."""
+    terms, params = ["d.active = %s"], [True]
+    if condition_id is not None:
+        through = LaserDevice.conditions.through
+        terms.append(
+            _SET_UP_FOR_SQL.format(
+                device=through._meta.get_field("laserdevice").column,
+                through=table(through),
+                condition=through._meta.get_field("condition").column,
+            )
+        )
+        params.append(condition_id)
+    if device_id is not None:
+        terms.append("d.id = %s")
+        params.append(device_id)
+    sql = _LASERS_SQL.format(
+        columns=", ".join(f"d.{_quote(f.column)}" for f in LaserDevice._meta.concrete_fields),
+        lasers=table(LaserDevice),
+        terms=" AND ".join(terms),
+    )
+    return [LaserDevice.from_db(connection.alias, None, row) for row in _rows(sql, params)]
