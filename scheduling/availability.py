@@ -8,6 +8,7 @@ overlap ("normalised"), which `merge` produces from any list; busy lists given t
 `subtract` need only be sorted by start, as appointments read in start order are.
 """
 
+import math
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -102,6 +103,14 @@ class BusyIndex:
         # Of the intervals starting before `end`, one overlaps exactly when the furthest reaches past `start`.
         i = bisect_left(self._starts, end) - 1
         return i < 0 or self._reach[i] <= start
+
+    def free_stretch(self, start: int, end: int) -> tuple[float, float] | None:
+        """The whole free stretch around [start, end) as (from, until), or None if that is busy."""
+        i = bisect_left(self._starts, end) - 1
+        if i >= 0 and self._reach[i] > start:
+            return None
+        free_from = self._reach[i] if i >= 0 else -math.inf
+        return free_from, self._starts[i + 1] if i + 1 < len(self._starts) else math.inf
 
 
 def local_instant(day: date, clock: time, tz: ZoneInfo) -> datetime:

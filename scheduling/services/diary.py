@@ -145,7 +145,8 @@ class Diary:
         self._patient_id = patient_id
         self._turnover = turnover  # seconds a room or laser can stay busy after a session ends
         self._read_to = -1  # every row starting before this instant has been read
-        self._ahead = 24 * 3600  # how far past what the sweep needs the next read goes
+        # How far past what the sweep needs the next read goes; a narrowed read is small: all at once.
+        self._ahead = math.inf if whose else 24 * 3600
         self._by_practitioner: dict[int, list[tuple]] = defaultdict(list)
         self._by_room: dict[int, list[tuple]] = defaultdict(list)
         self._by_device: dict[int | None, list[tuple]] = defaultdict(list)
@@ -175,6 +176,12 @@ class Diary:
         else:
             self._read_to = math.inf
         self._index()
+
+    @property
+    def all_read(self) -> bool:
+        """Whether the rows are all read in, so that the indexes no longer change (a narrowed
+        read holds its first room and laser in full; the others are read all at once)."""
+        return self._read_to == math.inf
 
     def _index(self):
         self.rooms = _BuiltOnUse(lambda pk: self._hold_index(pk, device=False))

@@ -9,6 +9,7 @@ resource's busy index only when a candidate start asks about it.
 """
 
 import heapq
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -196,14 +197,15 @@ def open_slots(
         narrow=practitioner is not None,
     )
     starts = calendar.free_starts(diary, days=dates(start_date, last_date), window=window, length=length)
-    instants = Instants()
-    for opening in calendar.place(diary, starts, length):
-        yield make_slot(opening, length=length, kind=kind, now=now, to_instant=instants)
+    to_instant = Instants()
+    for start, practitioner, room, device in calendar.place(diary, starts, length):
+        begins = to_instant(start)
+        yield Slot(begins, begins + length, practitioner, room, device, is_short_prep(kind=kind, start=begins, now=now))
 
 
-def make_slot(opening: Opening, *, length: timedelta, kind: str, now: datetime, to_instant=instant) -> Slot:
+def make_slot(opening: Opening, *, length: timedelta, kind: str, now: datetime) -> Slot:
     start, practitioner, room, device = opening
-    begins = to_instant(start)
+    begins = instant(start)
     return Slot(begins, begins + length, practitioner, room, device, is_short_prep(kind=kind, start=begins, now=now))
 
 
@@ -331,13 +333,23 @@ class Calendar:
         """Those of `starts` (from `free_starts` on the same diary, which reads in the appointments
         they need) at which the patient is free too, with the first room and laser that are."""
         seconds = int(length.total_seconds())
+        # Where the first room and laser were found free together, and the diary holds every row
+        # (so a stretch seen free stays free), the next starts inside that stretch take them with
+        # no look-up: most starts of a day, on a clinic whose first room is often free.
+        free_from, free_until, first = 0, 0, self._first_stack
         for start, pr in starts:  # reading `starts` may read more rows in, and renew the indexes
             end = start + seconds
             if not diary.patient.is_free(start, end):
                 continue
+            if free_from <= start and end + first[2] <= free_until:
+                yield start, pr, first[0], first[1]
+                continue
             placed = self._room_and_device(start, end, diary)
-            if placed is not None:
-                yield start, pr, *placed
+            if placed is None:
+                continue
+            yield start, pr, *placed
+            if diary.all_read and placed[0] is first[0] and placed[1] is first[1]:
+                free_from, free_until = self._first_free_stretch(start, end + first[2], diary)
 
     def _practitioner_starts(self, practitioner, order, days, bounds, seconds, diary):
         """Grid starts at which `practitioner` is at work and free, day by day."""
@@ -365,6 +377,23 @@ class Calendar:
                     continue
                 return room, device
         return None
+
+    @cached_property
+    def _first_stack(self):
+        """The room and laser tried first, and the larger of their buffers (never met without)."""
+        for room, _, _, lasers in self._stacks:
+            for device, _, buffer in lasers[:1]:
+                return room, device, buffer
+        return None, None, math.inf
+
+    def _first_free_stretch(self, start, end, diary):
+        """How long around [start, end) the first room and laser stay free together."""
+        room, device, _ = self._first_stack
+        low, high = diary.rooms[room.pk].free_stretch(start, end)
+        if device is not None:
+            device_low, device_high = diary.devices[device.pk].free_stretch(start, end)
+            low, high = max(low, device_low), min(high, device_high)
+        return low, high
 
     @cached_property
     def _stacks(self):
