@@ -198,9 +198,11 @@ def open_slots(
     )
     starts = calendar.free_starts(diary, days=dates(start_date, last_date), window=window, length=length)
     to_instant = Instants()
+    treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window
     for start, practitioner, room, device in calendar.place(diary, starts, length):
         begins = to_instant(start)
-        yield Slot(begins, begins + length, practitioner, room, device, is_short_prep(kind=kind, start=begins, now=now))
+        short_prep = treatment and is_short_prep(kind=kind, start=begins, now=now)
+        yield Slot(begins, begins + length, practitioner, room, device, short_prep)
 
 
 def make_slot(opening: Opening, *, length: timedelta, kind: str, now: datetime) -> Slot:
@@ -321,12 +323,19 @@ class Calendar:
         bounds = (epoch(window[0]), epoch(window[1]))
         seconds = int(length.total_seconds())
         open_days = [day for day in days if day not in self.closed]
+        searched = self.practitioners if practitioners is None else practitioners
+        if len(searched) == 1:  # one practitioner's starts come in time order: no merge
+            practitioner = searched[0]
+            for starts in self._practitioner_days(practitioner, open_days, bounds, seconds, diary):
+                for start in starts:
+                    yield start, practitioner
+            return
         streams = [
-            self._practitioner_starts(pr, order, open_days, bounds, seconds, diary)
-            for order, pr in enumerate(self.practitioners if practitioners is None else practitioners)
-        ]
-        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams)
-        for start, _, pr in merged:  # (start, order) is unique: never compares practitioners
+            ((start, order, pr) for starts in self._practitioner_days(pr, open_days, bounds, seconds, diary)
+             for start in starts)
+            for order, pr in enumerate(searched)
+        ]  # fmt: skip
+        for start, _, pr in heapq.merge(*streams):  # (start, order) is unique: never compares practitioners
             yield start, pr
 
     def place(self, diary: Diary, starts: Iterable[tuple[int, Practitioner]], length: timedelta) -> Iterator[Opening]:
@@ -351,8 +360,8 @@ class Calendar:
             if diary.all_read and placed[0] is first[0] and placed[1] is first[1]:
                 free_from, free_until = self._first_free_stretch(start, end + first[2], diary)
 
-    def _practitioner_starts(self, practitioner, order, days, bounds, seconds, diary):
-        """Grid starts at which `practitioner` is at work and free, day by day."""
+    def _practitioner_days(self, practitioner, days, bounds, seconds, diary) -> Iterator[list[int]]:
+        """The grid starts at which `practitioner` is at work and free, a day's list at a time."""
         tz = timezone.get_default_timezone()
         rules, time_off = self.rules[practitioner.pk], self.time_off[practitioner.pk]
         for day in days:
@@ -360,8 +369,7 @@ class Calendar:
             if free:
                 diary.read_to(free[-1][1])
                 free = subtract(free, diary.sessions(practitioner.pk, (free[0][0], free[-1][1])))
-            for start in grid_starts(free, seconds):
-                yield start, order, practitioner
+            yield list(grid_starts(free, seconds))
 
     def _room_and_device(self, start, end, diary):
         """The first room and laser free from `start` until `end` plus the larger of their buffers."""
