@@ -330,11 +330,8 @@ class Calendar:
                 for start in starts:
                     yield start, practitioner
             return
-        streams = [
-            ((start, order, pr) for starts in self._practitioner_days(pr, open_days, bounds, seconds, diary)
-             for start in starts)
-            for order, pr in enumerate(searched)
-        ]  # fmt: skip
+        streams = [_tagged(self._practitioner_days(pr, open_days, bounds, seconds, diary), order, pr)
+                   for order, pr in enumerate(searched)]  # fmt: skip
         for start, _, pr in heapq.merge(*streams):  # (start, order) is unique: never compares practitioners
             yield start, pr
 
@@ -413,6 +410,13 @@ class Calendar:
                60 * max(room.turnover_minutes, device.turnover_minutes if device else 0)) for device in self.devices])
             for room in self.rooms
         ]  # fmt: skip
+
+
+def _tagged(days: Iterator[list[int]], order: int, practitioner: Practitioner) -> Iterator[tuple]:
+    """A practitioner's starts, one by one, as (start, order, practitioner) for merging."""
+    for starts in days:
+        for start in starts:
+            yield start, order, practitioner
 
 
 def _spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
