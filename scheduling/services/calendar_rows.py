@@ -14,8 +14,9 @@ from django.db import connection
 
 from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
 from clinic.sql import table
+from scheduling.availability import dates
 
-from .diary import _EPOCH_SQL
+from .diary import EPOCH_SQL
 
 _USER_FIELDS = ("id", "username", "first_name", "last_name")  # what a practitioner's name needs
 
@@ -74,7 +75,7 @@ def time_off(
 ) -> list[tuple[int, int, int]]:
     """Time off overlapping (ends_after, starts_before), as (practitioner, start, end) in epoch
     seconds (only that of `practitioner_id` when given)."""
-    epoch = _EPOCH_SQL[connection.vendor]
+    epoch = EPOCH_SQL[connection.vendor]
     sql = _TIME_OFF_SQL.format(
         start=epoch.format("start"),
         end=epoch.format(_quote("end")),
@@ -91,6 +92,15 @@ def closures(first: date, last: date) -> list[tuple[date, date, str]]:
     """Closures touching the local days `first` .. `last`, as (first day, last day, reason)."""
     at = connection.ops.adapt_datefield_value
     return _rows(_CLOSURES_SQL.format(closures=table(ClinicClosure)), [at(last), at(first)])
+
+
+def closed_dates(first: date, last: date) -> dict[date, str]:
+    """Closed local dates between `first` and `last` with the reason."""
+    closed = {}
+    for start_date, end_date, reason in sorted(closures(first, last)):
+        for day in dates(max(first, start_date), min(last, end_date)):
+            closed[day] = reason
+    return closed
 
 
 def rooms(*, room_id: int | None = None) -> list[Room]:

@@ -10,14 +10,14 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 
 from django.db import connection
-from django.db.models import BigIntegerField, Func
+from django.utils import timezone
 
 from clinic.sql import table
-from scheduling.availability import BusyIndex, Interval
+from scheduling.availability import BusyIndex, Interval, day_bounds
 from scheduling.models import Appointment
 
 # No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
@@ -28,7 +28,7 @@ _LONGEST_HOLD_SECONDS = int(LONGEST_HOLD.total_seconds())
 # A timestamp column as whole epoch seconds, in SQL for the query's placeholders (a literal % is
 # doubled). On PostgreSQL, date_part() is a double precision, which casts to bigint several times
 # faster than the numeric that EXTRACT returns: it halves the time spent on a window's rows.
-_EPOCH_SQL = {
+EPOCH_SQL = {
     "postgresql": "CAST(date_part('epoch', {}) AS bigint)",
     "sqlite": "CAST(strftime('%%s', {}) AS integer)",
 }
@@ -43,24 +43,6 @@ ORDER BY start
 _SPAN_SQL = "(start < %s AND start > %s AND blocked_until > %s)"
 
 
-class Epoch(Func):
-    """A timestamp column as whole seconds since the Unix epoch, read as a plain integer.
-
-    Slot search reads thousands of timestamps; integers load and compare far faster than
-    timezone-aware datetimes."""
-
-    output_field = BigIntegerField()
-
-    @property
-    def convert_value(self):
-        # Both databases already return an integer; skip Django's per-value int().
-        return self._convert_value_noop
-
-    def as_sql(self, compiler, connection, **extra):
-        template = _EPOCH_SQL[connection.vendor].replace("%", "%%").format("%(expressions)s")
-        return super().as_sql(compiler, connection, template=template, **extra)
-
-
 def busy_rows(
     spans: list[tuple[datetime, datetime]], *, turnover: timedelta, ignore_ids=(), whose: "Whose | None" = None
 ) -> Iterator[tuple[int, int, int | None, int, int, int, int]]:
@@ -72,7 +54,7 @@ def busy_rows(
     if not spans:
         return
     at = connection.ops.adapt_datetimefield_value
-    epoch = _EPOCH_SQL[connection.vendor]
+    epoch = EPOCH_SQL[connection.vendor]
     active = [str(status) for status in Appointment.ACTIVE_STATUSES]
     sql = _BUSY_SQL.format(
         start=epoch.format("start"),
@@ -232,3 +214,21 @@ class _BuiltOnUse(dict):
     def __missing__(self, key):
         value = self[key] = self._build(key)
         return value
+
+
+def window_spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
+    """The stretches of `window` on local `days` (all of it without), neighbouring days joined."""
+    if days is None:
+        return [window]
+    tz = timezone.get_default_timezone()
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(days):
+        start, end = day_bounds(day, tz)
+        start, end = max(start, window[0]), min(end, window[1])
+        if start >= end:
+            continue
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans

@@ -37,7 +37,7 @@ from scheduling.availability import (
 from scheduling.models import Appointment
 
 from . import calendar_rows
-from .diary import Diary, Whose, busy_rows
+from .diary import Diary, Whose, busy_rows, window_spans
 
 PREP_WINDOW = timedelta(days=14)
 DEFAULT_VISIT_MINUTES = 30
@@ -72,15 +72,6 @@ def is_short_prep(*, kind: str, start: datetime, now: datetime) -> bool:
 def prep_begins(start: datetime) -> datetime:
     """When the sun-free preparation for a treatment at `start` begins."""
     return start - PREP_WINDOW
-
-
-def closed_dates(first: date, last: date) -> dict[date, str]:
-    """Closed local dates between `first` and `last` with the reason."""
-    closed = {}
-    for start_date, end_date, reason in sorted(calendar_rows.closures(first, last)):
-        for day in dates(max(first, start_date), min(last, end_date)):
-            closed[day] = reason
-    return closed
 
 
 def course_sessions(course):
@@ -248,7 +239,7 @@ class Calendar:
         for practitioner_id, start, end in off:
             if practitioner_id in time_off:  # not an inactive practitioner's
                 time_off[practitioner_id].append((start, end))
-        closed = closed_dates(first, last)
+        closed = calendar_rows.closed_dates(first, last)
         rooms = calendar_rows.rooms(room_id=room.pk if room else None)
         devices: list[LaserDevice | None] = [None]
         if kind == Appointment.Kind.TREATMENT:
@@ -288,7 +279,7 @@ class Calendar:
                 [r.turnover_minutes for r in self.rooms] + [d.turnover_minutes for d in self.devices if d], default=0
             )
         )
-        spans = _spans(window, days)
+        spans = window_spans(window, days)
         seconds = int(turnover.total_seconds())
         if not narrow:
             return Diary(
@@ -417,21 +408,3 @@ def _tagged(days: Iterator[list[int]], order: int, practitioner: Practitioner) -
     for starts in days:
         for start in starts:
             yield start, order, practitioner
-
-
-def _spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
-    """The stretches of `window` on local `days` (all of it without), neighbouring days joined."""
-    if days is None:
-        return [window]
-    tz = timezone.get_default_timezone()
-    spans: list[tuple[datetime, datetime]] = []
-    for day in sorted(days):
-        start, end = day_bounds(day, tz)
-        start, end = max(start, window[0]), min(end, window[1])
-        if start >= end:
-            continue
-        if spans and spans[-1][1] >= start:
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((start, end))
-    return spans
