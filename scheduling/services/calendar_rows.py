@@ -5,9 +5,14 @@ The queries are SQL written once, as the diary's are: building these small queri
 ORM took several times longer than the database took to answer them, and a one-practitioner
 search spent most of its time there. Model instances are made with `Model.from_db`, so a field
 a query does not read (a user's email, say) is deferred and loads if asked for, as with `only()`.
+
+Each function returns a `Read`; `fetch` runs several in one round trip on PostgreSQL (the
+statements joined, each result read in turn), one after the other on SQLite, which has no trip.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -34,21 +39,36 @@ _LASERS_SQL = "SELECT {columns} FROM {lasers} d WHERE {terms} ORDER BY d.name"
 _SET_UP_FOR_SQL = "d.id IN (SELECT {device} FROM {through} WHERE {condition} = %s)"
 
 
-def _rows(sql: str, params: list) -> list[tuple]:
+class Read(NamedTuple):
+    sql: str
+    params: list
+    parse: Callable[[list[tuple]], object]  # the rows into what the caller wants
+
+
+def fetch(*reads: Read) -> list:
+    """What each of `reads` gives, in their order, in one round trip on PostgreSQL."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+        if connection.vendor != "postgresql":
+            results = []
+            for read in reads:
+                cursor.execute(read.sql, read.params)
+                results.append(cursor.fetchall())
+        else:  # psycopg binds the parameters on the client, so one execute can carry every statement
+            cursor.execute(";".join(read.sql for read in reads), [p for read in reads for p in read.params])
+            results = [cursor.fetchall()]
+            while cursor.nextset():
+                results.append(cursor.fetchall())
+    return [read.parse(rows) for read, rows in zip(reads, results, strict=True)]
 
 
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def working_hours(
-    *, practitioner_id: int | None = None
-) -> tuple[dict[int, Practitioner], dict[int, list[tuple[int, time, time]]]]:
+def working_hours(*, practitioner_id: int | None = None) -> Read:
     """Active practitioners with working hours (only the one with `practitioner_id` when given),
-    their users loaded for their names, and their weekly `(weekday, start, end)` rules."""
+    their users loaded for their names, and their weekly `(weekday, start, end)` rules: a
+    `({id: practitioner}, {id: rules})` pair."""
     user_model = get_user_model()
     sql = _HOURS_SQL.format(
         user_columns=", ".join(f"u.{_quote(name)}" for name in _USER_FIELDS),
@@ -58,21 +78,23 @@ def working_hours(
         only_one=" AND h.practitioner_id = %s" if practitioner_id is not None else "",
     )
     params = [True] + ([practitioner_id] if practitioner_id is not None else [])
-    practitioners: dict[int, Practitioner] = {}
-    rules: dict[int, list[tuple[int, time, time]]] = {}
-    for pk, weekday, start, end, role, *user in _rows(sql, params):
-        if pk not in practitioners:
-            practitioner = Practitioner.from_db(connection.alias, None, [pk, user[0], role, True])
-            practitioner.user = user_model.from_db(connection.alias, _USER_FIELDS, user)
-            practitioners[pk] = practitioner
-            rules[pk] = []
-        rules[pk].append((weekday, start, end))
-    return practitioners, rules
+
+    def parse(rows):
+        practitioners: dict[int, Practitioner] = {}
+        rules: dict[int, list[tuple[int, time, time]]] = {}
+        for pk, weekday, start, end, role, *user in rows:
+            if pk not in practitioners:
+                practitioner = Practitioner.from_db(connection.alias, None, [pk, user[0], role, True])
+                practitioner.user = user_model.from_db(connection.alias, _USER_FIELDS, user)
+                practitioners[pk] = practitioner
+                rules[pk] = []
+            rules[pk].append((weekday, start, end))
+        return practitioners, rules
+
+    return Read(sql, params, parse)
 
 
-def time_off(
-    *, starts_before: datetime, ends_after: datetime, practitioner_id: int | None = None
-) -> list[tuple[int, int, int]]:
+def time_off(*, starts_before: datetime, ends_after: datetime, practitioner_id: int | None = None) -> Read:
     """Time off overlapping (ends_after, starts_before), as (practitioner, start, end) in epoch
     seconds (only that of `practitioner_id` when given)."""
     epoch = EPOCH_SQL[connection.vendor]
@@ -85,32 +107,31 @@ def time_off(
     )
     at = connection.ops.adapt_datetimefield_value
     params = [at(starts_before), at(ends_after)] + ([practitioner_id] if practitioner_id is not None else [])
-    return _rows(sql, params)
+    return Read(sql, params, list)
 
 
-def closures(first: date, last: date) -> list[tuple[date, date, str]]:
-    """Closures touching the local days `first` .. `last`, as (first day, last day, reason)."""
+def closed_dates(first: date, last: date) -> Read:
+    """Closed local dates between `first` and `last` with the reason, a `{date: reason}`."""
+
+    def parse(rows):
+        closed = {}
+        for start_date, end_date, reason in sorted(rows):
+            for day in dates(max(first, start_date), min(last, end_date)):
+                closed[day] = reason
+        return closed
+
     at = connection.ops.adapt_datefield_value
-    return _rows(_CLOSURES_SQL.format(closures=table(ClinicClosure)), [at(last), at(first)])
+    return Read(_CLOSURES_SQL.format(closures=table(ClinicClosure)), [at(last), at(first)], parse)
 
 
-def closed_dates(first: date, last: date) -> dict[date, str]:
-    """Closed local dates between `first` and `last` with the reason."""
-    closed = {}
-    for start_date, end_date, reason in sorted(closures(first, last)):
-        for day in dates(max(first, start_date), min(last, end_date)):
-            closed[day] = reason
-    return closed
-
-
-def rooms(*, room_id: int | None = None) -> list[Room]:
+def rooms(*, room_id: int | None = None) -> Read:
     """Active rooms by name (only the one with `room_id` when given)."""
     sql = _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if room_id is not None else "")
     params = [True] + ([room_id] if room_id is not None else [])
-    return [Room.from_db(connection.alias, None, row) for row in _rows(sql, params)]
+    return Read(sql, params, lambda rows: [Room.from_db(connection.alias, None, row) for row in rows])
 
 
-def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> list[LaserDevice]:
+def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> Read:
     """Active lasers by name: those set up for `condition_id` (all without), only the one with
     `device_id` when given."""
     terms, params = ["d.active = %s"], [True]
@@ -132,4 +153,4 @@ def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> 
         lasers=table(LaserDevice),
         terms=" AND ".join(terms),
     )
-    return [LaserDevice.from_db(connection.alias, None, row) for row in _rows(sql, params)]
+    return Read(sql, params, lambda rows: [LaserDevice.from_db(connection.alias, None, row) for row in rows])

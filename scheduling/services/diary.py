@@ -169,6 +169,7 @@ class Diary:
         self.rooms = _BuiltOnUse(lambda pk: self._hold_index(pk, device=False))
         self.devices = _BuiltOnUse(lambda pk: self._hold_index(pk, device=True))
         self.patient = BusyIndex(_sessions(self._patients))
+        self.patient_busy = bool(self._patients)  # whether the patient has anything else on at all
 
     def _hold_index(self, pk, *, device: bool) -> BusyIndex:
         if self._held is not None and pk not in self._held[device]:
