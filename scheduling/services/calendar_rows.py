@@ -12,6 +12,7 @@ statements joined, each result read in turn), one after the other on SQLite, whi
 
 from collections.abc import Callable
 from datetime import date, datetime, time
+from functools import cache
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -65,18 +66,68 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+# The statements depend only on the database and on which filters a read has, so each is
+# written once per process: `connection` is a proxy whose every use costs a context-local look-up.
+@cache
+def _hours_sql(vendor: str, only_one: bool) -> str:
+    return _HOURS_SQL.format(
+        user_columns=", ".join(f"u.{_quote(name)}" for name in _USER_FIELDS),
+        hours=table(WorkingHours),
+        practitioners=table(Practitioner),
+        users=table(get_user_model()),
+        only_one=" AND h.practitioner_id = %s" if only_one else "",
+    )
+
+
+@cache
+def _time_off_sql(vendor: str, only_one: bool) -> str:
+    epoch = EPOCH_SQL[vendor]
+    return _TIME_OFF_SQL.format(
+        start=epoch.format("start"),
+        end=epoch.format(_quote("end")),
+        end_column=_quote("end"),
+        time_off=table(TimeOff),
+        only_one=" AND practitioner_id = %s" if only_one else "",
+    )
+
+
+@cache
+def _closures_sql(vendor: str) -> str:
+    return _CLOSURES_SQL.format(closures=table(ClinicClosure))
+
+
+@cache
+def _rooms_sql(vendor: str, only_one: bool) -> str:
+    return _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if only_one else "")
+
+
+@cache
+def _lasers_sql(vendor: str, set_up_for: bool, only_one: bool) -> str:
+    terms = ["d.active = %s"]
+    if set_up_for:
+        through = LaserDevice.conditions.through
+        terms.append(
+            _SET_UP_FOR_SQL.format(
+                device=through._meta.get_field("laserdevice").column,
+                through=table(through),
+                condition=through._meta.get_field("condition").column,
+            )
+        )
+    if only_one:
+        terms.append("d.id = %s")
+    return _LASERS_SQL.format(
+        columns=", ".join(f"d.{_quote(f.column)}" for f in LaserDevice._meta.concrete_fields),
+        lasers=table(LaserDevice),
+        terms=" AND ".join(terms),
+    )
+
+
 def working_hours(*, practitioner_id: int | None = None) -> Read:
     """Active practitioners with working hours (only the one with `practitioner_id` when given),
     their users loaded for their names, and their weekly `(weekday, start, end)` rules: a
     `({id: practitioner}, {id: rules})` pair."""
-    user_model = get_user_model()
-    sql = _HOURS_SQL.format(
-        user_columns=", ".join(f"u.{_quote(name)}" for name in _USER_FIELDS),
-        hours=table(WorkingHours),
-        practitioners=table(Practitioner),
-        users=table(user_model),
-        only_one=" AND h.practitioner_id = %s" if practitioner_id is not None else "",
-    )
+    user_model, alias = get_user_model(), connection.alias
+    sql = _hours_sql(connection.vendor, practitioner_id is not None)
     params = [True] + ([practitioner_id] if practitioner_id is not None else [])
 
     def parse(rows):
@@ -84,8 +135,8 @@ def working_hours(*, practitioner_id: int | None = None) -> Read:
         rules: dict[int, list[tuple[int, time, time]]] = {}
         for pk, weekday, start, end, role, *user in rows:
             if pk not in practitioners:
-                practitioner = Practitioner.from_db(connection.alias, None, [pk, user[0], role, True])
-                practitioner.user = user_model.from_db(connection.alias, _USER_FIELDS, user)
+                practitioner = Practitioner.from_db(alias, None, [pk, user[0], role, True])
+                practitioner.user = user_model.from_db(alias, _USER_FIELDS, user)
                 practitioners[pk] = practitioner
                 rules[pk] = []
             rules[pk].append((weekday, start, end))
@@ -97,14 +148,7 @@ def working_hours(*, practitioner_id: int | None = None) -> Read:
 def time_off(*, starts_before: datetime, ends_after: datetime, practitioner_id: int | None = None) -> Read:
     """Time off overlapping (ends_after, starts_before), as (practitioner, start, end) in epoch
     seconds (only that of `practitioner_id` when given)."""
-    epoch = EPOCH_SQL[connection.vendor]
-    sql = _TIME_OFF_SQL.format(
-        start=epoch.format("start"),
-        end=epoch.format(_quote("end")),
-        end_column=_quote("end"),
-        time_off=table(TimeOff),
-        only_one=" AND practitioner_id = %s" if practitioner_id is not None else "",
-    )
+    sql = _time_off_sql(connection.vendor, practitioner_id is not None)
     at = connection.ops.adapt_datetimefield_value
     params = [at(starts_before), at(ends_after)] + ([practitioner_id] if practitioner_id is not None else [])
     return Read(sql, params, list)
@@ -121,36 +165,19 @@ def closed_dates(first: date, last: date) -> Read:
         return closed
 
     at = connection.ops.adapt_datefield_value
-    return Read(_CLOSURES_SQL.format(closures=table(ClinicClosure)), [at(last), at(first)], parse)
+    return Read(_closures_sql(connection.vendor), [at(last), at(first)], parse)
 
 
 def rooms(*, room_id: int | None = None) -> Read:
     """Active rooms by name (only the one with `room_id` when given)."""
-    sql = _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if room_id is not None else "")
+    sql, alias = _rooms_sql(connection.vendor, room_id is not None), connection.alias
     params = [True] + ([room_id] if room_id is not None else [])
-    return Read(sql, params, lambda rows: [Room.from_db(connection.alias, None, row) for row in rows])
+    return Read(sql, params, lambda rows: [Room.from_db(alias, None, row) for row in rows])
 
 
 def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> Read:
     """Active lasers by name: those set up for `condition_id` (all without), only the one with
     `device_id` when given."""
-    terms, params = ["d.active = %s"], [True]
-    if condition_id is not None:
-        through = LaserDevice.conditions.through
-        terms.append(
-            _SET_UP_FOR_SQL.format(
-                device=through._meta.get_field("laserdevice").column,
-                through=table(through),
-                condition=through._meta.get_field("condition").column,
-            )
-        )
-        params.append(condition_id)
-    if device_id is not None:
-        terms.append("d.id = %s")
-        params.append(device_id)
-    sql = _LASERS_SQL.format(
-        columns=", ".join(f"d.{_quote(f.column)}" for f in LaserDevice._meta.concrete_fields),
-        lasers=table(LaserDevice),
-        terms=" AND ".join(terms),
-    )
-    return Read(sql, params, lambda rows: [LaserDevice.from_db(connection.alias, None, row) for row in rows])
+    sql, alias = _lasers_sql(connection.vendor, condition_id is not None, device_id is not None), connection.alias
+    params = [True] + [pk for pk in (condition_id, device_id) if pk is not None]
+    return Read(sql, params, lambda rows: [LaserDevice.from_db(alias, None, row) for row in rows])

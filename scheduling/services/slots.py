@@ -5,7 +5,9 @@ queries: the practitioners with their working hours and time off, the closures, 
 (five queries), plus one query per window searched for its appointments (a `Diary`). The rest is
 interval arithmetic in Python that walks the window day by day and stops as soon as it has the
 slots asked for, reading the window's appointments only as far as it gets and building a
-resource's busy index only when a candidate start asks about it.
+resource's busy index only when a candidate start asks about it. A search of one practitioner
+reads only their appointments, the patient's and those of the first room and laser it tries (the
+others' with one more query, if a start finds those taken), and builds its slots a day at a time.
 """
 
 import heapq
