@@ -3,6 +3,7 @@
 from datetime import date, time
 
 import pytest
+from django.db import connection
 
 from catalogue.models import Condition
 from scheduling.models import Appointment
@@ -112,6 +113,8 @@ def test_one_cell_with_a_patient_who_has_another_visit(clinic, frozen, colleague
 
 @pytest.mark.parametrize(("kind", "queries"), [(CONSULTATION, 5), (TREATMENT, 6)])
 def test_a_day_costs_the_same_queries_however_full(clinic, frozen, colleague, django_assert_num_queries, kind, queries):
+    if connection.vendor == "postgresql":
+        queries = 2  # the calendar's reads go in one round trip there, then the diary's
     with django_assert_num_queries(queries):  # the slot search's calendar (lasers for a treatment) and diary
         cell_states(day=MONDAY, kind=kind)
     for hour in range(9, 17):

@@ -178,3 +178,45 @@ def test_a_course_without_treatment_areas_is_refused_rather_than_guessed(clinic,
     with pytest.raises(SchedulingError) as caught:
         find_slots(start_date=date(2027, 3, 1), days=7, course=clinic.course)
     assert caught.value.field == "course"
+
+
+@pytest.mark.parametrize("kind", ["treatment", "consultation"])
+def test_a_search_for_one_practitioner_weighs_what_others_hold_in_the_rooms_and_lasers(clinic, frozen, kind):
+    """One practitioner's search reads their own appointments and the first room's and laser's; the
+    others only once the first ones are taken. It offers what a search of everyone offers them."""
+    room_2 = RoomFactory(name="Room 2")
+    laser_2 = LaserDeviceFactory(name="PicoWay 2")
+    laser_2.conditions.set(clinic.device.conditions.all())
+    other = PractitionerFactory()
+    WorkingHoursFactory(practitioner=other, weekday=0, start_time=time(9), end_time=time(17))
+    # The other practitioner takes the first room at 11:00 and the first laser (in room 2) at 14:00.
+    AppointmentFactory(practitioner=other, room=clinic.room, start=local(1, 11), end=local(1, 12),
+                       blocked_until=local(1, 12, 10))  # fmt: skip
+    AppointmentFactory(practitioner=other, room=room_2, device=clinic.device, start=local(1, 14), end=local(1, 15),
+                       blocked_until=local(1, 15, 10))  # fmt: skip
+    # Our practitioner's own visit, and the patient's with the other practitioner.
+    AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, start=local(1, 9), end=local(1, 9, 30),
+                       blocked_until=local(1, 9, 40))  # fmt: skip
+    AppointmentFactory(practitioner=other, patient=clinic.patient, room=room_2, start=local(1, 16),
+                       end=local(1, 16, 30), blocked_until=local(1, 16, 40))  # fmt: skip
+    search = dict(start_date=date(2027, 3, 1), days=1, length=THIRTY, kind=kind, patient=clinic.patient, limit=100)
+
+    mine = find_slots(**search, practitioner=clinic.practitioner)
+
+    by_start = {timezone.localtime(s.start).strftime("%H:%M"): (s.room.name, s.device and s.device.name) for s in mine}
+    laser = "PicoWay" if kind == "treatment" else None
+    assert "09:00" not in by_start  # their own visit
+    assert by_start["09:30"] == ("Room 2", laser)  # room 1 is turned over until 09:40
+    assert by_start["09:45"] == ("Room 1", laser)
+    assert by_start["10:15"] == ("Room 1", laser)  # ends 10:45, turned over by 10:55
+    assert by_start["10:30"] == ("Room 2", laser)  # its turnover would run into 11:00, when room 1 is taken
+    assert by_start["11:00"] == ("Room 2", laser)
+    assert by_start["12:15"] == ("Room 1", laser)  # room 1 free again after 12:10
+    if kind == "treatment":
+        assert by_start["14:00"] == ("Room 1", "PicoWay 2")  # the first laser is busy until 15:10
+        assert by_start["15:15"] == ("Room 1", "PicoWay")
+    else:
+        assert by_start["14:00"] == ("Room 1", None)
+    assert "16:00" not in by_start and "15:45" not in by_start  # the patient is with the other practitioner
+    everyone = [s for s in find_slots(**search) if s.practitioner == clinic.practitioner]
+    assert mine == everyone

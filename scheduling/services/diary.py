@@ -9,14 +9,15 @@ import math
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from operator import itemgetter
 
 from django.db import connection
-from django.db.models import BigIntegerField, Func
+from django.utils import timezone
 
 from clinic.sql import table
-from scheduling.availability import BusyIndex, Interval
+from scheduling.availability import BusyIndex, Interval, day_bounds
 from scheduling.models import Appointment
 
 # No appointment holds a resource longer than this (session plus turnover). Knowing it lets every
@@ -27,7 +28,7 @@ _LONGEST_HOLD_SECONDS = int(LONGEST_HOLD.total_seconds())
 # A timestamp column as whole epoch seconds, in SQL for the query's placeholders (a literal % is
 # doubled). On PostgreSQL, date_part() is a double precision, which casts to bigint several times
 # faster than the numeric that EXTRACT returns: it halves the time spent on a window's rows.
-_EPOCH_SQL = {
+EPOCH_SQL = {
     "postgresql": "CAST(date_part('epoch', {}) AS bigint)",
     "sqlite": "CAST(strftime('%%s', {}) AS integer)",
 }
@@ -35,43 +36,25 @@ _EPOCH_SQL = {
 _BUSY_SQL = """
 SELECT practitioner_id, room_id, device_id, patient_id, {start}, {end}, {blocked_until}
 FROM {appointments}
-WHERE status IN ({active}) AND ({spans}){not_ignored}
+WHERE status IN ({active}) AND ({spans}){whose}{not_ignored}
 ORDER BY start
 """
 # One span: the appointments that can hold anything in [span start, span end + turnover).
 _SPAN_SQL = "(start < %s AND start > %s AND blocked_until > %s)"
 
 
-class Epoch(Func):
-    """A timestamp column as whole seconds since the Unix epoch, read as a plain integer.
-
-    Slot search reads thousands of timestamps; integers load and compare far faster than
-    timezone-aware datetimes."""
-
-    output_field = BigIntegerField()
-
-    @property
-    def convert_value(self):
-        # Both databases already return an integer; skip Django's per-value int().
-        return self._convert_value_noop
-
-    def as_sql(self, compiler, connection, **extra):
-        template = _EPOCH_SQL[connection.vendor].replace("%", "%%").format("%(expressions)s")
-        return super().as_sql(compiler, connection, template=template, **extra)
-
-
 def busy_rows(
-    spans: list[tuple[datetime, datetime]], *, turnover: timedelta, ignore_ids=()
+    spans: list[tuple[datetime, datetime]], *, turnover: timedelta, ignore_ids=(), whose: "Whose | None" = None
 ) -> Iterator[tuple[int, int, int | None, int, int, int, int]]:
     """Every active appointment that can hold a practitioner, room, laser or patient during the
-    `spans` (a slot at a span's end still keeps its room and laser for `turnover`), as
-    (practitioner, room, device, patient, start, end, blocked until) in start order, with the
-    times in epoch seconds. The query runs when the first row is asked for; its cursor closes once
-    the rows are all read or the iterator is dropped."""
+    `spans` (a slot at a span's end still keeps its room and laser for `turnover`), or only those
+    of `whose`, as (practitioner, room, device, patient, start, end, blocked until) in start order,
+    with the times in epoch seconds. The query runs when the first row is asked for; its cursor
+    closes once the rows are all read or the iterator is dropped."""
     if not spans:
         return
     at = connection.ops.adapt_datetimefield_value
-    epoch = _EPOCH_SQL[connection.vendor]
+    epoch = EPOCH_SQL[connection.vendor]
     active = [str(status) for status in Appointment.ACTIVE_STATUSES]
     sql = _BUSY_SQL.format(
         start=epoch.format("start"),
@@ -80,16 +63,42 @@ def busy_rows(
         appointments=table(Appointment),
         active=", ".join(["%s"] * len(active)),
         spans=" OR ".join([_SPAN_SQL] * len(spans)),
+        whose=whose.sql() if whose else "",
         not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",
     )
     params = [*active]
     for start, end in spans:
         params += [at(end + turnover), at(start - LONGEST_HOLD), at(start)]
+    params += whose.params() if whose else []
     params += list(ignore_ids)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(500):
             yield from rows
+
+
+@dataclass(frozen=True)
+class Whose:
+    """The appointments a search of a few practitioners needs read: theirs, the patient's, and
+    those of the rooms and lasers it tries first. Other rooms and lasers are read only if asked
+    about (see `Diary`)."""
+
+    practitioner_ids: tuple[int, ...]
+    patient_id: int | None
+    room_ids: tuple[int, ...]
+    device_ids: tuple[int, ...]
+
+    def sql(self) -> str:
+        terms = [f"{column} IN ({', '.join(['%s'] * len(ids))})" for column, ids in self._columns() if ids]
+        return f" AND ({' OR '.join(terms)})" if terms else " AND 1 = 0"
+
+    def params(self) -> list[int]:
+        return [pk for _, ids in self._columns() for pk in ids]
+
+    def _columns(self):
+        patients = (self.patient_id,) if self.patient_id is not None else ()
+        return [("practitioner_id", self.practitioner_ids), ("patient_id", patients), ("room_id", self.room_ids),
+                ("device_id", self.device_ids)]  # fmt: skip
 
 
 class Diary:
@@ -98,18 +107,36 @@ class Diary:
     `rows` are (practitioner, room, device, patient, start, end, blocked until) in start order, read
     in as the sweep moves on (a day past what it needs at first, twice as far at each later read), so
     a search that stops early reads few. A room's or laser's index is built from the rows read so
-    far the first time the sweep asks about it after a read."""
+    far the first time the sweep asks about it after a read.
 
-    def __init__(self, rows: Iterator[tuple], *, patient_id: int | None, turnover: int):
+    With `whose`, `rows` are only those appointments: a search of one practitioner reads their
+    own, the patient's and those of the first room and laser it tries, a tenth of a
+    ten-practitioner window. The first time the sweep asks about another room or laser (the first
+    ones were taken), `read_holds()` reads every room's and laser's appointments of the window."""
+
+    def __init__(
+        self,
+        rows: Iterator[tuple],
+        *,
+        patient_id: int | None,
+        turnover: int,
+        whose: Whose | None = None,
+        read_holds: Callable[[], Iterator[tuple]] | None = None,
+    ):
         self._rows = rows
         self._patient_id = patient_id
         self._turnover = turnover  # seconds a room or laser can stay busy after a session ends
         self._read_to = -1  # every row starting before this instant has been read
-        self._ahead = 24 * 3600  # how far past what the sweep needs the next read goes
+        # How far past what the sweep needs the next read goes; a narrowed read is small: all at once.
+        self._ahead = math.inf if whose else 24 * 3600
         self._by_practitioner: dict[int, list[tuple]] = defaultdict(list)
         self._by_room: dict[int, list[tuple]] = defaultdict(list)
         self._by_device: dict[int | None, list[tuple]] = defaultdict(list)
         self._patients: list[tuple] = []
+        # The rooms and lasers whose appointments `rows` hold in full (None: every one).
+        self._held = (set(whose.room_ids), set(whose.device_ids)) if whose else None
+        self._read_holds = read_holds
+        self._holds_from_rows = True  # until `read_holds` has read them all
         self._index()
 
     def read_to(self, moment: int) -> None:
@@ -118,10 +145,12 @@ class Diary:
             return
         self._read_to = moment + self._turnover + self._ahead
         self._ahead *= 2  # so a long sweep reads, and builds each index, a few times only
+        holds = self._holds_from_rows
         for row in self._rows:
             self._by_practitioner[row[0]].append(row)
-            self._by_room[row[1]].append(row)
-            self._by_device[row[2]].append(row)
+            if holds:
+                self._by_room[row[1]].append(row)
+                self._by_device[row[2]].append(row)
             if row[3] == self._patient_id:
                 self._patients.append(row)
             if row[4] >= self._read_to:
@@ -130,10 +159,31 @@ class Diary:
             self._read_to = math.inf
         self._index()
 
+    @property
+    def all_read(self) -> bool:
+        """Whether the rows are all read in, so that the indexes no longer change (a narrowed
+        read holds its first room and laser in full; the others are read all at once)."""
+        return self._read_to == math.inf
+
     def _index(self):
-        self.rooms = _BuiltOnUse(self._by_room, lambda rows: BusyIndex(_holds(rows)))
-        self.devices = _BuiltOnUse(self._by_device, lambda rows: BusyIndex(_holds(rows)))
+        self.rooms = _BuiltOnUse(lambda pk: self._hold_index(pk, device=False))
+        self.devices = _BuiltOnUse(lambda pk: self._hold_index(pk, device=True))
         self.patient = BusyIndex(_sessions(self._patients))
+        self.patient_busy = bool(self._patients)  # whether the patient has anything else on at all
+
+    def _hold_index(self, pk, *, device: bool) -> BusyIndex:
+        if self._held is not None and pk not in self._held[device]:
+            self._read_all_holds()
+        return BusyIndex(_holds((self._by_device if device else self._by_room).get(pk, [])))
+
+    def _read_all_holds(self) -> None:
+        """Every room's and laser's appointments of the window, in place of the narrowed read's."""
+        self._by_room, self._by_device = defaultdict(list), defaultdict(list)
+        for row in self._read_holds():
+            self._by_room[row[1]].append(row)
+            self._by_device[row[2]].append(row)
+        self._held, self._holds_from_rows = None, False
+        self._index()
 
     def sessions(self, practitioner_id: int, span: Interval) -> list[Interval]:
         """The practitioner's sessions that may overlap `span` (read in), in start order."""
@@ -156,13 +206,30 @@ def _holds(rows) -> list[Interval]:
 
 
 class _BuiltOnUse(dict):
-    """A value per key, built from that key's rows when first looked up."""
+    """A value per key, built by `build(key)` when first looked up."""
 
-    def __init__(self, rows: dict, build: Callable):
+    def __init__(self, build: Callable):
         super().__init__()
-        self._rows = rows
         self._build = build
 
     def __missing__(self, key):
-        value = self[key] = self._build(self._rows.get(key, []))
+        value = self[key] = self._build(key)
         return value
+
+
+def window_spans(window: tuple[datetime, datetime], days: list[date] | None) -> list[tuple[datetime, datetime]]:
+    """The stretches of `window` on local `days` (all of it without), neighbouring days joined."""
+    if days is None:
+        return [window]
+    tz = timezone.get_default_timezone()
+    spans: list[tuple[datetime, datetime]] = []
+    for day in sorted(days):
+        start, end = day_bounds(day, tz)
+        start, end = max(start, window[0]), min(end, window[1])
+        if start >= end:
+            continue
+        if spans and spans[-1][1] >= start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans

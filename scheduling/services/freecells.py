@@ -3,8 +3,8 @@ each 15-minute start, per practitioner, and if not, the part of the stack that i
 
 The day board asks this, not a practitioner's diary alone: a consultation needs the practitioner
 and a room, a treatment a suitable laser too. It is the slot search's own reads (`Calendar`, five
-queries with a treatment's lasers, four without, and one `Diary` query for the day), so a day
-costs the same queries however full it is.
+queries with a treatment's lasers, four without, in one round trip on PostgreSQL, and one `Diary`
+query for the day), so a day costs the same queries however full it is.
 """
 
 from collections.abc import Iterable

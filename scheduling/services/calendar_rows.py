@@ -1,0 +1,183 @@
+"""The catalogue rows slot search weighs: working hours with their practitioners, time off,
+closures, rooms and lasers, for `slots.Calendar.load`.
+
+The queries are SQL written once, as the diary's are: building these small queries through the
+ORM took several times longer than the database took to answer them, and a one-practitioner
+search spent most of its time there. Model instances are made with `Model.from_db`, so a field
+a query does not read (a user's email, say) is deferred and loads if asked for, as with `only()`.
+
+Each function returns a `Read`; `fetch` runs several in one round trip on PostgreSQL (the
+statements joined, each result read in turn), one after the other on SQLite, which has no trip.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from functools import cache
+from typing import NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+
+from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
+from clinic.sql import table
+from scheduling.availability import dates
+
+from .diary import EPOCH_SQL
+
+_USER_FIELDS = ("id", "username", "first_name", "last_name")  # what a practitioner's name needs
+
+_HOURS_SQL = """
+SELECT h.practitioner_id, h.weekday, h.start_time, h.end_time, p.role, {user_columns}
+FROM {hours} h JOIN {practitioners} p ON p.id = h.practitioner_id JOIN {users} u ON u.id = p.user_id
+WHERE p.active = %s{only_one}
+"""
+_TIME_OFF_SQL = (
+    "SELECT practitioner_id, {start}, {end} FROM {time_off} WHERE start < %s AND {end_column} > %s{only_one}"
+)
+_CLOSURES_SQL = "SELECT start_date, end_date, reason FROM {closures} WHERE start_date <= %s AND end_date >= %s"
+_ROOMS_SQL = "SELECT id, name, turnover_minutes, active FROM {rooms} WHERE active = %s{only_one} ORDER BY name"
+_LASERS_SQL = "SELECT {columns} FROM {lasers} d WHERE {terms} ORDER BY d.name"
+_SET_UP_FOR_SQL = "d.id IN (SELECT {device} FROM {through} WHERE {condition} = %s)"
+
+
+class Read(NamedTuple):
+    sql: str
+    params: list
+    parse: Callable[[list[tuple]], object]  # the rows into what the caller wants
+
+
+def fetch(*reads: Read) -> list:
+    """What each of `reads` gives, in their order, in one round trip on PostgreSQL."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            results = []
+            for read in reads:
+                cursor.execute(read.sql, read.params)
+                results.append(cursor.fetchall())
+        else:  # psycopg binds the parameters on the client, so one execute can carry every statement
+            cursor.execute(";".join(read.sql for read in reads), [p for read in reads for p in read.params])
+            results = [cursor.fetchall()]
+            while cursor.nextset():
+                results.append(cursor.fetchall())
+    return [read.parse(rows) for read, rows in zip(reads, results, strict=True)]
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+# The statements depend only on the database and on which filters a read has, so each is
+# written once per process: `connection` is a proxy whose every use costs a context-local look-up.
+@cache
+def _hours_sql(vendor: str, only_one: bool) -> str:
+    return _HOURS_SQL.format(
+        user_columns=", ".join(f"u.{_quote(name)}" for name in _USER_FIELDS),
+        hours=table(WorkingHours),
+        practitioners=table(Practitioner),
+        users=table(get_user_model()),
+        only_one=" AND h.practitioner_id = %s" if only_one else "",
+    )
+
+
+@cache
+def _time_off_sql(vendor: str, only_one: bool) -> str:
+    epoch = EPOCH_SQL[vendor]
+    return _TIME_OFF_SQL.format(
+        start=epoch.format("start"),
+        end=epoch.format(_quote("end")),
+        end_column=_quote("end"),
+        time_off=table(TimeOff),
+        only_one=" AND practitioner_id = %s" if only_one else "",
+    )
+
+
+@cache
+def _closures_sql(vendor: str) -> str:
+    return _CLOSURES_SQL.format(closures=table(ClinicClosure))
+
+
+@cache
+def _rooms_sql(vendor: str, only_one: bool) -> str:
+    return _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if only_one else "")
+
+
+@cache
+def _lasers_sql(vendor: str, set_up_for: bool, only_one: bool) -> str:
+    terms = ["d.active = %s"]
+    if set_up_for:
+        through = LaserDevice.conditions.through
+        terms.append(
+            _SET_UP_FOR_SQL.format(
+                device=through._meta.get_field("laserdevice").column,
+                through=table(through),
+                condition=through._meta.get_field("condition").column,
+            )
+        )
+    if only_one:
+        terms.append("d.id = %s")
+    return _LASERS_SQL.format(
+        columns=", ".join(f"d.{_quote(f.column)}" for f in LaserDevice._meta.concrete_fields),
+        lasers=table(LaserDevice),
+        terms=" AND ".join(terms),
+    )
+
+
+def working_hours(*, practitioner_id: int | None = None) -> Read:
+    """Active practitioners with working hours (only the one with `practitioner_id` when given),
+    their users loaded for their names, and their weekly `(weekday, start, end)` rules: a
+    `({id: practitioner}, {id: rules})` pair."""
+    user_model, alias = get_user_model(), connection.alias
+    sql = _hours_sql(connection.vendor, practitioner_id is not None)
+    params = [True] + ([practitioner_id] if practitioner_id is not None else [])
+
+    def parse(rows):
+        practitioners: dict[int, Practitioner] = {}
+        rules: dict[int, list[tuple[int, time, time]]] = {}
+        for pk, weekday, start, end, role, *user in rows:
+            if pk not in practitioners:
+                practitioner = Practitioner.from_db(alias, None, [pk, user[0], role, True])
+                practitioner.user = user_model.from_db(alias, _USER_FIELDS, user)
+                practitioners[pk] = practitioner
+                rules[pk] = []
+            rules[pk].append((weekday, start, end))
+        return practitioners, rules
+
+    return Read(sql, params, parse)
+
+
+def time_off(*, starts_before: datetime, ends_after: datetime, practitioner_id: int | None = None) -> Read:
+    """Time off overlapping (ends_after, starts_before), as (practitioner, start, end) in epoch
+    seconds (only that of `practitioner_id` when given)."""
+    sql = _time_off_sql(connection.vendor, practitioner_id is not None)
+    at = connection.ops.adapt_datetimefield_value
+    params = [at(starts_before), at(ends_after)] + ([practitioner_id] if practitioner_id is not None else [])
+    return Read(sql, params, list)
+
+
+def closed_dates(first: date, last: date) -> Read:
+    """Closed local dates between `first` and `last` with the reason, a `{date: reason}`."""
+
+    def parse(rows):
+        closed = {}
+        for start_date, end_date, reason in sorted(rows):
+            for day in dates(max(first, start_date), min(last, end_date)):
+                closed[day] = reason
+        return closed
+
+    at = connection.ops.adapt_datefield_value
+    return Read(_closures_sql(connection.vendor), [at(last), at(first)], parse)
+
+
+def rooms(*, room_id: int | None = None) -> Read:
+    """Active rooms by name (only the one with `room_id` when given)."""
+    sql, alias = _rooms_sql(connection.vendor, room_id is not None), connection.alias
+    params = [True] + ([room_id] if room_id is not None else [])
+    return Read(sql, params, lambda rows: [Room.from_db(alias, None, row) for row in rows])
+
+
+def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> Read:
+    """Active lasers by name: those set up for `condition_id` (all without), only the one with
+    `device_id` when given."""
+    sql, alias = _lasers_sql(connection.vendor, condition_id is not None, device_id is not None), connection.alias
+    params = [True] + [pk for pk in (condition_id, device_id) if pk is not None]
+    return Read(sql, params, lambda rows: [LaserDevice.from_db(alias, None, row) for row in rows])
