@@ -25,9 +25,13 @@ from scheduling.availability import dates
 from .diary import EPOCH_SQL
 
 _USER_FIELDS = ("id", "username", "first_name", "last_name")  # what a practitioner's name needs
+# The fields each read loads, in the model's field order (`Model.from_db` takes them so); any other
+# field of the model, one added later included, is deferred and loads if asked for.
+_PRACTITIONER_FIELDS = ("id", "user_id", "role", "active", "colour")
+_ROOM_FIELDS = ("id", "name", "turnover_minutes", "active")
 
 _HOURS_SQL = """
-SELECT h.practitioner_id, h.weekday, h.start_time, h.end_time, p.role, {user_columns}
+SELECT h.practitioner_id, h.weekday, h.start_time, h.end_time, p.role, p.colour, {user_columns}
 FROM {hours} h JOIN {practitioners} p ON p.id = h.practitioner_id JOIN {users} u ON u.id = p.user_id
 WHERE p.active = %s{only_one}
 """
@@ -35,7 +39,7 @@ _TIME_OFF_SQL = (
     "SELECT practitioner_id, {start}, {end} FROM {time_off} WHERE start < %s AND {end_column} > %s{only_one}"
 )
 _CLOSURES_SQL = "SELECT start_date, end_date, reason FROM {closures} WHERE start_date <= %s AND end_date >= %s"
-_ROOMS_SQL = "SELECT id, name, turnover_minutes, active FROM {rooms} WHERE active = %s{only_one} ORDER BY name"
+_ROOMS_SQL = "SELECT {columns} FROM {rooms} WHERE active = %s{only_one} ORDER BY name"
 _LASERS_SQL = "SELECT {columns} FROM {lasers} d WHERE {terms} ORDER BY d.name"
 _SET_UP_FOR_SQL = "d.id IN (SELECT {device} FROM {through} WHERE {condition} = %s)"
 
@@ -98,7 +102,8 @@ def _closures_sql(vendor: str) -> str:
 
 @cache
 def _rooms_sql(vendor: str, only_one: bool) -> str:
-    return _ROOMS_SQL.format(rooms=table(Room), only_one=" AND id = %s" if only_one else "")
+    columns = ", ".join(_quote(Room._meta.get_field(name).column) for name in _ROOM_FIELDS)
+    return _ROOMS_SQL.format(columns=columns, rooms=table(Room), only_one=" AND id = %s" if only_one else "")
 
 
 @cache
@@ -133,9 +138,9 @@ def working_hours(*, practitioner_id: int | None = None) -> Read:
     def parse(rows):
         practitioners: dict[int, Practitioner] = {}
         rules: dict[int, list[tuple[int, time, time]]] = {}
-        for pk, weekday, start, end, role, *user in rows:
+        for pk, weekday, start, end, role, colour, *user in rows:
             if pk not in practitioners:
-                practitioner = Practitioner.from_db(alias, None, [pk, user[0], role, True])
+                practitioner = Practitioner.from_db(alias, _PRACTITIONER_FIELDS, [pk, user[0], role, True, colour])
                 practitioner.user = user_model.from_db(alias, _USER_FIELDS, user)
                 practitioners[pk] = practitioner
                 rules[pk] = []
@@ -172,7 +177,7 @@ def rooms(*, room_id: int | None = None) -> Read:
     """Active rooms by name (only the one with `room_id` when given)."""
     sql, alias = _rooms_sql(connection.vendor, room_id is not None), connection.alias
     params = [True] + ([room_id] if room_id is not None else [])
-    return Read(sql, params, lambda rows: [Room.from_db(alias, None, row) for row in rows])
+    return Read(sql, params, lambda rows: [Room.from_db(alias, _ROOM_FIELDS, row) for row in rows])
 
 
 def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> Read:
