@@ -283,7 +283,8 @@ _KIND_LABELS = dict(Appointment.Kind.choices)
 
 
 def _week_card(appointment: Appointment, zone, *, can_book: bool) -> WeekCard:
-    """The words of `_board_card.html`, compact: start, patient, course and session, status."""
+    """The words of a day-board card (`views/dayboard_html.card_html`), compact: start, patient, course and
+    session, status."""
     kind = _KIND_LABELS[appointment.kind]
     if appointment.course_id:
         course = appointment.course

@@ -62,12 +62,13 @@ def cell_states(
     diary = calendar.diary((first, last), patient_id=patient.pk if patient is not None else None)
     diary.read_to(bounds[1])
     starts = range(bounds[0], bounds[1], GRID)
+    at = {start: _at(start) for start in starts}  # each practitioner's row is keyed by the same starts
     no_laser = NO_SUITABLE_LASER if condition is not None else NO_LASER
     states: dict[int, dict[datetime, str]] = {}
     working = {p.pk: p for p in calendar.practitioners}
     for pk in dict.fromkeys([*practitioner_ids, *working]):
         if day in calendar.closed:
-            states[pk] = {_at(s): CLOSED for s in starts}
+            states[pk] = {at[s]: CLOSED for s in starts}
             continue
         at_work, some_work = set(), set()
         if pk in working:
@@ -78,15 +79,15 @@ def cell_states(
         for start in starts:
             end = start + seconds
             if start not in at_work:
-                row[_at(start)] = TOO_SHORT if start in some_work else NOT_WORKING
+                row[at[start]] = TOO_SHORT if start in some_work else NOT_WORKING
             elif start < epoch(now):
-                row[_at(start)] = PAST
+                row[at[start]] = PAST
             elif any(s < end and e > start for s, e in diary.sessions(pk, (start, end))):
-                row[_at(start)] = PRACTITIONER_BUSY
+                row[at[start]] = PRACTITIONER_BUSY
             elif not diary.patient.is_free(start, end):
-                row[_at(start)] = PATIENT_BUSY
+                row[at[start]] = PATIENT_BUSY
             else:
-                row[_at(start)] = _stack(calendar, diary, start, end, no_laser)
+                row[at[start]] = _stack(calendar, diary, start, end, no_laser)
         states[pk] = row
     return states
 

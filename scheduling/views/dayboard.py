@@ -14,7 +14,6 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 
 from catalogue.models import ClinicClosure, LaserDevice, Room, WorkingHours
 from clinic.roles import ability_required, can
@@ -26,6 +25,7 @@ from scheduling.services import MOVABLE_STATUSES, freecells
 from scheduling.services.freecells import cell_states
 from scheduling.views.board import live_context
 from scheduling.views.boardlinks import appointment_links, week_url
+from scheduling.views.dayboard_html import column_html
 
 ROW_MINUTES = 15
 DAY_MINUTES = 24 * 60
@@ -75,6 +75,7 @@ class Column:
     colour: str = ""  # a practitioner's stripe
     cards: list[Card] = field(default_factory=list)
     cells: list[Cell] = field(default_factory=list)
+    html: str = ""  # the cells and cards as the page writes them (dayboard_html)
 
 
 @ability_required("view_schedule")
@@ -213,8 +214,10 @@ class _Board:
                     continue  # nothing to drop for those who cannot move cards
                 if can_book:  # written here, not in the template: a full day has a thousand cells
                     start = f"{self.day.isoformat()}T{_clock(minute)}"
-                    cell.drop = format_html(' data-drop-start="{}" data-drop-{}="{}"', start, self.by, pk)
+                    # An ISO date and time, a name from the form's choices and an id: nothing to escape.
+                    cell.drop = f' data-drop-start="{start}" data-drop-{self.by}="{int(pk)}"'
                 column.cells.append(cell)
+            column.html = column_html(column, by=self.by)
             columns.append(column)
         return columns
 
@@ -248,8 +251,11 @@ class _Board:
         return Cell(row, text, None, why=why, shown=why in SHOWN_REASONS)
 
     def _instant(self, minute: int) -> datetime:
-        clock = time(minute // 60, minute % 60)
-        return timezone.make_aware(datetime.combine(self.day, clock))
+        """The instant of `minute` on the board's day, worked out once for all its columns."""
+        instants = self.__dict__.setdefault("_instants", {})
+        if minute not in instants:
+            instants[minute] = timezone.make_aware(datetime.combine(self.day, time(minute // 60, minute % 60)))
+        return instants[minute]
 
     def _booking_url(self, minute: int, practitioner_id: int | None) -> str:
         query = {"start": f"{self.day.isoformat()}T{_clock(minute)}"}
