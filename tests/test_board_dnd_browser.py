@@ -70,15 +70,29 @@ def target(practitioner, clock):
     return f"#board [data-drop-start='{DAY}T{clock}'][data-drop-practitioner='{practitioner.pk}']"
 
 
+# Read in one script step: a live refresh may swap #board between two of Playwright's reads,
+# and a box read from a detached element is None.
+COLUMN_EDGES = """(name) => {
+  const head = [...document.querySelectorAll('#board .db-head')].find((h) => h.textContent.includes(name));
+  const box = head.getBoundingClientRect();
+  return [box.left, box.right];
+}"""
+
+CARD_IN_COLUMN = """([selector, name]) => {
+  const head = [...document.querySelectorAll('#board .db-head')].find((h) => h.textContent.includes(name));
+  const column = head.getBoundingClientRect();
+  const box = document.querySelector(selector).getBoundingClientRect();
+  const middle = box.left + box.width / 2;
+  return column.left <= middle && middle <= column.right;
+}"""
+
+
 def column_x(page, resource):
-    head = page.locator("#board .db-head", has_text=str(resource)).bounding_box()
-    return head["x"], head["x"] + head["width"]
+    return tuple(page.evaluate(COLUMN_EDGES, str(resource)))
 
 
-def in_column(page, locator, resource) -> bool:
-    box = locator.bounding_box()
-    left, right = column_x(page, resource)
-    return left <= box["x"] + box["width"] / 2 <= right
+def in_column(page, appointment, resource) -> bool:
+    return page.evaluate(CARD_IN_COLUMN, [f"#board [data-appointment='{appointment.pk}']", str(resource)])
 
 
 def shown_at(page, appointment, clock, timeout=WAIT):
@@ -93,10 +107,16 @@ def shown_at(page, appointment, clock, timeout=WAIT):
     )
 
 
-def place(page, locator) -> dict:
+CARD_PLACE = """(selector) => {
+  const box = document.querySelector(selector).getBoundingClientRect();
+  const grid = document.querySelector('#board .db-grid').getBoundingClientRect();
+  return {x: box.x - grid.x, y: box.y - grid.y, width: box.width, height: box.height};
+}"""
+
+
+def place(page, appointment) -> dict:
     """Where a card sits in the grid (the status line above it may push the whole grid down)."""
-    box, grid = locator.bounding_box(), page.locator("#board .db-grid").bounding_box()
-    return {"x": box["x"] - grid["x"], "y": box["y"] - grid["y"], "width": box["width"], "height": box["height"]}
+    return page.evaluate(CARD_PLACE, f"#board [data-appointment='{appointment.pk}']")
 
 
 def status(page, tone):
@@ -106,13 +126,13 @@ def status(page, tone):
 def test_a_receptionist_drags_a_card_to_a_colleagues_column_and_sees_it_move(live_server, page, desk):
     clinic, colleague, ada = desk
     open_board(page, live_server)
-    assert in_column(page, card(page, ada), clinic.practitioner)
+    assert in_column(page, ada, clinic.practitioner)
     page.drag_and_drop(f"#board [data-appointment='{ada.pk}']", target(colleague, "11:00"))
     message = status(page, "success")
     message.wait_for()
     assert message.inner_text().startswith(f"Moved to Mon 15 Mar 2027 11:00 with {colleague} (Room 1).")
     shown_at(page, ada, "11:00")
-    assert in_column(page, card(page, ada), colleague)
+    assert in_column(page, ada, colleague)
     assert page.evaluate("window.sameDocument") is True  # no full reload
     ada.refresh_from_db()
     assert (ada.start, ada.practitioner) == (local(15, 11), colleague)
@@ -125,14 +145,14 @@ def test_a_drag_onto_a_clash_is_refused_on_the_card_naming_the_resource_and_noth
         room=RoomFactory(name="Room 2"), start=local(15, 11),
     )  # fmt: skip
     open_board(page, live_server)
-    before = place(page, card(page, ada))
+    before = place(page, ada)
     # Dropped on Grace's card: the cell under it is the target, and the server says no.
     page.drag_and_drop(f"#board [data-appointment='{ada.pk}']", f"#board [data-appointment='{grace.pk}']")
     refusal = "That time is already taken for the practitioner."
     status(page, "danger").wait_for()
     assert status(page, "danger").inner_text() == refusal
     assert card(page, ada).locator(".db-refusal").inner_text() == refusal
-    assert place(page, card(page, ada)) == before
+    assert place(page, ada) == before
     ada.refresh_from_db()
     assert (ada.start, ada.practitioner, ada.version) == (local(15, 10), clinic.practitioner, 1)
 
@@ -177,7 +197,7 @@ def test_the_same_with_the_keyboard_pick_up_move_drop_and_a_refusal(live_server,
     status(page, "success").wait_for()
     assert status(page, "success").inner_text().startswith(f"Moved to Mon 15 Mar 2027 10:30 with {colleague}")
     shown_at(page, ada, "10:30")
-    assert in_column(page, card(page, ada), colleague)
+    assert in_column(page, ada, colleague)
     page.wait_for_function(f"() => document.activeElement.dataset.appointment === '{ada.pk}'")  # focus kept
     assert page.evaluate("window.sameDocument") is True
     ada.refresh_from_db()
@@ -208,7 +228,7 @@ def test_a_second_desk_sees_the_first_ones_booking_and_move_without_reloading(li
     )
     status(page, "success").wait_for()
     shown_at(second_page, ada, "09:00")
-    assert in_column(second_page, card(second_page, ada), colleague)
+    assert in_column(second_page, ada, colleague)
     assert second_page.evaluate("window.sameDocument") is True
 
 
@@ -313,9 +333,9 @@ def test_in_the_room_view_a_drag_changes_the_room_and_keeps_the_practitioner(liv
     )
     page.wait_for_function(
         "([pk, left]) => document.querySelector(`#board [data-appointment='${pk}']`).getBoundingClientRect().x > left",
-        arg=[ada.pk, page.locator("#board .db-head", has_text="Room 1").bounding_box()["x"] + 50],
+        arg=[ada.pk, column_x(page, "Room 1")[0] + 50],
     )
-    assert in_column(page, card(page, ada), second)
+    assert in_column(page, ada, second)
     ada.refresh_from_db()
     assert (ada.start, ada.practitioner, ada.room) == (local(15, 10), clinic.practitioner, second)
 
