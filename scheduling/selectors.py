@@ -14,6 +14,7 @@ from patients.models import Patient
 from patients.selectors import SEARCH_LIMIT, patients_matching
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
+from scheduling.services.moves import MOVABLE_STATUSES
 
 
 def patient_search(*, query: str, now: datetime | None = None, limit: int = SEARCH_LIMIT) -> list[Patient]:
@@ -110,8 +111,6 @@ def day_list(*, day: date) -> list[PractitionerDay]:
 # A card's fill says its status, its left edge its course's condition (a palette of this many,
 # `db-cond-N` in static/css/dayboard.css); the key on both boards names each condition's colour.
 CONDITION_COLOURS = 6
-# Cards a receptionist may drag to another time (the drag-and-drop contract: `data-appointment`).
-MOVABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
 
 def condition_colour(condition_id: int | None) -> str:
@@ -282,19 +281,24 @@ _STATUS_LABELS = dict(Appointment.Status.choices)
 _KIND_LABELS = dict(Appointment.Kind.choices)
 
 
+def card_what(appointment: Appointment) -> str:
+    """What a board card says the visit is: "Tattoo removal 3/8", "Consultation", "Acne scars · Review"."""
+    kind = _KIND_LABELS[appointment.kind]
+    if not appointment.course_id:
+        return kind
+    course = appointment.course
+    what = course.condition.name
+    if appointment.session_number:
+        what += f" {appointment.session_number}/{course.planned_sessions}"
+    if appointment.kind != Appointment.Kind.TREATMENT:
+        what += f" · {kind}"
+    return what
+
+
 def _week_card(appointment: Appointment, zone, *, can_book: bool) -> WeekCard:
     """The words of a day-board card (`views/dayboard_html.card_html`), compact: start, patient, course and
     session, status."""
-    kind = _KIND_LABELS[appointment.kind]
-    if appointment.course_id:
-        course = appointment.course
-        what = course.condition.name
-        if appointment.session_number:
-            what += f" {appointment.session_number}/{course.planned_sessions}"
-        if appointment.kind != Appointment.Kind.TREATMENT:
-            what += f" · {kind}"
-    else:
-        what = kind
+    what = card_what(appointment)
     patient = appointment.patient
     return WeekCard(
         appointment,

@@ -8,6 +8,8 @@ markup is the same the template wrote; every value is escaped (`escape`, `format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from scheduling.selectors import card_what
+
 
 def column_html(column, *, by: str) -> SafeString:
     """One column's cells and then its cards (cards come after, so they sit above the cells)."""
@@ -51,14 +53,7 @@ def card_html(card, index: int, *, by: str) -> str:
         flags += '<span class="badge text-bg-danger">Flagged</span>'
     if a.short_prep_acknowledged_at:
         flags += '<span class="badge text-bg-warning">Short prep</span>'
-    if a.course_id:
-        what = escape(a.course.condition.name)
-        if a.session_number:
-            what += f" {a.session_number}/{a.course.planned_sessions}"
-        if a.kind != "treatment":
-            what += f" · {escape(a.get_kind_display())}"
-    else:
-        what = escape(a.get_kind_display())
+    what = escape(card_what(a))
     if by == "practitioner":
         where = escape(a.room.name) + (f" · {escape(a.device.name)}" if a.device_id else "")
     else:
