@@ -80,7 +80,8 @@ class RoomFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Room
 
-    name = factory.Sequence(lambda n: f"Room {n}")
+    # Not "Room N": the clinic fixture's "Room 1" would clash with the sequence in a fresh process.
+    name = factory.Sequence(lambda n: f"Suite {n}")
 
 
 class LaserDeviceFactory(factory.django.DjangoModelFactory):

@@ -141,3 +141,26 @@ def test_the_course_page_says_why_the_picked_time_is_not_free(reception, clinic,
     assert page.context["picked_refusal"] == "no suitable laser free"
     assert "cannot be booked: no suitable laser free" in page.content.decode()
     assert page.context["slots"] and all(s.start != local(15, 11) for s in page.context["slots"])
+
+
+def test_a_rooms_empty_cell_is_offered_only_when_a_practitioner_is_free_with_it(reception, clinic):
+    AppointmentFactory(practitioner=clinic.practitioner, room=RoomFactory(name="Room 2"), start=local(15, 10))
+    response = reception.get(board(by="room"))
+    busy = cell(response, clinic.room, "10:00")
+    assert busy.href is None and busy.why == "no practitioner free"
+    assert "10:00 Room 1: </span>no practitioner free" in response.content.decode()
+    free = cell(response, clinic.room, "11:00")
+    assert free.href is not None and "practitioner=" not in free.href
+    page = reception.get(f"{free.href}&patient={clinic.patient.pk}")
+    assert [s.start for s in page.context["slots"]] == [local(15, 11)]
+
+
+def test_a_lasers_empty_cell_is_a_treatments_and_says_when_no_room_is_free(reception, clinic, colleague):
+    AppointmentFactory(practitioner=colleague, room=clinic.room, start=local(15, 11))
+    response = reception.get(board(by="device"))
+    assert response.context["kind"] == Appointment.Kind.TREATMENT
+    assert cell(response, clinic.device, "11:00").why == "no room free"
+    free = cell(response, clinic.device, "14:00")
+    assert "kind=treatment" in free.href
+    assert "the laser, a practitioner and a room are free" in response.content.decode()
+    assert "kind=" not in response.context["next_url"]

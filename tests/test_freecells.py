@@ -8,8 +8,8 @@ from django.db import connection
 from catalogue.models import Condition
 from scheduling.models import Appointment
 from scheduling.services import freecells
-from scheduling.services.freecells import cell_state, cell_states
-from tests.conftest import local
+from scheduling.services.freecells import cell_state, cell_states, resource_cell_states
+from tests.conftest import book_treatment, local
 from tests.factories import (
     AppointmentFactory,
     ClinicClosureFactory,
@@ -122,3 +122,82 @@ def test_a_day_costs_the_same_queries_however_full(clinic, frozen, colleague, dj
     with django_assert_num_queries(queries):
         states = cell_states(day=MONDAY, kind=kind)
     assert set(states[colleague.pk].values()) >= {freecells.PRACTITIONER_BUSY}
+
+
+# The columns of the board by room or by laser: free there means that room (or laser) with a
+# practitioner and the rest of the stack, not the resource alone.
+
+
+def room_state(clinic, hour, minute=0, room=None, **terms):
+    room = room or clinic.room
+    return resource_cell_states(day=MONDAY, by="room", resource_ids=[room.pk], **terms)[room.pk][
+        local(15, hour, minute)
+    ]
+
+
+def laser_state(clinic, hour, minute=0, **terms):
+    states = resource_cell_states(day=MONDAY, by="device", resource_ids=[clinic.device.pk], kind=TREATMENT, **terms)
+    return states[clinic.device.pk][local(15, hour, minute)]
+
+
+def test_a_rooms_cell_is_bookable_only_with_a_practitioner_free(clinic, frozen):
+    assert room_state(clinic, 9, 30) == freecells.BOOKABLE
+    assert room_state(clinic, 9, 30, kind=TREATMENT) == freecells.BOOKABLE
+    AppointmentFactory(practitioner=clinic.practitioner, room=RoomFactory(), start=local(15, 10))
+    # The room is empty at 10:00, but its only practitioner is with a patient elsewhere.
+    assert room_state(clinic, 10) == freecells.NO_PRACTITIONER
+    assert room_state(clinic, 8, 30) == freecells.NOBODY_WORKING
+
+
+def test_a_rooms_cell_offers_a_colleague_when_its_practitioner_is_busy(clinic, frozen, colleague):
+    AppointmentFactory(practitioner=clinic.practitioner, room=RoomFactory(), start=local(15, 10))
+    assert room_state(clinic, 10) == freecells.BOOKABLE
+
+
+def test_a_rooms_own_visit_and_its_turnover_make_it_busy(clinic, frozen, colleague):
+    AppointmentFactory(practitioner=colleague, room=clinic.room, start=local(15, 9, 30))
+    assert room_state(clinic, 9, 30) == freecells.ROOM_BUSY
+    assert room_state(clinic, 10) == freecells.ROOM_BUSY  # turned over until 10:10
+    assert room_state(clinic, 10, 15) == freecells.BOOKABLE
+    assert room_state(clinic, 10, room=RoomFactory()) == freecells.BOOKABLE  # the other room, a colleague
+
+
+def test_a_rooms_cell_for_a_treatment_says_no_laser_free_when_the_laser_is_elsewhere(clinic, frozen, colleague):
+    course = TreatmentCourseFactory(approved=True)
+    AppointmentFactory(
+        kind=TREATMENT, course=course, patient=course.patient, practitioner=colleague,
+        room=RoomFactory(), device=clinic.device, start=local(15, 11),
+    )  # fmt: skip
+    assert room_state(clinic, 11, kind=TREATMENT) == freecells.NO_LASER
+    assert room_state(clinic, 11) == freecells.BOOKABLE  # a consultation needs no laser
+
+
+def test_a_lasers_cell_needs_a_room_and_a_practitioner_with_it(clinic, frozen, colleague):
+    assert laser_state(clinic, 11) == freecells.BOOKABLE
+    AppointmentFactory(practitioner=colleague, room=clinic.room, start=local(15, 11))
+    assert laser_state(clinic, 11) == freecells.NO_ROOM  # the laser is free, the only room is not
+    AppointmentFactory(practitioner=clinic.practitioner, room=RoomFactory(), start=local(15, 14))
+    AppointmentFactory(practitioner=colleague, room=RoomFactory(), start=local(15, 14))
+    assert laser_state(clinic, 14) == freecells.NO_PRACTITIONER
+
+
+def test_a_lasers_own_treatment_makes_it_busy(clinic, frozen, colleague):
+    book_treatment(clinic, local(15, 11))
+    assert laser_state(clinic, 11) == freecells.LASER_BUSY
+    assert laser_state(clinic, 12) == freecells.BOOKABLE
+
+
+def test_a_laser_not_set_up_for_the_condition_or_a_consultation_is_not_in_use(clinic, frozen):
+    condition = Condition.objects.first()
+    clinic.device.conditions.remove(condition)
+    assert laser_state(clinic, 11, condition=condition) == freecells.NOT_IN_USE
+    consultation = resource_cell_states(day=MONDAY, by="device", resource_ids=[clinic.device.pk])
+    assert consultation[clinic.device.pk][local(15, 11)] == freecells.NOT_IN_USE  # it uses no laser
+
+
+def test_a_resources_cells_on_a_closed_day_and_in_the_past(clinic, frozen):
+    ClinicClosureFactory(start_date=MONDAY, end_date=MONDAY, reason="Refurbishment")
+    assert room_state(clinic, 11) == freecells.CLOSED
+    past = resource_cell_states(day=date(2027, 3, 1), by="room", resource_ids=[clinic.room.pk], now=local(1, 12))
+    assert past[clinic.room.pk][local(1, 11)] == freecells.PAST
+    assert past[clinic.room.pk][local(1, 12)] == freecells.BOOKABLE

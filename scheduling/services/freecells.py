@@ -30,10 +30,58 @@ NO_SUITABLE_LASER = "no suitable laser free"
 NO_ROOM_AND_LASER = "no room and laser free together"
 OFF_GRID = "not a quarter-hour start"
 NOBODY = "no practitioner free with a room then"
+NO_PRACTITIONER = "no practitioner free"
+NOBODY_WORKING = "nobody working"
+ROOM_BUSY = "room busy"
+LASER_BUSY = "laser busy"
+NOT_IN_USE = "not in use for this visit"
 
 # The shortest visit of each kind the board offers: a consultation's 30 minutes, and a treatment
 # of one small area (30 minutes); a longer course is checked again on its booking page.
 BOARD_MINUTES = DEFAULT_VISIT_MINUTES
+
+
+class _Day:
+    """One local day's reads for the free cells: the slot search's calendar and diary, the grid
+    starts (epoch seconds) with their aware instants, and who is at work for a visit's length."""
+
+    def __init__(self, *, day, kind, condition, patient, length, now):
+        self.day, self.now = day, epoch(now or timezone.now())
+        self.seconds = int((length or timedelta(minutes=BOARD_MINUTES)).total_seconds())
+        self.tz = timezone.get_default_timezone()
+        first, last = day_bounds(day, self.tz)
+        self.bounds = (epoch(first), epoch(last))
+        self.calendar = Calendar.load(first=day, last=day, kind=kind, condition=condition)
+        self.diary = self.calendar.diary((first, last), patient_id=patient.pk if patient is not None else None)
+        self.diary.read_to(self.bounds[1])
+        self.starts = range(self.bounds[0], self.bounds[1], GRID)
+        self.at = {start: _at(start) for start in self.starts}  # every row is keyed by the same starts
+        self.no_laser = NO_SUITABLE_LASER if condition is not None else NO_LASER
+        self.working = {p.pk: p for p in self.calendar.practitioners}
+        self.closed = day in self.calendar.closed
+
+    def person(self, pk: int) -> dict[int, str]:
+        """Each start with `BOOKABLE` if the practitioner (and the patient) could take the visit
+        there, whatever the rooms and lasers, or the reason they could not."""
+        at_work, some_work = set(), set()
+        if pk in self.working:
+            hours = clip(working_intervals(self.calendar.rules[pk], [self.day], self.tz), self.bounds)
+            free = subtract(hours, self.calendar.time_off[pk])
+            at_work, some_work = set(grid_starts(free, self.seconds)), set(grid_starts(free, GRID))
+        row = {}
+        for start in self.starts:
+            end = start + self.seconds
+            if start not in at_work:
+                row[start] = TOO_SHORT if start in some_work else NOT_WORKING
+            elif start < self.now:
+                row[start] = PAST
+            elif any(s < end and e > start for s, e in self.diary.sessions(pk, (start, end))):
+                row[start] = PRACTITIONER_BUSY
+            elif not self.diary.patient.is_free(start, end):
+                row[start] = PATIENT_BUSY
+            else:
+                row[start] = BOOKABLE
+        return row
 
 
 def cell_states(
@@ -52,44 +100,91 @@ def cell_states(
     `PATIENT_BUSY` (with a `patient`), `NO_ROOM`, `NO_LASER` (`NO_SUITABLE_LASER` for a
     `condition`) or `NO_ROOM_AND_LASER`. A treatment needs an active laser set up for `condition`
     (any active laser without one). Five queries, six for a treatment."""
-    now = now or timezone.now()
-    length = length or timedelta(minutes=BOARD_MINUTES)
-    seconds = int(length.total_seconds())
-    tz = timezone.get_default_timezone()
-    first, last = day_bounds(day, tz)
-    bounds = (epoch(first), epoch(last))
-    calendar = Calendar.load(first=day, last=day, kind=kind, condition=condition)
-    diary = calendar.diary((first, last), patient_id=patient.pk if patient is not None else None)
-    diary.read_to(bounds[1])
-    starts = range(bounds[0], bounds[1], GRID)
-    at = {start: _at(start) for start in starts}  # each practitioner's row is keyed by the same starts
-    no_laser = NO_SUITABLE_LASER if condition is not None else NO_LASER
+    reads = _Day(day=day, kind=kind, condition=condition, patient=patient, length=length, now=now)
     states: dict[int, dict[datetime, str]] = {}
-    working = {p.pk: p for p in calendar.practitioners}
-    for pk in dict.fromkeys([*practitioner_ids, *working]):
-        if day in calendar.closed:
-            states[pk] = {at[s]: CLOSED for s in starts}
+    for pk in dict.fromkeys([*practitioner_ids, *reads.working]):
+        if reads.closed:
+            states[pk] = {reads.at[s]: CLOSED for s in reads.starts}
             continue
-        at_work, some_work = set(), set()
-        if pk in working:
-            hours = clip(working_intervals(calendar.rules[pk], [day], tz), bounds)
-            free = subtract(hours, calendar.time_off[pk])
-            at_work, some_work = set(grid_starts(free, seconds)), set(grid_starts(free, GRID))
         row = {}
-        for start in starts:
-            end = start + seconds
-            if start not in at_work:
-                row[at[start]] = TOO_SHORT if start in some_work else NOT_WORKING
-            elif start < epoch(now):
-                row[at[start]] = PAST
-            elif any(s < end and e > start for s, e in diary.sessions(pk, (start, end))):
-                row[at[start]] = PRACTITIONER_BUSY
-            elif not diary.patient.is_free(start, end):
-                row[at[start]] = PATIENT_BUSY
-            else:
-                row[at[start]] = _stack(calendar, diary, start, end, no_laser)
+        for start, why in reads.person(pk).items():
+            if why == BOOKABLE:
+                why = _stack(reads.calendar, reads.diary, start, start + reads.seconds, reads.no_laser)
+            row[reads.at[start]] = why
         states[pk] = row
     return states
+
+
+def resource_cell_states(
+    *,
+    day: date,
+    by: str,
+    resource_ids: Iterable[int],
+    kind: str = Appointment.Kind.CONSULTATION,
+    condition=None,
+    length: timedelta | None = None,
+    now: datetime | None = None,
+) -> dict[int, dict[datetime, str]]:
+    """The free cells of a room's (`by="room"`) or a laser's (`by="device"`) column: each grid
+    start of local `day` with `BOOKABLE` when a visit of `kind` could be booked there with that
+    room or laser now, or what is missing: `CLOSED`, `PAST`, `NOBODY_WORKING`, `NO_PRACTITIONER`,
+    `ROOM_BUSY` / `LASER_BUSY` (its own visit or turnover), `NOT_IN_USE` (inactive, or a laser
+    not set up for `condition`), and the other part of the stack: `NO_LASER`
+    (`NO_SUITABLE_LASER`) in a room's column for a treatment, `NO_ROOM` in a laser's (a
+    consultation uses no laser: every laser is `NOT_IN_USE` for it). The queries of `cell_states`."""
+    reads = _Day(day=day, kind=kind, condition=condition, patient=None, length=length, now=now)
+    people = [reads.person(pk) for pk in reads.working]
+    states: dict[int, dict[datetime, str]] = {}
+    for pk in resource_ids:
+        row = {}
+        for start in reads.starts:
+            end = start + reads.seconds
+            if reads.closed:
+                why = CLOSED
+            elif start < reads.now:
+                why = PAST
+            else:
+                why = _someone(people, start) or _with_resource(reads, by, pk, start, end)
+            row[reads.at[start]] = why
+        states[pk] = row
+    return states
+
+
+def _someone(people: list[dict[int, str]], start: int) -> str:
+    """ "" when a practitioner could take a visit at `start`, else why nobody can."""
+    reasons = {row[start] for row in people}
+    if BOOKABLE in reasons:
+        return ""
+    return NO_PRACTITIONER if PRACTITIONER_BUSY in reasons else NOBODY_WORKING
+
+
+def _with_resource(reads: _Day, by: str, pk: int, start: int, end: int) -> str:
+    """Whether the room (or laser) `pk` is free from `start` to `end` with the other part of the
+    stack, each kept free for the larger of their turnovers, or what is missing."""
+    calendar, diary = reads.calendar, reads.diary
+    if by == "room":
+        stacks = [stack for stack in calendar._stacks if stack[1] == pk]
+        if not stacks:
+            return NOT_IN_USE
+        _, _, own_buffer, lasers = stacks[0]
+        if not diary.rooms[pk].is_free(start, end + own_buffer):
+            return ROOM_BUSY
+        for device, device_id, buffer in lasers:
+            if diary.rooms[pk].is_free(start, end + buffer) and (
+                device is None or diary.devices[device_id].is_free(start, end + buffer)
+            ):
+                return BOOKABLE
+        return reads.no_laser
+    device = next((d for d in calendar.devices if d is not None and d.pk == pk), None)
+    if device is None:
+        return NOT_IN_USE
+    if not diary.devices[pk].is_free(start, end + 60 * device.turnover_minutes):
+        return LASER_BUSY
+    for _, room_id, _, lasers in calendar._stacks:
+        buffer = next(b for d, d_id, b in lasers if d_id == pk)
+        if diary.rooms[room_id].is_free(start, end + buffer) and diary.devices[pk].is_free(start, end + buffer):
+            return BOOKABLE
+    return NO_ROOM
 
 
 def cell_state(*, start: datetime, practitioner_id: int | None = None, **terms) -> str:

@@ -2,8 +2,9 @@
 
 The page costs a fixed number of queries whatever the number of appointments: the day's
 appointments with everything a card shows, the weekday's working hours, the day's closure, and the
-rooms or lasers; by practitioner, the slot search's reads of the day too, which say whether each
-empty cell is bookable for the kind of visit chosen or what is missing (`freecells.cell_states`).
+rooms or lasers; and the slot search's reads of the day, which say whether each empty cell is
+bookable for the kind of visit chosen with its practitioner, room or laser, or what is missing
+(`freecells.cell_states`, `freecells.resource_cell_states`).
 """
 
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
 from scheduling.selectors import board_appointments, board_token, card_css, colour_key
 from scheduling.services import MOVABLE_STATUSES, freecells
-from scheduling.services.freecells import cell_states
+from scheduling.services.freecells import cell_states, resource_cell_states
 from scheduling.views.board import live_context
 from scheduling.views.boardlinks import appointment_links, week_url
 from scheduling.views.dayboard_html import column_html
@@ -40,6 +41,9 @@ SHOWN_REASONS = {
     freecells.NO_LASER,
     freecells.NO_SUITABLE_LASER,
     freecells.NO_ROOM_AND_LASER,
+    freecells.NO_PRACTITIONER,
+    freecells.ROOM_BUSY,
+    freecells.LASER_BUSY,
 }
 
 
@@ -85,6 +89,8 @@ def day_board(request, day: date | None = None):
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
     by = form.cleaned_data.get("by", "practitioner")
     kind = form.cleaned_data.get("kind", Appointment.Kind.CONSULTATION)
+    if by == "device":
+        kind = Appointment.Kind.TREATMENT  # a laser's free time is a treatment's
     condition = form.cleaned_data.get("condition") if kind == Appointment.Kind.TREATMENT else None
     offer = {"kind": kind, "condition": condition.pk if condition else None}
     if day is None:
@@ -93,7 +99,7 @@ def day_board(request, day: date | None = None):
         day = timezone.localdate()
     board = _Board.load(day, by, kind=kind, condition=condition)
     can_book = can(request.user, "book")
-    columns = board.columns(now=timezone.now(), can_book=can_book)
+    columns = board.columns(can_book=can_book)
     context = {
         "day": day,
         "by": by,
@@ -125,7 +131,8 @@ def _board_url(day: date, by: str, offer: dict | None = None) -> str:
     query = {"by": by} if by != "practitioner" else {}
     offer = offer or {}
     if offer.get("kind", Appointment.Kind.CONSULTATION) != Appointment.Kind.CONSULTATION:
-        query["kind"] = offer["kind"]
+        if by != "device":  # the lasers' board is always a treatment's
+            query["kind"] = offer["kind"]
         if offer.get("condition"):
             query["condition"] = offer["condition"]
     return f"{url}?{urlencode(query)}" if query else url
@@ -176,10 +183,14 @@ class _Board:
             model = Room if by == "room" else LaserDevice
             used = {getattr(a, f"{by}_id") for a in appointments if a.is_active}
             resources = list(model.objects.filter(active=True) | model.objects.filter(pk__in=used))
-        states = None
-        if by == "practitioner":  # the slot search's own reads: a fixed number of queries too
+        # The slot search's own reads, whatever the columns: a fixed number of queries too.
+        if by == "practitioner":
             shown = {h.practitioner_id for h in hours} | {a.practitioner_id for a in appointments if a.is_active}
             states = cell_states(day=day, kind=kind, condition=condition, practitioner_ids=sorted(shown))
+        else:
+            states = resource_cell_states(
+                day=day, by=by, kind=kind, condition=condition, resource_ids=[r.pk for r in resources]
+            )
         return cls(day, by, appointments, hours, closure, resources, states, kind, token)
 
     def minute_of(self, moment: datetime) -> int:
@@ -192,7 +203,7 @@ class _Board:
     def minutes(self) -> range:
         return range(self.first, self.last, ROW_MINUTES)
 
-    def columns(self, *, now: datetime, can_book: bool) -> list[Column]:
+    def columns(self, *, can_book: bool) -> list[Column]:
         if self.by == "practitioner":
             practitioners = {h.practitioner_id: h.practitioner for h in self.hours}
             practitioners.update({a.practitioner_id: a.practitioner for a in self.active})
@@ -207,7 +218,7 @@ class _Board:
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
                 if row not in taken:
-                    cell = self._cell(row, minute, label, pk, now=now, can_book=can_book)
+                    cell = self._cell(row, minute, label, pk, can_book=can_book)
                 elif can_book:  # a card may be dropped onto another's time too: the server says no
                     cell = Cell(row, f"{_clock(minute)} {label}", None, covered=True)
                 else:
@@ -237,17 +248,14 @@ class _Board:
             movable=can_book and appointment.status in MOVABLE_STATUSES,
         )
 
-    def _cell(self, row: int, minute: int, label: str, pk: int, *, now: datetime, can_book: bool) -> Cell:
-        """An empty cell: in a practitioner's column, bookable or what is missing (`cell_states`);
-        in a room's or laser's, a link to the slot finder from that time while the clinic is open."""
+    def _cell(self, row: int, minute: int, label: str, pk: int, *, can_book: bool) -> Cell:
+        """An empty cell: bookable now with its practitioner, room or laser for the kind of visit
+        chosen, or what is missing (`cell_states`, `resource_cell_states`)."""
         text = f"{_clock(minute)} {label}"
-        moment = self._instant(minute)
-        if self.by != "practitioner":
-            open_now = self.closure is None and moment > now
-            return Cell(row, text, self._booking_url(minute, None) if can_book and open_now else None)
-        why = self.states.get(pk, {}).get(moment, freecells.NOT_WORKING)
+        why = self.states.get(pk, {}).get(self._instant(minute), freecells.NOT_WORKING)
         if why == freecells.BOOKABLE:
-            return Cell(row, text, self._booking_url(minute, pk) if can_book else None)
+            practitioner = pk if self.by == "practitioner" else None
+            return Cell(row, text, self._booking_url(minute, practitioner) if can_book else None)
         return Cell(row, text, None, why=why, shown=why in SHOWN_REASONS)
 
     def _instant(self, minute: int) -> datetime:
