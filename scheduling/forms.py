@@ -21,6 +21,14 @@ from scheduling.services.check_in import QUESTIONS
 SEARCH_HORIZON = timedelta(days=730)
 
 
+def in_board_years(moment):
+    """A date or time the boards and searches can reach, years 1900 to 2999: a board's
+    neighbours and polls add days to it, and Python's dates end at 9999."""
+    if moment is not None and not 1900 <= moment.year <= 2999:
+        raise forms.ValidationError("Pick a day between the years 1900 and 2999.")
+    return moment
+
+
 def _active_practitioners():
     return Practitioner.objects.filter(active=True).select_related("user")
 
@@ -46,10 +54,7 @@ class DayBoardForm(forms.Form):
         return self.cleaned_data["kind"] or Appointment.Kind.CONSULTATION
 
     def clean_date(self):
-        day = self.cleaned_data["date"]
-        if day is not None and not 1900 <= day.year <= 2999:
-            raise forms.ValidationError("Pick a day between the years 1900 and 2999.")
-        return day
+        return in_board_years(self.cleaned_data["date"])
 
 
 class SlotSearchForm(forms.Form):
@@ -129,10 +134,7 @@ class BoardMoveForm(forms.Form):
     acknowledge_short_prep = forms.BooleanField(required=False)
 
     def clean_start(self):
-        start = self.cleaned_data["start"]
-        if not 1900 <= start.year <= 2999:
-            raise forms.ValidationError("Give a start between the years 1900 and 2999.")
-        return start
+        return in_board_years(self.cleaned_data["start"])
 
 
 class BoardChangesForm(forms.Form):
@@ -149,10 +151,7 @@ class BoardChangesForm(forms.Form):
         return self.cleaned_data["days"] or 1
 
     def clean_from(self):
-        day = self.cleaned_data["from"]
-        if not 1900 <= day.year <= 2999:
-            raise forms.ValidationError("Pick a day between the years 1900 and 2999.")
-        return day
+        return in_board_years(self.cleaned_data["from"])
 
 
 class VisitBookForm(SlotBookForm):

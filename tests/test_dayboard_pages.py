@@ -181,3 +181,14 @@ def test_the_board_costs_the_same_queries_however_full_the_day(reception, clinic
     with django_assert_max_num_queries(len(two)):
         response = reception.get(board(by=by))
     assert sum(len(c.cards) for c in response.context["columns"]) == (20 if by != "device" else 10)
+
+
+def test_a_day_beyond_the_boards_years_is_refused_with_the_same_words_everywhere(reception, clinic, frozen):
+    words = "Pick a day between the years 1900 and 2999."
+    board_page = reception.get(reverse("scheduling:day_board"), {"date": "3000-01-01"})
+    assert [str(m) for m in board_page.context["messages"]] == [words]
+    assert board_page.context["day"] == date(2027, 3, 1)
+    week_page = reception.get(reverse("scheduling:week_board"), {"date": "1899-12-31"})
+    assert [str(m) for m in week_page.context["messages"]] == [words]
+    poll = reception.get(reverse("scheduling:board_changes"), {"from": "3000-01-01", "days": 1, "token": "x"})
+    assert poll.status_code == 400 and poll.json()["errors"]["from"] == [words]

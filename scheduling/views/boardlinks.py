@@ -6,14 +6,25 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
+from scheduling.models import Appointment
+
 
 def week_url(day: date, by: str) -> str:
     """The week board of the week holding `day`, in rows `by` (`day` is the day a phone shows)."""
     return _with_by(reverse("scheduling:week_board_date", kwargs={"day": day}), by)
 
 
-def day_url(day: date, by: str) -> str:
-    return _with_by(reverse("scheduling:day_board_date", kwargs={"day": day}), by)
+def day_url(day: date, by: str, offer: dict | None = None) -> str:
+    """The day board of `day` in columns `by`, offering free cells for `offer` (kind, condition)."""
+    query = {"by": by} if by != "practitioner" else {}
+    offer = offer or {}
+    if offer.get("kind", Appointment.Kind.CONSULTATION) != Appointment.Kind.CONSULTATION:
+        if by != "device":  # the lasers' board is always a treatment's
+            query["kind"] = offer["kind"]
+        if offer.get("condition"):
+            query["condition"] = offer["condition"]
+    url = reverse("scheduling:day_board_date", kwargs={"day": day})
+    return f"{url}?{urlencode(query)}" if query else url
 
 
 def appointment_links() -> Callable[[int], str]:

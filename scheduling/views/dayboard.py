@@ -25,7 +25,7 @@ from scheduling.selectors import board_appointments, board_token, card_css, colo
 from scheduling.services import MOVABLE_STATUSES, freecells
 from scheduling.services.freecells import cell_states, resource_cell_states
 from scheduling.views.board import live_context
-from scheduling.views.boardlinks import appointment_links, week_url
+from scheduling.views.boardlinks import appointment_links, day_url, week_url
 from scheduling.views.dayboard_html import column_html
 
 ROW_MINUTES = 15
@@ -95,7 +95,7 @@ def day_board(request, day: date | None = None):
     offer = {"kind": kind, "condition": condition.pk if condition else None}
     if day is None:
         if form.cleaned_data.get("date"):
-            return redirect(_board_url(form.cleaned_data["date"], by, offer))
+            return redirect(day_url(form.cleaned_data["date"], by, offer))
         day = timezone.localdate()
     board = _Board.load(day, by, kind=kind, condition=condition)
     can_book = can(request.user, "book")
@@ -113,29 +113,16 @@ def day_board(request, day: date | None = None):
         "closure": board.closure,
         "inactive": board.inactive,
         "without_device": board.without_device,
-        "previous_url": _board_url(day - timedelta(days=1), by, offer),
-        "next_url": _board_url(day + timedelta(days=1), by, offer),
-        "today_url": _board_url(timezone.localdate(), by, offer),
-        "views": [(value, label, _board_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
+        "previous_url": day_url(day - timedelta(days=1), by, offer),
+        "next_url": day_url(day + timedelta(days=1), by, offer),
+        "today_url": day_url(timezone.localdate(), by, offer),
+        "views": [(value, label, day_url(day, value, offer)) for value, label in DayBoardForm.BY_CHOICES],
         "week_url": week_url(day, by),
         "key": colour_key(),
         "can_book": can_book,
         **live_context(first_day=day, days=1, token=board.fingerprint),
     }
     return render(request, "scheduling/day_board.html", context)
-
-
-def _board_url(day: date, by: str, offer: dict | None = None) -> str:
-    """The board of `day` in columns `by`, offering free cells for `offer` (kind, condition)."""
-    url = reverse("scheduling:day_board_date", kwargs={"day": day})
-    query = {"by": by} if by != "practitioner" else {}
-    offer = offer or {}
-    if offer.get("kind", Appointment.Kind.CONSULTATION) != Appointment.Kind.CONSULTATION:
-        if by != "device":  # the lasers' board is always a treatment's
-            query["kind"] = offer["kind"]
-        if offer.get("condition"):
-            query["condition"] = offer["condition"]
-    return f"{url}?{urlencode(query)}" if query else url
 
 
 def _clock(minute: int) -> str:
