@@ -28,8 +28,10 @@ audit_log=$(.venv/bin/python scripts/dependency_audit.py 2>&1) || audit_status=$
 echo "$audit_log"
 
 echo "Running tests on ${DATABASE_URL:-SQLite}"
+# pytest-xdist: a process per core, at most 4 (each has its own test database and Redis database,
+# 15 down to 12; tests/settings.py). `-n 0` among the extra arguments runs them in one process.
 status=0
-.venv/bin/pytest "$@" || status=$?
+.venv/bin/pytest -n auto --maxprocesses 4 "$@" || status=$?
 
 if [ "$audit_status" != 0 ]; then
   tail -n 1 <<<"$audit_log" >&2

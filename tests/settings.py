@@ -10,8 +10,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 
-# The end-to-end tests talk to a real Redis; keep their queues apart from a running dev worker.
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The end-to-end tests talk to a real Redis; keep their queues apart from a running dev worker,
+# and each of pytest-xdist's workers (gw0, gw1, ...) apart from the others: they flush theirs.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+_BASE, _, _NUMBER = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")
+TEST_REDIS_URL = f"{_BASE}/{int(_NUMBER) - _WORKER}"  # a URL that ends in its database number
 CELERY_BROKER_URL = TEST_REDIS_URL
 
 # The test client and the live server speak plain http.
