@@ -134,17 +134,18 @@ def resource_cell_states(
     consultation uses no laser: every laser is `NOT_IN_USE` for it). The queries of `cell_states`."""
     reads = _Day(day=day, kind=kind, condition=condition, patient=None, length=length, now=now)
     people = [reads.person(pk) for pk in reads.working]
+    nobody = {start: _someone(people, start) for start in reads.starts}  # the same in every column
     states: dict[int, dict[datetime, str]] = {}
     for pk in resource_ids:
+        with_resource = _room_check(reads, pk) if by == "room" else _laser_check(reads, pk)
         row = {}
         for start in reads.starts:
-            end = start + reads.seconds
             if reads.closed:
                 why = CLOSED
             elif start < reads.now:
                 why = PAST
             else:
-                why = _someone(people, start) or _with_resource(reads, by, pk, start, end)
+                why = nobody[start] or with_resource(start, start + reads.seconds)
             row[reads.at[start]] = why
         states[pk] = row
     return states
@@ -158,33 +159,46 @@ def _someone(people: list[dict[int, str]], start: int) -> str:
     return NO_PRACTITIONER if PRACTITIONER_BUSY in reasons else NOBODY_WORKING
 
 
-def _with_resource(reads: _Day, by: str, pk: int, start: int, end: int) -> str:
-    """Whether the room (or laser) `pk` is free from `start` to `end` with the other part of the
-    stack, each kept free for the larger of their turnovers, or what is missing."""
-    calendar, diary = reads.calendar, reads.diary
-    if by == "room":
-        stacks = [stack for stack in calendar._stacks if stack[1] == pk]
-        if not stacks:
-            return NOT_IN_USE
-        _, _, own_buffer, lasers = stacks[0]
-        if not diary.rooms[pk].is_free(start, end + own_buffer):
+def _room_check(reads: _Day, pk: int):
+    """(start, end) -> whether room `pk` is free then with a laser (for a treatment), each kept
+    free for the larger of their turnovers, or what is missing."""
+    stack = next((stack for stack in reads.calendar._stacks if stack[1] == pk), None)
+    if stack is None:
+        return lambda start, end: NOT_IN_USE
+    _, _, own_buffer, lasers = stack
+    room_free, devices = reads.diary.rooms[pk].is_free, reads.diary.devices
+
+    def check(start: int, end: int) -> str:
+        if not room_free(start, end + own_buffer):
             return ROOM_BUSY
         for device, device_id, buffer in lasers:
-            if diary.rooms[pk].is_free(start, end + buffer) and (
-                device is None or diary.devices[device_id].is_free(start, end + buffer)
-            ):
+            if room_free(start, end + buffer) and (device is None or devices[device_id].is_free(start, end + buffer)):
                 return BOOKABLE
         return reads.no_laser
-    device = next((d for d in calendar.devices if d is not None and d.pk == pk), None)
+
+    return check
+
+
+def _laser_check(reads: _Day, pk: int):
+    """(start, end) -> whether laser `pk` is free then in a room, or what is missing."""
+    device = next((d for d in reads.calendar.devices if d is not None and d.pk == pk), None)
     if device is None:
-        return NOT_IN_USE
-    if not diary.devices[pk].is_free(start, end + 60 * device.turnover_minutes):
-        return LASER_BUSY
-    for _, room_id, _, lasers in calendar._stacks:
-        buffer = next(b for d, d_id, b in lasers if d_id == pk)
-        if diary.rooms[room_id].is_free(start, end + buffer) and diary.devices[pk].is_free(start, end + buffer):
-            return BOOKABLE
-    return NO_ROOM
+        return lambda start, end: NOT_IN_USE
+    laser_free, own_buffer = reads.diary.devices[pk].is_free, 60 * device.turnover_minutes
+    rooms = [
+        (reads.diary.rooms[room_id].is_free, next(b for _, d_id, b in lasers if d_id == pk))
+        for _, room_id, _, lasers in reads.calendar._stacks
+    ]
+
+    def check(start: int, end: int) -> str:
+        if not laser_free(start, end + own_buffer):
+            return LASER_BUSY
+        for room_free, buffer in rooms:
+            if room_free(start, end + buffer) and laser_free(start, end + buffer):
+                return BOOKABLE
+        return NO_ROOM
+
+    return check
 
 
 def cell_state(*, start: datetime, practitioner_id: int | None = None, **terms) -> str:
@@ -202,11 +216,10 @@ def cell_state(*, start: datetime, practitioner_id: int | None = None, **terms) 
 
 def _stack(calendar: Calendar, diary, start: int, end: int, no_laser: str) -> str:
     """Whether a room and (for a treatment) a laser are free together, or which is missing."""
-    rooms = [r for r in calendar.rooms if diary.rooms[r.pk].is_free(start, end + 60 * r.turnover_minutes)]
-    if not rooms:
-        return NO_ROOM
     if calendar._room_and_device(start, end, diary) is not None:
-        return BOOKABLE
+        return BOOKABLE  # most cells: what is missing is worked out only when something is
+    if not any(diary.rooms[r.pk].is_free(start, end + 60 * r.turnover_minutes) for r in calendar.rooms):
+        return NO_ROOM
     lasers = [
         d for d in calendar.devices if d is None or diary.devices[d.pk].is_free(start, end + 60 * d.turnover_minutes)
     ]
