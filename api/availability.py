@@ -49,8 +49,8 @@ class AvailabilityQuerySerializer(serializers.Serializer):
         source="length", required=False, min_value=5, max_value=240, help_text="Minutes; or give a course."
     )
     course = pk_field(
-        # The search reads the course's patient; its condition only by id, so not joined in.
-        TreatmentCourse.objects.select_related("patient"),
+        # The search reads the course's patient and condition by id only, so neither is joined in.
+        TreatmentCourse.objects.all(),
         required=False,
         help_text="Search for the next session of this course: its areas give the length.",
     )
