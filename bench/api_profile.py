@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--days", type=int, default=3)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--queries", action="store_true", help="print each statement of one request")
     args = parser.parse_args()
 
@@ -77,7 +78,7 @@ def main():
             request(n)
         profiler.disable()
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
     finally:
         clear_bench_bookings()
