@@ -1,7 +1,5 @@
 """The API's token check: DRF's TokenAuthentication, in one statement that also reads the roles."""
 
-from functools import cache
-
 from django.contrib.auth import get_user_model
 from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +7,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from clinic.roles import ROLES, remember_roles
+from clinic.sql import converted, converters
 
 # The token, its user's row, and one of the user's groups that is a role (or NULL): a row per group.
 # The tables are django.contrib.auth's and DRF's own (the project keeps Django's user model).
@@ -52,21 +51,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 def _as_fields(connection, model, row: dict) -> tuple[list[str], list]:
     """The model's field names and the row's values for them, converted as the ORM converts what it
     reads (on SQLite, for one, a stored time comes back without its zone)."""
-    names, values = [], []
-    for field, column, converters in _converters(connection.alias, model):
-        value = row[field.column]
-        for convert in converters:
-            value = convert(value, column, connection)
-        names.append(field.attname)
-        values.append(value)
-    return names, values
-
-
-@cache
-def _converters(alias, model):
-    connection = connections[alias]
-    found = []
-    for field in model._meta.concrete_fields:
-        column = field.get_col(model._meta.db_table)
-        found.append((field, column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)))
-    return found
+    names = tuple(field.attname for field in model._meta.concrete_fields)
+    columns = [model._meta.get_field(name).column for name in names]
+    values = converted(connection, [row[column] for column in columns], converters(connection.alias, model, names))
+    return list(names), values

@@ -109,3 +109,7 @@ def test_a_slot_is_written_as_drfs_generic_serializer_writes_it(db):
         generic = serializers.Serializer.to_representation(SlotSerializer(), slot)
         assert SlotSerializer(slot).data == generic
         assert generic["start"] == "2030-06-03T10:15:00+01:00"  # the clinic's local time, as before
+    winter = datetime(2030, 1, 7, 9, 15, tzinfo=UTC)  # London is on UTC: DRF writes Z
+    slot = Slot(winter, winter + timedelta(minutes=30), practitioner, room, None, False)
+    assert SlotSerializer(slot).data == serializers.Serializer.to_representation(SlotSerializer(), slot)
+    assert SlotSerializer(slot).data["start"] == "2030-01-07T09:15:00Z"

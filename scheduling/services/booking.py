@@ -16,7 +16,6 @@ from django.utils import formats, timezone
 
 from catalogue.models import ClinicClosure, TimeOff
 from clinic.errors import BookingConflict, Contention, IllegalTransition, SchedulingError
-from patients.models import Patient
 from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
@@ -329,7 +328,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         blocked_until=blocked_until,
         exclude_id=appointment.pk,
     )
-    if Patient.objects.filter(pk=appointment.patient_id, erased_at__isnull=False).exists():
+    if guard.patient_erased(appointment.patient_id):
         # Read again under the patient's lock: an erasure may have committed since the caller looked.
         raise SchedulingError(ERASED, field="patient")
     if device is not None and course is not None and not check.device_suited:

@@ -1,5 +1,6 @@
 """The catalogue rows slot search weighs: working hours with their practitioners, time off,
-closures, rooms and lasers, for `slots.Calendar.load`.
+closures, rooms and lasers, for `slots.Calendar.load`; and a course's, for its next session: its
+areas' sizes and its latest session's start.
 
 The queries are SQL written once, as the diary's are: building these small queries through the
 ORM took several times longer than the database took to answer them, and a one-practitioner
@@ -18,9 +19,11 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, WorkingHours
-from clinic.sql import table
+from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, TreatmentArea, WorkingHours
+from clinic.sql import converted, converters, table
+from clinical.models import TreatmentCourse
 from scheduling.availability import dates
+from scheduling.models import Appointment
 
 from .diary import EPOCH_SQL
 
@@ -42,6 +45,12 @@ _CLOSURES_SQL = "SELECT start_date, end_date, reason FROM {closures} WHERE start
 _ROOMS_SQL = "SELECT {columns} FROM {rooms} WHERE active = %s{only_one} ORDER BY name"
 _LASERS_SQL = "SELECT {columns} FROM {lasers} d WHERE {terms} ORDER BY d.name"
 _SET_UP_FOR_SQL = "d.id IN (SELECT {device} FROM {through} WHERE {condition} = %s)"
+_AREA_SIZES_SQL = "SELECT a.size FROM {areas} a JOIN {through} c ON a.id = c.{area} WHERE c.{course} = %s"
+# A course's sessions are those of `Appointment.objects.sessions()`: treatments of the course in an
+# active status (tests/test_slots_course_reads.py holds the two to the same answers).
+_LATEST_SESSION_SQL = (
+    "SELECT MAX(start) FROM {appointments} WHERE course_id = %s AND kind = %s AND status IN ({active}){not_ignored}"
+)
 
 
 class Read(NamedTuple):
@@ -127,6 +136,17 @@ def _lasers_sql(vendor: str, set_up_for: bool, only_one: bool) -> str:
     )
 
 
+@cache
+def _area_sizes_sql(vendor: str) -> str:
+    through = TreatmentCourse.areas.through
+    return _AREA_SIZES_SQL.format(
+        areas=table(TreatmentArea),
+        through=table(through),
+        area=_quote(through._meta.get_field("treatmentarea").column),
+        course=_quote(through._meta.get_field("treatmentcourse").column),
+    )
+
+
 def working_hours(*, practitioner_id: int | None = None) -> Read:
     """Active practitioners with working hours (only the one with `practitioner_id` when given),
     their users loaded for their names, and their weekly `(weekday, start, end)` rules: a
@@ -186,3 +206,28 @@ def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> 
     sql, alias = _lasers_sql(connection.vendor, condition_id is not None, device_id is not None), connection.alias
     params = [True] + [pk for pk in (condition_id, device_id) if pk is not None]
     return Read(sql, params, lambda rows: [LaserDevice.from_db(alias, None, row) for row in rows])
+
+
+def area_sizes(course_id: int) -> Read:
+    """The sizes of the course's treatment areas (small, medium, large), a list."""
+    return Read(_area_sizes_sql(connection.vendor), [course_id], lambda rows: [size for (size,) in rows])
+
+
+def latest_session_start(course_id: int, *, ignore_ids=()) -> Read:
+    """When the course's latest session (leaving out `ignore_ids`) starts, or None."""
+    active = [str(status) for status in Appointment.ACTIVE_STATUSES]
+    sql = _LATEST_SESSION_SQL.format(
+        appointments=table(Appointment),
+        active=", ".join(["%s"] * len(active)),
+        not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",
+    )
+    params = [course_id, str(Appointment.Kind.TREATMENT), *active, *ignore_ids]
+    db = connection
+
+    def parse(rows):
+        (start,) = rows[0]
+        if start is None:
+            return None
+        return converted(db, [start], converters(db.alias, Appointment, ("start",)))[0]
+
+    return Read(sql, params, parse)

@@ -1,19 +1,19 @@
 """Slot search: where can a session of a given length go?
 
-A `Calendar` holds what slot search weighs over a span of days, loaded with a constant number of
-queries: the practitioners with their working hours and time off, the closures, rooms and lasers
-(five queries), plus one query per window searched for its appointments (a `Diary`). The rest is
-interval arithmetic in Python that walks the window day by day and stops as soon as it has the
-slots asked for, reading the window's appointments only as far as it gets and building a
-resource's busy index only when a candidate start asks about it. A search of one practitioner
-reads only their appointments, the patient's and those of the first room and laser it tries (the
-others' with one more query, if a start finds those taken), and builds its slots a day at a time.
+A `Calendar` holds what slot search weighs over a span of days, read in one round trip (on
+PostgreSQL): the practitioners with their working hours and time off, the closures, rooms and
+lasers, and a course's areas and latest session; then one query per window searched for its
+appointments (a `Diary`). The rest is interval arithmetic in Python that walks the window day by
+day and stops as soon as it has the slots asked for, reading the window's appointments only as far
+as it gets and building a resource's busy index only when a candidate start asks about it. A
+search of one practitioner reads only their appointments, the patient's and those of the first
+room and laser it tries (the others' with one more query, if a start finds those taken).
 """
 
 import heapq
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from itertools import islice
@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
-from catalogue.models import LaserDevice, Practitioner, Room
+from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinic.errors import SchedulingError
 from scheduling.availability import (
     Instants,
@@ -61,9 +61,13 @@ class Slot(NamedTuple):
 Opening = tuple[int, Practitioner, Room, LaserDevice | None]
 
 
-def session_length(course) -> timedelta:
-    """A treatment session takes the sum of its areas' times (small 30, medium 45, large 60 minutes)."""
-    return timedelta(minutes=sum(area.minutes for area in course.areas.all()))
+def session_length(course, *, sizes: list[str] | None = None) -> timedelta:
+    """The sum of its areas' times (small 30, medium 45, large 60 minutes); `sizes` if read already."""
+    if "areas" in getattr(course, "_prefetched_objects_cache", {}):
+        sizes = [area.size for area in course.areas.all()]
+    elif sizes is None:
+        sizes = calendar_rows.fetch(calendar_rows.area_sizes(course.pk))[0]
+    return timedelta(minutes=sum(TreatmentArea.MINUTES[size] for size in sizes))  # each area's `minutes`
 
 
 def is_short_prep(*, kind: str, start: datetime, now: datetime) -> bool:
@@ -80,11 +84,6 @@ def course_sessions(course):
     """The course's treatment sessions that took or hold a place (reviews and consultations linked
     to a course are visits, not sessions: they have no number and do not count)."""
     return course.appointments.sessions()
-
-
-def previous_session(course, *, exclude_ids=()):
-    """The latest session of the course that took or holds a place, or None."""
-    return course_sessions(course).exclude(pk__in=exclude_ids).order_by("-start").first()
 
 
 def interval_window(previous_start: datetime, course) -> tuple[datetime, datetime]:
@@ -161,31 +160,34 @@ def open_slots(
     now = now or timezone.now()
     if kind == Appointment.Kind.TREATMENT and course is None and length is None:
         raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
+    patient_id = patient.pk if patient is not None else None
+    last_date = start_date + timedelta(days=days - 1)
+    course_reads = ()
+    if course is not None:  # its areas and latest session come in the calendar's round trip
+        patient_id, condition = course.patient_id, course.condition_id
+        course_reads = (calendar_rows.area_sizes(course.pk),
+                        calendar_rows.latest_session_start(course.pk, ignore_ids=ignore_appointment_ids))  # fmt: skip
+    calendar = Calendar.load(
+        first=start_date, last=last_date, kind=kind, condition=condition, practitioner=practitioner, room=room,
+        device=device, also=course_reads,
+    )  # fmt: skip
     if course is not None:
-        length = session_length(course)
-        patient = course.patient
-        condition = course.condition_id
-        before = previous_session(course, exclude_ids=ignore_appointment_ids)
-        if before is not None:
-            earliest = max(earliest or before.start, interval_window(before.start, course)[0])
+        sizes, previous_start = calendar.also  # the latest of `course_sessions(course)` not ignored
+        length = session_length(course, sizes=sizes)
+        if previous_start is not None:
+            earliest = max(earliest or previous_start, interval_window(previous_start, course)[0])
     if length is None:
         length = timedelta(minutes=DEFAULT_VISIT_MINUTES)
     if length <= timedelta(0):
         raise SchedulingError("The course has no treatment areas, so its session length is unknown.", field="course")
-
-    last_date = start_date + timedelta(days=days - 1)
     window = search_window(
         first=start_date, last=last_date, length=length, now=now, earliest=earliest, latest_start=latest_start
     )
     if window is None:
         return
-    calendar = Calendar.load(
-        first=start_date, last=last_date, kind=kind, condition=condition, practitioner=practitioner, room=room,
-        device=device,
-    )  # fmt: skip
     diary = calendar.diary(
         window,
-        patient_id=patient.pk if patient is not None else None,
+        patient_id=patient_id,
         ignore_ids=ignore_appointment_ids,
         narrow=practitioner is not None,
     )
@@ -215,6 +217,7 @@ class Calendar:
     closed: dict[date, str]
     rooms: list[Room]
     devices: list[LaserDevice | None]  # [None] when the session needs no laser
+    also: list = field(default_factory=list)  # what `load`'s `also` reads gave, in their order
 
     @classmethod
     def load(
@@ -227,9 +230,10 @@ class Calendar:
         practitioner: Practitioner | None = None,
         room: Room | None = None,
         device: LaserDevice | None = None,
+        also: tuple[calendar_rows.Read, ...] = (),
     ) -> "Calendar":
-        """Five queries (four without lasers; one round trip on PostgreSQL), however many
-        practitioners, days or appointments there are."""
+        """Five queries (four without lasers; one round trip on PostgreSQL, with the `also` reads),
+        however many practitioners, days or appointments there are."""
         tz = timezone.get_default_timezone()
         one = practitioner.pk if practitioner else None
         reads = [
@@ -239,11 +243,13 @@ class Calendar:
             ),
             calendar_rows.closed_dates(first, last),
             calendar_rows.rooms(room_id=room.pk if room else None),
+            *also,
         ]
         if kind == Appointment.Kind.TREATMENT:
             condition_id = getattr(condition, "pk", condition)
             reads.append(calendar_rows.lasers(condition_id=condition_id, device_id=device.pk if device else None))
-        (practitioners, rules), off, closed, rooms, *lasers = calendar_rows.fetch(*reads)
+        (practitioners, rules), off, closed, rooms, *rest = calendar_rows.fetch(*reads)
+        extra, lasers = rest[: len(also)], rest[len(also) :]
         devices: list[LaserDevice | None] = lasers[0] if lasers else [None]
         time_off: dict[int, list[Interval]] = {pk: [] for pk in practitioners}
         for practitioner_id, start, end in off:
@@ -256,6 +262,7 @@ class Calendar:
             closed=closed,
             rooms=rooms,
             devices=devices,
+            also=extra,
         )
 
     def only(self, practitioner_id: int) -> list[Practitioner]:
