@@ -196,6 +196,7 @@ class WeekRow:
     pk: int
     colour: str  # the practitioner's stripe ("" for none, and for rooms and lasers)
     cells: list[WeekCell] = field(default_factory=list)
+    html: str = ""  # the cells and cards as the page writes them (views/weekboard_html), set by the page
 
 
 @dataclass
