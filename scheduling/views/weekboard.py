@@ -42,7 +42,7 @@ def week_board(request, day: date | None = None):
     for row in board.rows:
         for cell in row.cells:
             for card in cell.cards:
-                card.href = appointment_url(card.appointment.pk)
+                card.href = appointment_url(card.pk)
         row.html = row_cells_html(row, by=by, chosen=chosen)
     context = {
         "board": board,
