@@ -140,6 +140,9 @@ class _Board:
 
     def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, fingerprint=""):
         self.day, self.by, self.kind = day, by, kind
+        # The zone `timezone.localtime` would use, asked once: each call asks it again, and a day's
+        # cards made some 800 of those calls.
+        self.zone = timezone.get_current_timezone()
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
         self.fingerprint = fingerprint  # what the page's poll compares with (scheduling.views.board.board_changes)
         self.active = [a for a in appointments if a.is_active]
@@ -184,7 +187,7 @@ class _Board:
 
     def minute_of(self, moment: datetime) -> int:
         """Minutes since local midnight of the board's day, clamped to the day."""
-        local = timezone.localtime(moment)
+        local = moment.astimezone(self.zone)
         if local.date() != self.day:
             return 0 if local.date() < self.day else DAY_MINUTES
         return local.hour * 60 + local.minute
@@ -225,15 +228,15 @@ class _Board:
         start, end = self.minute_of(appointment.start), self.minute_of(appointment.end)
         row = (start - self.first) // ROW_MINUTES + 1
         span = max(1, -(-(end - self.first) // ROW_MINUTES) + 1 - row)
-        local_start, local_end = timezone.localtime(appointment.start), timezone.localtime(appointment.end)
+        local_start, local_end = appointment.start.astimezone(self.zone), appointment.end.astimezone(self.zone)
         return Card(
             appointment,
             row,
             span,
             card_css(appointment),
             link(appointment.pk),
-            f"{local_start:%H:%M}",
-            f"{local_end:%H:%M}",
+            f"{local_start.hour:02d}:{local_start.minute:02d}",
+            f"{local_end.hour:02d}:{local_end.minute:02d}",
             movable=can_book and appointment.status in MOVABLE_STATUSES,
         )
 
