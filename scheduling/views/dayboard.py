@@ -6,6 +6,7 @@ rooms or lasers; by practitioner, the slot search's reads of the day too, which 
 empty cell is bookable for the kind of visit chosen or what is missing (`freecells.cell_states`).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -203,10 +204,12 @@ class _Board:
         else:
             keyed = [(str(r), r.pk, "") for r in self.resources]
         columns, link = [], appointment_links()
+        by_column = defaultdict(list)  # each column's appointments, in time order
+        for a in self.active:
+            by_column[getattr(a, f"{self.by}_id")].append(a)
         for index, (label, pk, colour) in enumerate(keyed, 2):
             column = Column(label=label, index=index, pk=pk, colour=colour)
-            mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
-            column.cards = [self._card(a, link, can_book=can_book) for a in mine]
+            column.cards = [self._card(a, link, can_book=can_book) for a in by_column[pk]]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
                 if row not in taken:
@@ -266,4 +269,6 @@ class _Board:
             query["practitioner"] = practitioner_id
         if self.kind == Appointment.Kind.TREATMENT:
             query["kind"] = self.kind
-        return f"{reverse('scheduling:book_visit')}?{urlencode(query)}"
+        if "_book_visit" not in self.__dict__:  # reverse() once per board: a day has hundreds of free cells
+            self._book_visit = reverse("scheduling:book_visit")
+        return f"{self._book_visit}?{urlencode(query)}"
