@@ -138,7 +138,12 @@ class Appointment(models.Model):
 
     @property
     def check_in_flagged(self) -> bool:
-        return self.CHECK_IN_FLAG in self.notes
+        return self.notes_flagged(self.notes)
+
+    @classmethod
+    def notes_flagged(cls, notes: str) -> bool:
+        """Whether notes hold the check-in's flags (for a board that reads the notes without the model)."""
+        return cls.CHECK_IN_FLAG in notes
 
     @property
     def is_session(self) -> bool:

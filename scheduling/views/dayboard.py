@@ -7,6 +7,7 @@ bookable for the kind of visit chosen with its practitioner, room or laser, or w
 (`freecells.cell_states`, `freecells.resource_cell_states`).
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
@@ -134,6 +135,9 @@ class _Board:
 
     def __init__(self, day, by, appointments, hours, closure, resources, states=None, kind=None, fingerprint=""):
         self.day, self.by, self.kind = day, by, kind
+        # The zone `timezone.localtime` would use, asked once: each call asks it again, and a day's
+        # cards made some 800 of those calls.
+        self.zone = timezone.get_current_timezone()
         self.states = states or {}  # per practitioner and start: bookable, or what is missing
         self.fingerprint = fingerprint  # what the page's poll compares with (scheduling.views.board.board_changes)
         self.active = [a for a in appointments if a.is_active]
@@ -182,7 +186,7 @@ class _Board:
 
     def minute_of(self, moment: datetime) -> int:
         """Minutes since local midnight of the board's day, clamped to the day."""
-        local = timezone.localtime(moment)
+        local = moment.astimezone(self.zone)
         if local.date() != self.day:
             return 0 if local.date() < self.day else DAY_MINUTES
         return local.hour * 60 + local.minute
@@ -198,10 +202,12 @@ class _Board:
         else:
             keyed = [(str(r), r.pk, "") for r in self.resources]
         columns, link = [], appointment_links()
+        by_column = defaultdict(list)  # each column's appointments, in time order
+        for a in self.active:
+            by_column[getattr(a, f"{self.by}_id")].append(a)
         for index, (label, pk, colour) in enumerate(keyed, 2):
             column = Column(label=label, index=index, pk=pk, colour=colour)
-            mine = [a for a in self.active if getattr(a, f"{self.by}_id") == pk]
-            column.cards = [self._card(a, link, can_book=can_book) for a in mine]
+            column.cards = [self._card(a, link, can_book=can_book) for a in by_column[pk]]
             taken = {row for card in column.cards for row in range(card.row, card.row + card.span)}
             for row, minute in enumerate(self.minutes(), 1):
                 if row not in taken:
@@ -223,15 +229,15 @@ class _Board:
         start, end = self.minute_of(appointment.start), self.minute_of(appointment.end)
         row = (start - self.first) // ROW_MINUTES + 1
         span = max(1, -(-(end - self.first) // ROW_MINUTES) + 1 - row)
-        local_start, local_end = timezone.localtime(appointment.start), timezone.localtime(appointment.end)
+        local_start, local_end = appointment.start.astimezone(self.zone), appointment.end.astimezone(self.zone)
         return Card(
             appointment,
             row,
             span,
             card_css(appointment),
             link(appointment.pk),
-            f"{local_start:%H:%M}",
-            f"{local_end:%H:%M}",
+            f"{local_start.hour:02d}:{local_start.minute:02d}",
+            f"{local_end.hour:02d}:{local_end.minute:02d}",
             movable=can_book and appointment.status in MOVABLE_STATUSES,
         )
 
@@ -258,4 +264,6 @@ class _Board:
             query["practitioner"] = practitioner_id
         if self.kind == Appointment.Kind.TREATMENT:
             query["kind"] = self.kind
-        return f"{reverse('scheduling:book_visit')}?{urlencode(query)}"
+        if "_book_visit" not in self.__dict__:  # reverse() once per board: a day has hundreds of free cells
+            self._book_visit = reverse("scheduling:book_visit")
+        return f"{self._book_visit}?{urlencode(query)}"

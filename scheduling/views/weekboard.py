@@ -15,6 +15,7 @@ from scheduling.selectors import board_token, week_monday
 from scheduling.selectors import week_board as read_week_board
 from scheduling.views.board import live_context
 from scheduling.views.boardlinks import appointment_links, day_url, week_url
+from scheduling.views.weekboard_html import row_cells_html
 
 
 @ability_required("view_schedule")
@@ -34,14 +35,15 @@ def week_board(request, day: date | None = None):
     board = read_week_board(day=day, by=by, can_book=can(request.user, "book"))
     for week_day in board.days:
         week_day.url = day_url(week_day.day, by)
+    shown = [d.day for d in board.days]
+    # The day a phone shows first: the one asked for, else today, else the week's first open day.
+    chosen = next((d for d in (day, today) if d in shown), shown[0] if shown else day)
     appointment_url = appointment_links()
     for row in board.rows:
         for cell in row.cells:
             for card in cell.cards:
-                card.href = appointment_url(card.appointment.pk)
-    shown = [d.day for d in board.days]
-    # The day a phone shows first: the one asked for, else today, else the week's first open day.
-    chosen = next((d for d in (day, today) if d in shown), shown[0] if shown else day)
+                card.href = appointment_url(card.pk)
+        row.html = row_cells_html(row, by=by, chosen=chosen)
     context = {
         "board": board,
         "day": day,
