@@ -7,7 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.common import IdField, row_by_pk
+from api.appointments import AppointmentBookSerializer
+from api.common import IdField, row_by_pk, rows_by_pk
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinical.models import TreatmentCourse
 from patients.models import Patient
@@ -80,6 +81,30 @@ def test_a_record_read_by_its_id_is_the_orms(clinic, model):
     assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
     assert found._state.db == expected._state.db and not found._state.adding
     assert row_by_pk(model, record.pk + 10_000) is None
+
+
+def test_records_read_together_are_those_read_one_by_one(clinic):
+    wanted = [(model, model.objects.order_by("pk").first().pk) for model in (Patient, Practitioner, Room)]
+    wanted.insert(1, (LaserDevice, LaserDevice.objects.order_by("-pk").first().pk + 10_000))  # none such
+    together, alone = rows_by_pk(wanted), [row_by_pk(model, pk) for model, pk in wanted]
+    assert together[1] is None and alone[1] is None
+    for found, expected in zip(together, alone, strict=True):
+        assert found == expected and (found is None or found.__dict__.keys() == expected.__dict__.keys())
+
+
+def test_a_bookings_ids_are_read_in_one_round_trip_on_postgresql(clinic, frozen):
+    data = {"patient": clinic.course.patient_id, "kind": "treatment", "start": (frozen + timedelta(days=3)).isoformat(),
+            "practitioner": clinic.practitioner.pk, "room": clinic.room.pk, "device": clinic.device.pk,
+            "course": clinic.course.pk}  # fmt: skip
+    serializer = AppointmentBookSerializer(data=data)
+    with CaptureQueriesContext(connection) as captured:
+        assert serializer.is_valid(), serializer.errors
+    assert len(captured) == (1 if connection.vendor == "postgresql" else 5)
+    assert serializer.validated_data["room"] == clinic.room and serializer.validated_data["course"] == clinic.course
+    missing = AppointmentBookSerializer(data=data | {"room": clinic.room.pk + 10_000, "device": "x"})
+    assert not missing.is_valid()
+    assert set(missing.errors) == {"room", "device"}
+    assert "does not exist" in str(missing.errors["room"][0])
 
 
 def test_an_id_field_reads_the_orm_way_when_its_queryset_is_not_plain(clinic):
