@@ -1,15 +1,17 @@
 """The hand-written reads behind a course's next session and an input's ids give what the ORM gives:
 `session_length`, the start of the course's latest session, and a record named by its id."""
 
+import copy
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
 
 from api.appointments import AppointmentBookSerializer
-from api.common import IdField, row_by_pk, rows_by_pk
+from api.common import IdField, InputSerializer, row_by_pk, rows_by_pk
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinic.sql import loader
 from clinical.models import TreatmentCourse
@@ -155,3 +157,26 @@ def test_the_calendars_instances_are_those_from_db_makes(clinic):
     finally:
         signals.post_init.disconnect(listener, sender=Room)
     assert seen == [made]  # with a listener, the instances go through Model.__init__ as before
+
+
+def test_an_inputs_fields_are_its_own_each_request_and_answer_as_before(clinic):
+    first, second = AppointmentBookSerializer(data={}), AppointmentBookSerializer(data={})
+    declared = AppointmentBookSerializer._declared_fields
+    for name, field in first.fields.items():
+        assert field is not second.fields[name] and field is not declared[name]
+        assert (field.field_name, field.parent) == (name, first) and second.fields[name].parent is second
+        assert declared[name].parent is None and declared[name].field_name is None  # never bound itself
+        assert repr(field) == repr(copy.deepcopy(declared[name]))
+    assert not first.is_valid()
+    assert first.errors == {name: ["This field is required."] for name in ("patient", "kind", "start",
+                                                                           "practitioner", "room")}  # fmt: skip
+
+
+def test_a_field_with_changing_state_is_deep_copied(clinic):
+    class WithList(InputSerializer):
+        tags = serializers.ListField(child=serializers.CharField(), default=list)
+        name = serializers.CharField()
+
+    one, two = WithList(data={}).fields, WithList(data={}).fields
+    assert one["tags"].child is not two["tags"].child  # a nested field: DRF's deep copy
+    assert one["name"].__dict__.keys() == two["name"].__dict__.keys()
