@@ -14,6 +14,7 @@ from api.common import (
     TEXT_MAX,
     AwareDateTimeField,
     FlagField,
+    InputSerializer,
     MatrixViewSet,
     Pages,
     TextField,
@@ -101,7 +102,7 @@ class AppointmentListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Appointment.Status.choices, required=False)
 
 
-class AppointmentBookSerializer(serializers.Serializer):
+class AppointmentBookSerializer(InputSerializer):
     patient = pk_field(Patient.objects.all())
     kind = serializers.ChoiceField(choices=Appointment.Kind.choices)
     start = AwareDateTimeField()
