@@ -291,7 +291,9 @@ def row_by_pk(model, pk: int):
     with connection.cursor() as cursor:
         cursor.execute(sql, [pk])
         row = cursor.fetchone()
-    return _instance(alias, model, names, row)
+    if row is None:
+        return None
+    return model.from_db(alias, names, converted(connection, row, converters(alias, model, names)))
 
 
 def rows_by_pk(wanted: list[tuple]) -> list:
@@ -308,15 +310,10 @@ def rows_by_pk(wanted: list[tuple]) -> list:
         rows = [cursor.fetchone()]
         while cursor.nextset():
             rows.append(cursor.fetchone())
-    found = zip(wanted, statements, rows, strict=True)
-    return [_instance(alias, model, names, row) for (model, _), (_, names), row in found]
-
-
-def _instance(alias, model, names, row):
-    """The instance `get` makes of a row of `names`' columns, or None for no row."""
-    if row is None:
-        return None
-    return model.from_db(alias, names, converted(connections[alias], row, converters(alias, model, names)))
+    return [
+        None if row is None else model.from_db(alias, names, converted(connection, row, converters(alias, model, names)))
+        for (model, _), (_, names), row in zip(wanted, statements, rows, strict=True)
+    ]
 
 
 @cache

@@ -6,14 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.db.models import signals
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
 from api.appointments import AppointmentBookSerializer
 from api.common import IdField, InputSerializer, row_by_pk, rows_by_pk
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
-from clinic.sql import loader
 from clinical.models import TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment
@@ -122,61 +120,3 @@ def test_an_id_field_reads_the_orm_way_when_its_queryset_is_not_plain(clinic):
     assert plain.to_internal_value(str(course.pk)) == course
     with pytest.raises(Exception, match="does not exist"):
         plain.to_internal_value(2**40)  # past the plain read's range: the ORM's answer
-
-
-def test_the_calendars_instances_are_those_from_db_makes(clinic):
-    """clinic.sql.loader skips Model.__init__; what it makes must not differ from `from_db`'s."""
-    user = clinic.practitioner.user
-    cases = [
-        (Practitioner, ("id", "user_id", "role", "active", "colour"), clinic.practitioner),
-        (type(user), ("id", "username", "first_name", "last_name"), user),
-        (LaserDevice, None, clinic.device),
-    ]
-    for model, names, record in cases:
-        attnames = names or tuple(f.attname for f in model._meta.concrete_fields)
-        values = [getattr(record, name) for name in attnames]
-        made, expected = loader(model, "default", names)(values), model.from_db("default", names, values)
-        assert made.__dict__.keys() == expected.__dict__.keys()
-        assert [getattr(made, name) for name in attnames] == [getattr(expected, name) for name in attnames]
-        assert made.get_deferred_fields() == expected.get_deferred_fields()
-        assert (
-            (made._state.db, made._state.adding) == (expected._state.db, expected._state.adding) == ("default", False)
-        )
-    made_user = loader(type(user), "default", ("id", "username", "first_name", "last_name"))(
-        [user.pk, user.username, user.first_name, user.last_name]
-    )
-    assert made_user.email == user.email  # a deferred field loads when asked for
-    seen = []
-
-    def listener(sender, instance, **kwargs):
-        seen.append(instance)
-
-    signals.post_init.connect(listener, sender=Room)
-    try:
-        made = loader(Room, "default", None)([clinic.room.pk, clinic.room.name, 10, True])
-    finally:
-        signals.post_init.disconnect(listener, sender=Room)
-    assert seen == [made]  # with a listener, the instances go through Model.__init__ as before
-
-
-def test_an_inputs_fields_are_its_own_each_request_and_answer_as_before(clinic):
-    first, second = AppointmentBookSerializer(data={}), AppointmentBookSerializer(data={})
-    declared = AppointmentBookSerializer._declared_fields
-    for name, field in first.fields.items():
-        assert field is not second.fields[name] and field is not declared[name]
-        assert (field.field_name, field.parent) == (name, first) and second.fields[name].parent is second
-        assert declared[name].parent is None and declared[name].field_name is None  # never bound itself
-        assert repr(field) == repr(copy.deepcopy(declared[name]))
-    assert not first.is_valid()
-    assert first.errors == {name: ["This field is required."] for name in ("patient", "kind", "start",
-                                                                           "practitioner", "room")}  # fmt: skip
-
-
-def test_a_field_with_changing_state_is_deep_copied(clinic):
-    class WithList(InputSerializer):
-        tags = serializers.ListField(child=serializers.CharField(), default=list)
-        name = serializers.CharField()
-
-    one, two = WithList(data={}).fields, WithList(data={}).fields
-    assert one["tags"].child is not two["tags"].child  # a nested field: DRF's deep copy
-    assert one["name"].__dict__.keys() == two["name"].__dict__.keys()

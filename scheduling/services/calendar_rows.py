@@ -4,9 +4,8 @@ areas' sizes and its latest session's start.
 
 The queries are SQL written once, as the diary's are: building these small queries through the
 ORM took several times longer than the database took to answer them, and a one-practitioner
-search spent most of its time there. Model instances are made as `Model.from_db` makes them
-(`clinic.sql.loader`), so a field a query does not read (a user's email, say) is deferred and
-loads if asked for, as with `only()`.
+search spent most of its time there. Model instances are made with `Model.from_db`, so a field
+a query does not read (a user's email, say) is deferred and loads if asked for, as with `only()`.
 
 Each function returns a `Read`; `fetch` runs several in one round trip on PostgreSQL (the
 statements joined, each result read in turn), one after the other on SQLite, which has no trip.
@@ -21,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 
 from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, TreatmentArea, WorkingHours
-from clinic.sql import converted, converters, loader, table
+from clinic.sql import converted, converters, table
 from clinical.models import TreatmentCourse
 from scheduling.availability import dates
 from scheduling.models import Appointment
@@ -152,19 +151,17 @@ def working_hours(*, practitioner_id: int | None = None) -> Read:
     """Active practitioners with working hours (only the one with `practitioner_id` when given),
     their users loaded for their names, and their weekly `(weekday, start, end)` rules: a
     `({id: practitioner}, {id: rules})` pair."""
-    alias = connection.alias
+    user_model, alias = get_user_model(), connection.alias
     sql = _hours_sql(connection.vendor, practitioner_id is not None)
     params = [True] + ([practitioner_id] if practitioner_id is not None else [])
 
     def parse(rows):
         practitioners: dict[int, Practitioner] = {}
         rules: dict[int, list[tuple[int, time, time]]] = {}
-        new_practitioner = loader(Practitioner, alias, _PRACTITIONER_FIELDS)
-        new_user = loader(get_user_model(), alias, _USER_FIELDS)
         for pk, weekday, start, end, role, colour, *user in rows:
             if pk not in practitioners:
-                practitioner = new_practitioner([pk, user[0], role, True, colour])
-                practitioner.user = new_user(user)
+                practitioner = Practitioner.from_db(alias, _PRACTITIONER_FIELDS, [pk, user[0], role, True, colour])
+                practitioner.user = user_model.from_db(alias, _USER_FIELDS, user)
                 practitioners[pk] = practitioner
                 rules[pk] = []
             rules[pk].append((weekday, start, end))
@@ -200,12 +197,7 @@ def rooms(*, room_id: int | None = None) -> Read:
     """Active rooms by name (only the one with `room_id` when given)."""
     sql, alias = _rooms_sql(connection.vendor, room_id is not None), connection.alias
     params = [True] + ([room_id] if room_id is not None else [])
-
-    def parse(rows):
-        new_room = loader(Room, alias, _ROOM_FIELDS)
-        return [new_room(row) for row in rows]
-
-    return Read(sql, params, parse)
+    return Read(sql, params, lambda rows: [Room.from_db(alias, _ROOM_FIELDS, row) for row in rows])
 
 
 def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> Read:
@@ -213,12 +205,7 @@ def lasers(*, condition_id: int | None = None, device_id: int | None = None) -> 
     `device_id` when given."""
     sql, alias = _lasers_sql(connection.vendor, condition_id is not None, device_id is not None), connection.alias
     params = [True] + [pk for pk in (condition_id, device_id) if pk is not None]
-
-    def parse(rows):
-        new_laser = loader(LaserDevice, alias, None)
-        return [new_laser(row) for row in rows]
-
-    return Read(sql, params, parse)
+    return Read(sql, params, lambda rows: [LaserDevice.from_db(alias, None, row) for row in rows])
 
 
 def area_sizes(course_id: int) -> Read:
