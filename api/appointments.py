@@ -14,7 +14,6 @@ from api.common import (
     TEXT_MAX,
     AwareDateTimeField,
     FlagField,
-    InputSerializer,
     MatrixViewSet,
     Pages,
     TextField,
@@ -102,7 +101,7 @@ class AppointmentListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Appointment.Status.choices, required=False)
 
 
-class AppointmentBookSerializer(InputSerializer):
+class AppointmentBookSerializer(serializers.Serializer):
     patient = pk_field(Patient.objects.all())
     kind = serializers.ChoiceField(choices=Appointment.Kind.choices)
     start = AwareDateTimeField()

@@ -9,7 +9,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from api.common import FIELD_ERRORS, InputSerializer, WholeNumberField, allows, day_field, pk_field, query
+from api.common import FIELD_ERRORS, WholeNumberField, allows, day_field, pk_field, query
 from catalogue.models import LaserDevice, Practitioner, Room
 from clinical.models import TreatmentCourse
 from patients.models import Patient
@@ -52,7 +52,7 @@ class AvailabilitySerializer(serializers.Serializer):
     slots = SlotSerializer(many=True)
 
 
-class AvailabilityQuerySerializer(InputSerializer):
+class AvailabilityQuerySerializer(serializers.Serializer):
     start = day_field(source="start_date", help_text="First local day to search.")
     days = WholeNumberField(min_value=1, max_value=366, default=7, help_text="Number of days to search.")
     duration = WholeNumberField(

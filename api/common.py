@@ -7,10 +7,8 @@ place, `exception_handler` (REST_FRAMEWORK["EXCEPTION_HANDLER"]): a clash or a w
 any other refusal is 400 with a message per field.
 """
 
-import copy
 import re
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from functools import cache
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,11 +16,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, router
 from django.db.models.query import ModelIterable
 from django.utils import timezone
-from django.utils.functional import Promise
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers, status, viewsets
-from rest_framework.fields import empty
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -105,49 +101,6 @@ def query(serializer_class, request) -> dict:
     """The query string, checked. It is read as plain values, not as an HTML form would be: there an
     empty value means "not given", so `?status=` would silently list every status."""
     return valid(serializer_class, request.query_params.dict())
-
-
-class InputSerializer(serializers.Serializer):
-    """An input serializer whose fields are copied for each request without DRF's deep copy,
-    when a field's state is only values nothing changes after the field is made (text, numbers,
-    its error messages, choices, validators, queryset): the copy has its own attributes, so its
-    binding (name, parent, label, source) is its own, and shares those values, which DRF's copy
-    rebuilds from the field's arguments for each request (0.1 ms for a booking's ten fields). A
-    field with anything else, a nested serializer or a list default say, is deep-copied as DRF does."""
-
-    def get_fields(self):
-        return {name: _request_copy(field) for name, field in self._declared_fields.items()}
-
-
-def _request_copy(field):
-    if not _shares_safely(field):
-        return copy.deepcopy(field)
-    fresh = object.__new__(type(field))
-    fresh.__dict__.update(field.__dict__)
-    return fresh
-
-
-# A field's attributes made once from its arguments and only read afterwards.
-_READ_ONLY_STATE = frozenset(
-    {"_args", "_kwargs", "error_messages", "style", "queryset", "_validators", "_choices", "grouped_choices",
-     "choice_strings_to_values"}
-)  # fmt: skip
-_UNCHANGING = (str, int, float, bool, type(None), Promise, date, datetime, timedelta, Decimal, re.Pattern)
-
-
-def _shares_safely(field) -> bool:
-    known = _shares_safely_by_field.get(id(field))
-    if known is None or known[0] is not field:
-        unbound = getattr(field, "parent", None) is None and getattr(field, "field_name", None) is None
-        safe = unbound and all(
-            name in _READ_ONLY_STATE or isinstance(value, _UNCHANGING) or value is empty
-            for name, value in field.__dict__.items()
-        )
-        known = _shares_safely_by_field[id(field)] = (field, safe)
-    return known[1]
-
-
-_shares_safely_by_field: dict[int, tuple] = {}  # id(field): (field, safe); declared fields live with their classes
 
 
 class TypedInput:
@@ -311,7 +264,9 @@ def rows_by_pk(wanted: list[tuple]) -> list:
         while cursor.nextset():
             rows.append(cursor.fetchone())
     return [
-        None if row is None else model.from_db(alias, names, converted(connection, row, converters(alias, model, names)))
+        None
+        if row is None
+        else model.from_db(alias, names, converted(connection, row, converters(alias, model, names)))
         for (model, _), (_, names), row in zip(wanted, statements, rows, strict=True)
     ]
 

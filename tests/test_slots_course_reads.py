@@ -1,16 +1,14 @@
 """The hand-written reads behind a course's next session and an input's ids give what the ORM gives:
 `session_length`, the start of the course's latest session, and a record named by its id."""
 
-import copy
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import serializers
 
 from api.appointments import AppointmentBookSerializer
-from api.common import IdField, InputSerializer, row_by_pk, rows_by_pk
+from api.common import IdField, row_by_pk, rows_by_pk
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinical.models import TreatmentCourse
 from patients.models import Patient
