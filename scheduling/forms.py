@@ -78,7 +78,16 @@ class CourseSlotSearchForm(SlotSearchForm):
     )
 
 
-class CourseBookSearchForm(CourseSlotSearchForm):
+class PickedResourceFields(forms.Form):
+    """The room or laser whose day board column a time was clicked in: the slot kept to it."""
+
+    room = forms.ModelChoiceField(queryset=Room.objects.filter(active=True), required=False, widget=forms.HiddenInput)
+    device = forms.ModelChoiceField(
+        queryset=LaserDevice.objects.filter(active=True), required=False, widget=forms.HiddenInput
+    )
+
+
+class CourseBookSearchForm(PickedResourceFields, CourseSlotSearchForm):
     """The next session's slot finder, which the day board opens at the time clicked."""
 
     start = forms.DateTimeField(required=False, widget=forms.HiddenInput, help_text="A time clicked on the day board.")
@@ -88,7 +97,7 @@ class MoveSearchForm(CourseSlotSearchForm):
     """The reschedule page's search: from which day, with anyone or one practitioner."""
 
 
-class VisitSearchForm(SlotSearchForm):
+class VisitSearchForm(PickedResourceFields, SlotSearchForm):
     """The slot finder for consultations and reviews: who, what, and optionally with whom and when."""
 
     patient = forms.ModelChoiceField(queryset=Patient.objects.all(), required=False, widget=forms.HiddenInput)

@@ -6,10 +6,12 @@ from datetime import date, time
 import pytest
 from django.urls import reverse
 
+from catalogue.models import Condition
 from scheduling.models import Appointment
 from tests.conftest import local
 from tests.factories import (
     AppointmentFactory,
+    LaserDeviceFactory,
     PatientFactory,
     PractitionerFactory,
     RoomFactory,
@@ -164,3 +166,30 @@ def test_a_lasers_empty_cell_is_a_treatments_and_says_when_no_room_is_free(recep
     assert "kind=treatment" in free.href
     assert "the laser, a practitioner and a room are free" in response.content.decode()
     assert "kind=" not in response.context["next_url"]
+
+
+def test_a_rooms_cell_books_in_that_room_and_says_so_when_it_was_taken_meanwhile(reception, clinic, colleague):
+    second = RoomFactory(name="Room 2")  # sorted after Room 1, which the search would otherwise take
+    response = reception.get(board(by="room"))
+    href = cell(response, second, "11:00").href
+    assert f"room={second.pk}" in href
+    page = reception.get(f"{href}&patient={clinic.patient.pk}")
+    assert [(s.start, s.room) for s in page.context["slots"]] == [(local(15, 11), second)]
+    assert "11:00 with" in page.content.decode() and "in Room 2 is free" in page.content.decode()
+    AppointmentFactory(practitioner=colleague, room=second, start=local(15, 11))  # another desk, meanwhile
+    page = reception.get(f"{href}&patient={clinic.patient.pk}")
+    assert page.context["picked_refusal"] == "room busy"
+    assert "in Room 2 cannot be booked: room busy" in page.content.decode()
+    assert all(s.room == second for s in page.context["slots"])  # other times, in the room picked
+
+
+def test_a_lasers_cell_leads_to_the_course_booking_with_that_laser(reception, clinic):
+    second = LaserDeviceFactory(name="PicoSure")  # sorted after PicoWay, which the search tries first
+    second.conditions.set(Condition.objects.all())
+    href = cell(reception.get(board(by="device")), second, "11:00").href
+    assert f"device={second.pk}" in href and "kind=treatment" in href
+    page = reception.get(f"{href}&patient={clinic.patient.pk}")
+    (course, course_href), *_ = page.context["courses"]
+    assert course == clinic.course and f"device={second.pk}" in course_href
+    booking = reception.get(course_href)
+    assert booking.context["slots"] and all(s.device == second for s in booking.context["slots"])

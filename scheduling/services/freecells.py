@@ -201,17 +201,29 @@ def _laser_check(reads: _Day, pk: int):
     return check
 
 
-def cell_state(*, start: datetime, practitioner_id: int | None = None, **terms) -> str:
+def cell_state(
+    *,
+    start: datetime,
+    practitioner_id: int | None = None,
+    room_id: int | None = None,
+    device_id: int | None = None,
+    **terms,
+) -> str:
     """`cell_states` for one start, with one practitioner or anyone: the booking page's "why not".
-    With anyone, the reason they share, else `NOBODY` (`BOOKABLE` if one of them is free)."""
-    states = cell_states(
-        day=timezone.localdate(start), practitioner_ids=[practitioner_id] if practitioner_id else [], **terms
-    )
+    With anyone, the reason they share, else `NOBODY` (`BOOKABLE` if one of them is free). With a
+    `room_id` or `device_id` (a room's or laser's column), what `resource_cell_states` says of it
+    once the practitioner and the patient are free."""
+    day = timezone.localdate(start)
+    states = cell_states(day=day, practitioner_ids=[practitioner_id] if practitioner_id else [], **terms)
     rows = [states[practitioner_id]] if practitioner_id else list(states.values())
     reasons = {row.get(start, OFF_GRID) for row in rows} or {NOT_WORKING}
-    if BOOKABLE in reasons:
-        return BOOKABLE
-    return reasons.pop() if len(reasons) == 1 else NOBODY
+    if BOOKABLE not in reasons:
+        return reasons.pop() if len(reasons) == 1 else NOBODY
+    if room_id or device_id:
+        by, pk = ("room", room_id) if room_id else ("device", device_id)
+        terms.pop("patient", None)  # their visits are weighed above
+        return resource_cell_states(day=day, by=by, resource_ids=[pk], **terms)[pk].get(start, OFF_GRID)
+    return BOOKABLE
 
 
 def _stack(calendar: Calendar, diary, start: int, end: int, no_laser: str) -> str:

@@ -108,7 +108,7 @@ def course_book(request, pk):
     picked = wanted.get("start") if not wanted.get("date") else None  # a time clicked on the day board
     picked_refusal, slots, refused = None, [], False
     if bookable and picked:
-        terms = {"course": course, "kind": Appointment.Kind.TREATMENT, "practitioner": wanted.get("practitioner")}
+        terms = {"course": course, "kind": Appointment.Kind.TREATMENT, **_picked_resources(wanted)}
         try:
             slots = picked_slot(picked, **terms)
         except SchedulingError as error:
@@ -126,8 +126,8 @@ def course_book(request, pk):
                 start_date=wanted.get("date") or (timezone.localdate(picked) if picked else first_day),
                 earliest=picked or (None if wanted.get("date") else prep_ready),
                 days=SEARCH_DAYS,
-                practitioner=wanted.get("practitioner"),
                 limit=SLOTS_SHOWN,
+                **_picked_resources(wanted),
             )
         except SchedulingError as error:
             refuse(request, error)
@@ -140,6 +140,7 @@ def course_book(request, pk):
         "slots": slots,
         "picked": picked,
         "picked_practitioner": wanted.get("practitioner"),
+        "picked_resource": wanted.get("room") or wanted.get("device"),
         "picked_refusal": picked_refusal,
         "posted": posted,
         "conflicts": conflicts,
@@ -249,6 +250,7 @@ def book_visit(request):
         "start": start,
         "picked": picked,
         "picked_practitioner": wanted.get("practitioner"),
+        "picked_resource": wanted.get("room") or wanted.get("device"),
         "treatment": treatment,
         "conflicts": conflicts,
         "posted": posted,
@@ -261,6 +263,7 @@ def book_visit(request):
             kind=context["kind"],
             length=timedelta(minutes=VISIT_MINUTES),
             practitioner=wanted.get("practitioner"),
+            room=wanted.get("room"),
             patient=patient,
         )
         exact = []
@@ -271,7 +274,7 @@ def book_visit(request):
         context["slots"] = exact or find_slots(
             start_date=first_day, days=SEARCH_DAYS, earliest=picked, limit=SLOTS_SHOWN, **terms
         )
-        context["courses"] = _course_links(request, patient, first_day, wanted.get("practitioner"), picked)
+        context["courses"] = _course_links(request, patient, first_day, wanted, picked)
         context["change_patient_url"] = _here(request, patient=None)
     return render(request, "scheduling/book_visit.html", context)
 
@@ -288,11 +291,22 @@ def picked_slot(picked, **terms) -> list:
     )
 
 
-def why_not_free(picked, *, kind, practitioner=None, patient=None, course=None, **_terms) -> str:
+# What a day board cell's link may carry into the booking pages.
+PICKED_TERMS = ("start", "practitioner", "room", "device", "kind")
+
+
+def _picked_resources(wanted: dict) -> dict:
+    """The practitioner, room and laser a search is kept to (any, where none was picked)."""
+    return {name: wanted.get(name) for name in ("practitioner", "room", "device")}
+
+
+def why_not_free(picked, *, kind, practitioner=None, room=None, device=None, patient=None, course=None, **_terms):
     """What is missing at `picked`, in the board's words ("no room free")."""
     return cell_state(
         start=picked,
         practitioner_id=practitioner.pk if practitioner else None,
+        room_id=room.pk if room else None,
+        device_id=device.pk if device else None,
         kind=kind,
         patient=patient,
         condition=course.condition_id if course else None,
@@ -314,19 +328,20 @@ def _patient_search(request) -> dict:
     finder = PatientSearchForm(request.GET or None)
     query = clean_query(_valid(finder).get("q", ""))
     patients = [(p, _here(request, patient=p.pk, q=None)) for p in patients_matching(query)[:PATIENTS_SHOWN]]
-    keep = {name: request.GET[name] for name in ("start", "practitioner", "kind") if request.GET.get(name)}
+    keep = {name: request.GET[name] for name in PICKED_TERMS if request.GET.get(name)}
     return {"finder": finder, "searched": bool(query), "patients": patients, "keep": keep}
 
 
-def _course_links(request, patient, day, practitioner, picked=None) -> list:
+def _course_links(request, patient, day, wanted: dict, picked=None) -> list:
     """The patient's courses that take bookings, with their booking pages at the same day (at the
-    time picked on the day board, when one was)."""
+    time, and with the practitioner, room or laser, picked on the day board, when one was)."""
     query = QueryDict(mutable=True)
     if picked is not None:
         query["start"] = timezone.localtime(picked).strftime("%Y-%m-%dT%H:%M")
     else:
         query["date"] = day.isoformat()
-    if practitioner is not None:
-        query["practitioner"] = practitioner.pk
+    for name in ("practitioner", "room", "device"):
+        if wanted.get(name) is not None:
+            query[name] = wanted[name].pk
     courses = patient.courses.filter(status__in=TreatmentCourse.BOOKABLE_STATUSES).select_related("condition")
     return [(c, f"{reverse('scheduling:course_book', kwargs={'pk': c.pk})}?{query.urlencode()}") for c in courses]

@@ -247,8 +247,7 @@ class _Board:
         text = f"{_clock(minute)} {label}"
         why = self.states.get(pk, {}).get(self._instant(minute), freecells.NOT_WORKING)
         if why == freecells.BOOKABLE:
-            practitioner = pk if self.by == "practitioner" else None
-            return Cell(row, text, self._booking_url(minute, practitioner) if can_book else None)
+            return Cell(row, text, self._booking_url(minute, pk) if can_book else None)
         return Cell(row, text, None, why=why, shown=why in SHOWN_REASONS)
 
     def _instant(self, minute: int) -> datetime:
@@ -258,10 +257,9 @@ class _Board:
             instants[minute] = timezone.make_aware(datetime.combine(self.day, time(minute // 60, minute % 60)))
         return instants[minute]
 
-    def _booking_url(self, minute: int, practitioner_id: int | None) -> str:
-        query = {"start": f"{self.day.isoformat()}T{_clock(minute)}"}
-        if practitioner_id is not None:
-            query["practitioner"] = practitioner_id
+    def _booking_url(self, minute: int, pk: int) -> str:
+        """The booking page at this cell's time, kept to its column's practitioner, room or laser."""
+        query = {"start": f"{self.day.isoformat()}T{_clock(minute)}", self.by: pk}
         if self.kind == Appointment.Kind.TREATMENT:
             query["kind"] = self.kind
         if "_book_visit" not in self.__dict__:  # reverse() once per board: a day has hundreds of free cells
