@@ -11,14 +11,16 @@ from clinic.sql import converted, converters
 
 # The token, its user's row, and one of the user's groups that is a role (or NULL): a row per group.
 # The tables are django.contrib.auth's and DRF's own (the project keeps Django's user model).
-USER_AND_ROLES_BY_KEY = """
+_USER_AND_ROLES_SQL = """
 SELECT t.created AS token_created, u.*, g.name AS role
 FROM authtoken_token t
 JOIN auth_user u ON u.id = t.user_id
 LEFT JOIN auth_user_groups m ON m.user_id = u.id
-LEFT JOIN auth_group g ON g.id = m.group_id AND g.name IN (%s, %s, %s)
+LEFT JOIN auth_group g ON g.id = m.group_id AND g.name IN ({roles})
 WHERE t.key = %s
-"""  # the three roles of clinic.roles.ROLES, then the key
+"""
+# A placeholder per role of clinic.roles.ROLES, then the key.
+USER_AND_ROLES_BY_KEY = _USER_AND_ROLES_SQL.format(roles=", ".join(["%s"] * len(ROLES)))
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
