@@ -1,11 +1,14 @@
-"""Links between the boards, and to an appointment from a card, shared by the day and week boards."""
+"""Links between the boards, to an appointment from a card, and the boards' query, shared by the
+day and week boards."""
 
 from collections.abc import Callable
 from datetime import date
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.urls import reverse
 
+from scheduling.forms import DayBoardForm
 from scheduling.models import Appointment
 
 
@@ -36,3 +39,12 @@ def appointment_links() -> Callable[[int], str]:
 
 def _with_by(url: str, by: str) -> str:
     return f"{url}?{urlencode({'by': by})}" if by != "practitioner" else url
+
+
+def board_query(request) -> dict:
+    """The board's query (`date`, `by`, `kind`, `condition`) as `DayBoardForm` reads it: a wrong
+    value is said in a message and falls back to its default."""
+    form = DayBoardForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+    return {"by": "practitioner", "kind": Appointment.Kind.CONSULTATION} | form.cleaned_data

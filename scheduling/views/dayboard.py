@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,7 +25,7 @@ from scheduling.selectors import board_appointments, board_token, card_css, colo
 from scheduling.services import MOVABLE_STATUSES, freecells
 from scheduling.services.freecells import cell_states, resource_cell_states
 from scheduling.views.board import live_context
-from scheduling.views.boardlinks import appointment_links, day_url, week_url
+from scheduling.views.boardlinks import appointment_links, board_query, day_url, week_url
 from scheduling.views.dayboard_html import column_html
 
 ROW_MINUTES = 15
@@ -85,18 +84,15 @@ class Column:
 
 @ability_required("view_schedule")
 def day_board(request, day: date | None = None):
-    form = DayBoardForm(request.GET)
-    if not form.is_valid():  # a wrong value falls back to its default
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    by = form.cleaned_data.get("by", "practitioner")
-    kind = form.cleaned_data.get("kind", Appointment.Kind.CONSULTATION)
+    query = board_query(request)
+    by, kind = query["by"], query["kind"]
     if by == "device":
         kind = Appointment.Kind.TREATMENT  # a laser's free time is a treatment's
-    condition = form.cleaned_data.get("condition") if kind == Appointment.Kind.TREATMENT else None
+    condition = query.get("condition") if kind == Appointment.Kind.TREATMENT else None
     offer = {"kind": kind, "condition": condition.pk if condition else None}
     if day is None:
-        if form.cleaned_data.get("date"):
-            return redirect(day_url(form.cleaned_data["date"], by, offer))
+        if query.get("date"):
+            return redirect(day_url(query["date"], by, offer))
         day = timezone.localdate()
     board = _Board.load(day, by, kind=kind, condition=condition)
     can_book = can(request.user, "book")

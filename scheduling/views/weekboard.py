@@ -4,7 +4,6 @@ What the page shows is read by `scheduling.selectors.week_board`, in a fixed num
 
 from datetime import date, timedelta
 
-from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -14,20 +13,18 @@ from scheduling.forms import DayBoardForm
 from scheduling.selectors import board_token, week_monday
 from scheduling.selectors import week_board as read_week_board
 from scheduling.views.board import live_context
-from scheduling.views.boardlinks import appointment_links, day_url, week_url
+from scheduling.views.boardlinks import appointment_links, board_query, day_url, week_url
 from scheduling.views.weekboard_html import row_cells_html
 
 
 @ability_required("view_schedule")
 def week_board(request, day: date | None = None):
-    form = DayBoardForm(request.GET)
-    if not form.is_valid():  # a wrong value falls back to its default
-        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
-    by = form.cleaned_data.get("by", "practitioner")
+    query = board_query(request)
+    by = query["by"]
     today = timezone.localdate()
     if day is None:
-        if form.cleaned_data.get("date"):
-            return redirect(week_url(form.cleaned_data["date"], by))
+        if query.get("date"):
+            return redirect(week_url(query["date"], by))
         day = today
     monday, zone = week_monday(day), timezone.get_default_timezone()
     first, last = day_bounds(monday, zone)[0], day_bounds(monday + timedelta(days=6), zone)[1]
