@@ -101,6 +101,10 @@ def cell_states(
     `condition`) or `NO_ROOM_AND_LASER`. A treatment needs an active laser set up for `condition`
     (any active laser without one). Five queries, six for a treatment."""
     reads = _Day(day=day, kind=kind, condition=condition, patient=patient, length=length, now=now)
+    return _practitioner_states(reads, practitioner_ids)
+
+
+def _practitioner_states(reads: _Day, practitioner_ids: Iterable[int]) -> dict[int, dict[datetime, str]]:
     states: dict[int, dict[datetime, str]] = {}
     for pk in dict.fromkeys([*practitioner_ids, *reads.working]):
         if reads.closed:
@@ -133,6 +137,10 @@ def resource_cell_states(
     (`NO_SUITABLE_LASER`) in a room's column for a treatment, `NO_ROOM` in a laser's (a
     consultation uses no laser: every laser is `NOT_IN_USE` for it). The queries of `cell_states`."""
     reads = _Day(day=day, kind=kind, condition=condition, patient=None, length=length, now=now)
+    return _resource_states(reads, by, resource_ids)
+
+
+def _resource_states(reads: _Day, by: str, resource_ids: Iterable[int]) -> dict[int, dict[datetime, str]]:
     people = [reads.person(pk) for pk in reads.working]
     nobody = {start: _someone(people, start) for start in reads.starts}  # the same in every column
     states: dict[int, dict[datetime, str]] = {}
@@ -162,19 +170,16 @@ def _someone(people: list[dict[int, str]], start: int) -> str:
 def _room_check(reads: _Day, pk: int):
     """(start, end) -> whether room `pk` is free then with a laser (for a treatment), each kept
     free for the larger of their turnovers, or what is missing."""
-    stack = next((stack for stack in reads.calendar._stacks if stack[1] == pk), None)
-    if stack is None:
+    stacks = [stack for stack in reads.calendar._stacks if stack[1] == pk]
+    if not stacks:
         return lambda start, end: NOT_IN_USE
-    _, _, own_buffer, lasers = stack
-    room_free, devices = reads.diary.rooms[pk].is_free, reads.diary.devices
+    room_free, own_buffer = reads.diary.rooms[pk].is_free, stacks[0][2]
 
     def check(start: int, end: int) -> str:
         if not room_free(start, end + own_buffer):
             return ROOM_BUSY
-        for device, device_id, buffer in lasers:
-            if room_free(start, end + buffer) and (device is None or devices[device_id].is_free(start, end + buffer)):
-                return BOOKABLE
-        return reads.no_laser
+        placed = reads.calendar._room_and_device(start, end, reads.diary, stacks)
+        return BOOKABLE if placed is not None else reads.no_laser
 
     return check
 
@@ -185,18 +190,14 @@ def _laser_check(reads: _Day, pk: int):
     if device is None:
         return lambda start, end: NOT_IN_USE
     laser_free, own_buffer = reads.diary.devices[pk].is_free, 60 * device.turnover_minutes
-    rooms = [
-        (reads.diary.rooms[room_id].is_free, next(b for _, d_id, b in lasers if d_id == pk))
-        for _, room_id, _, lasers in reads.calendar._stacks
-    ]
+    stacks = [(room, room_id, buffer, [laser for laser in lasers if laser[1] == pk])  # every room, this laser
+              for room, room_id, buffer, lasers in reads.calendar._stacks]  # fmt: skip
 
     def check(start: int, end: int) -> str:
         if not laser_free(start, end + own_buffer):
             return LASER_BUSY
-        for room_free, buffer in rooms:
-            if room_free(start, end + buffer) and laser_free(start, end + buffer):
-                return BOOKABLE
-        return NO_ROOM
+        placed = reads.calendar._room_and_device(start, end, reads.diary, stacks)
+        return BOOKABLE if placed is not None else NO_ROOM
 
     return check
 
@@ -213,16 +214,16 @@ def cell_state(
     With anyone, the reason they share, else `NOBODY` (`BOOKABLE` if one of them is free). With a
     `room_id` or `device_id` (a room's or laser's column), what `resource_cell_states` says of it
     once the practitioner and the patient are free."""
-    day = timezone.localdate(start)
-    states = cell_states(day=day, practitioner_ids=[practitioner_id] if practitioner_id else [], **terms)
+    terms = {"kind": Appointment.Kind.CONSULTATION, "condition": None, "patient": None, "length": None} | terms
+    reads = _Day(day=timezone.localdate(start), now=terms.pop("now", None), **terms)
+    states = _practitioner_states(reads, [practitioner_id] if practitioner_id else [])
     rows = [states[practitioner_id]] if practitioner_id else list(states.values())
     reasons = {row.get(start, OFF_GRID) for row in rows} or {NOT_WORKING}
     if BOOKABLE not in reasons:
         return reasons.pop() if len(reasons) == 1 else NOBODY
-    if room_id or device_id:
+    if room_id or device_id:  # the patient is free then (above), with one practitioner at least
         by, pk = ("room", room_id) if room_id else ("device", device_id)
-        terms.pop("patient", None)  # their visits are weighed above
-        return resource_cell_states(day=day, by=by, resource_ids=[pk], **terms)[pk].get(start, OFF_GRID)
+        return _resource_states(reads, by, [pk])[pk].get(start, OFF_GRID)
     return BOOKABLE
 
 
