@@ -323,7 +323,8 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
     return WeekBoard(monday, by, days, rows, colour_key(), without_device)
 
 
-_STATUS_LABELS = dict(Appointment.Status.choices)
+# Labels by value, looked up per card: get_status_display() builds a hashable copy of the choices each time.
+STATUS_LABELS = dict(Appointment.Status.choices)
 _KIND_LABELS = dict(Appointment.Kind.choices)
 
 
@@ -362,7 +363,7 @@ def _week_card(appointment: WeekAppointment, local_start: datetime, *, can_book:
         time=f"{local_start.hour:02d}:{local_start.minute:02d}",
         patient=f"{a.first_name} {a.last_name}",
         what=card_words(a.kind, a.condition, a.session_number, a.planned_sessions),
-        status=_STATUS_LABELS[a.status],
+        status=STATUS_LABELS[a.status],
         short_prep=a.short_prep_acknowledged_at is not None,
         flagged=Appointment.notes_flagged(a.notes),
     )

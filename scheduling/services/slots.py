@@ -370,8 +370,7 @@ class Calendar:
             yield list(grid_starts(free, seconds))
 
     def _room_and_device(self, start, end, diary, stacks=None):
-        """The first room and laser free from `start` until `end` plus the larger of their buffers
-        (of `stacks`, some of `_stacks`, when given: one room's, or every room with one laser)."""
+        """The first room and laser (of `stacks`, else `_stacks`) free to `end` plus the larger buffer."""
         for room, room_id, own_buffer, lasers in self._stacks if stacks is None else stacks:
             room_free = diary.rooms[room_id].is_free
             # A room not free even for its own buffer is not free with any laser.

@@ -9,11 +9,7 @@ from html import escape  # what django.utils.html.escape does, without its lazy-
 
 from django.utils.safestring import SafeString, mark_safe
 
-from scheduling.models import Appointment
-from scheduling.selectors import card_what
-
-# A dict, not get_status_display(): that builds a hashable copy of the choices for every card.
-_STATUS_LABELS = dict(Appointment.Status.choices)
+from scheduling.selectors import STATUS_LABELS, card_what
 
 
 def column_html(column, *, by: str) -> SafeString:
@@ -70,7 +66,7 @@ def card_html(card, index: int, *, by: str) -> str:
         f"  <strong>{escape(a.patient.first_name)} {escape(a.patient.last_name)}</strong>\n"
         f"  {flags}<br>\n"
         f"  {what}\n"
-        f"  · {escape(_STATUS_LABELS[a.status])}<br>\n"
+        f"  · {escape(STATUS_LABELS[a.status])}<br>\n"
         f'  <span class="db-muted">{where}</span>\n'
         "</a>"
     )
