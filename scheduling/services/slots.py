@@ -24,17 +24,18 @@ from django.utils import timezone
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
 from clinic.errors import SchedulingError
 from scheduling.availability import (
-    Instants,
     Interval,
     clip,
     dates,
     day_bounds,
+    day_hours,
     epoch,
     grid_starts,
     instant,
+    instants,
     merge,
     subtract,
-    working_intervals,
+    weekly_hours,
 )
 from scheduling.models import Appointment
 
@@ -186,18 +187,16 @@ def open_slots(
     if window is None:
         return
     diary = calendar.diary(
-        window,
-        patient_id=patient_id,
-        ignore_ids=ignore_appointment_ids,
-        narrow=practitioner is not None,
+        window, patient_id=patient_id, ignore_ids=ignore_appointment_ids, narrow=practitioner is not None
     )
     starts = calendar.free_starts(diary, days=dates(start_date, last_date), window=window, length=length)
-    to_instant = Instants()
+    to_instant = instants()
     treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window
+    build = tuple.__new__  # what Slot(...) calls, without its Python-level __new__: a search builds hundreds
     for start, practitioner, room, device in calendar.place(diary, starts, length):
         begins = to_instant(start)
         short_prep = treatment and is_short_prep(kind=kind, start=begins, now=now)
-        yield Slot(begins, begins + length, practitioner, room, device, short_prep)
+        yield build(Slot, (begins, begins + length, practitioner, room, device, short_prep))
 
 
 def make_slot(opening: Opening, *, length: timedelta, kind: str, now: datetime) -> Slot:
@@ -361,13 +360,13 @@ class Calendar:
     def _practitioner_days(self, practitioner, days, bounds, seconds, diary) -> Iterator[list[int]]:
         """The grid starts at which `practitioner` is at work and free, a day's list at a time."""
         tz = timezone.get_default_timezone()
-        rules, time_off = self.rules[practitioner.pk], self.time_off[practitioner.pk]
+        hours, time_off = weekly_hours(self.rules[practitioner.pk]), self.time_off[practitioner.pk]
         for day in days:
-            free = subtract(clip(working_intervals(rules, [day], tz), bounds), time_off)
+            free = subtract(clip(day_hours(hours, day, tz), bounds), time_off)
             if free:
                 diary.read_to(free[-1][1])
                 free = subtract(free, diary.sessions(practitioner.pk, (free[0][0], free[-1][1])))
-            yield list(grid_starts(free, seconds))
+            yield grid_starts(free, seconds)
 
     def _room_and_device(self, start, end, diary, stacks=None):
         """The first room and laser (of `stacks`, else `_stacks`) free to `end` plus the larger buffer."""
