@@ -105,7 +105,6 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # below) per address asked for and per client address. What a patient may change online themselves.
 SESAME_MAX_AGE = timedelta(minutes=30)
 SESAME_ONE_TIME = True
-SESAME_TOKEN_NAME = "link"
 PORTAL_SIGN_IN_RATE_PER_ADDRESS = env.str("PORTAL_SIGN_IN_RATE_PER_ADDRESS", default="3/h")
 PORTAL_SIGN_IN_RATE_PER_CLIENT = env.str("PORTAL_SIGN_IN_RATE_PER_CLIENT", default="20/h")
 PORTAL_NOTICE_HOURS = env.int("PORTAL_NOTICE_HOURS", default=48)  # no online move or cancel closer than this

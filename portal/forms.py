@@ -22,7 +22,9 @@ class EmailForm(forms.Form):
 class SlotForm(forms.Form):
     """A time the page offered; whether it is still free and allowed is the search's to say again."""
 
-    slot = forms.RegexField(regex=r"^\d{1,12}-\d{1,12}-\d{1,12}-\d{1,12}$", error_messages={"invalid": "Choose a time."})
+    slot = forms.RegexField(
+        regex=r"^\d{1,12}-\d{1,12}-\d{1,12}-\d{1,12}$", error_messages={"invalid": "Choose a time."}
+    )
 
     def clean_slot(self) -> dict:
         start, practitioner, room, device = (int(part) for part in self.cleaned_data["slot"].split("-"))
