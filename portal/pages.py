@@ -19,6 +19,11 @@ from .views import portal_page
 SUN_PROMISE = "Confirmed online by the patient: no sun or tanning beds for the two weeks before."
 
 
+def _status(request, form, *, asked: bool) -> int:
+    """400 for a choice the page refused; a page that had nothing to offer only shows why."""
+    return 400 if request.method == "POST" and asked and form.errors else 200
+
+
 @patient_required
 def home(request, patient):
     return portal_page(request, "home.html", patient=patient, **selectors.overview(patient))
@@ -61,7 +66,7 @@ def book_next(request, patient, course_id):
     slots = booking.next_session_slots(plan, now=now) if plan is not None else []
     return portal_page(
         request, "book.html", patient=patient, course=course, plan=plan, form=form, call_us=booking.call_us(),
-        slots=[(slot_value(slot), slot) for slot in slots], status=400 if form.errors else 200,
+        slots=[(slot_value(slot), slot) for slot in slots], status=_status(request, form, asked=plan is not None),
     )  # fmt: skip
 
 
@@ -92,7 +97,7 @@ def move(request, patient, appointment_id):
     return portal_page(
         request, "move.html", patient=patient, visit=selectors.visit(appointment, moves=moves, now=now),
         refusal=refusal, form=form, slots=[(slot_value(slot), slot) for slot in slots], call_us=booking.call_us(),
-        status=400 if form.errors else 200,
+        status=_status(request, form, asked=not refusal),
     )  # fmt: skip
 
 

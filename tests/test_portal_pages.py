@@ -66,7 +66,7 @@ def test_the_home_page_shows_visits_with_their_prep_the_course_progress_and_the_
 
 def test_every_patient_url_answers_404_for_another_patients_records(signed_in, clinic):
     other = TreatmentCourseFactory(approved=True, patient=PatientFactory(), areas=[area()])
-    completed_session(clinic, patient=other.patient, course=other)
+    completed_session(clinic, patient=other.patient, course=other, start=local(1, 12, month=2))
     theirs = book_treatment(clinic, local(23, 10), patient=other.patient, course=other)
     with_ids = {
         "portal:visit": {"appointment_id": theirs.pk},
