@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from clinic.errors import BookingConflict, Conflict
 from outbox.emails import build_message
+from outbox.links import link_path, make_token
 from outbox.models import Notification
 from portal.forms import patient_message, slot_value
 from scheduling.models import Appointment
@@ -224,3 +225,10 @@ def test_every_patient_email_links_to_the_sign_in_page_naming_nobody(clinic, fro
     assert reverse("portal:sign_in") == "/me/sign-in/"  # no address or id in it
     assert f"Manage your visits online: {portal}\n" in message.body
     assert f'href="{portal}"' in message.alternatives[0][0]
+
+
+def test_the_email_link_pages_lead_into_the_patient_pages(client, clinic, frozen):
+    visit = book_treatment(clinic, local(22, 10))
+    for purpose in ("confirm", "cancel", "prep"):
+        page = client.get(link_path(purpose, make_token(purpose, appointment=visit)))
+        assert page.status_code == 200 and b'href="/me/sign-in/"' in page.content, purpose

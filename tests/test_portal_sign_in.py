@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from sesame.utils import get_token
 
+from clinic.accesslog import safe_path
 from outbox import sending
 from outbox.emails import build_message
 from outbox.links import PORTAL_SCOPE
@@ -166,3 +167,9 @@ def test_signing_in_and_out_is_in_the_audit_trail_with_the_patient_as_actor(clie
 def test_a_token_for_a_staff_account_never_signs_in(client, receptionist):
     token = get_token(receptionist, scope=PORTAL_SCOPE)
     assert client.post(reverse("portal:sign_in_link", args=[token])).status_code == 410
+
+
+def test_the_logs_never_quote_a_sign_in_token(ada):
+    link = sign_in_path(ada)
+    assert safe_path(f"GET {link} HTTP/1.1") == "GET /me/sign-in/[token]/ HTTP/1.1"
+    assert safe_path("POST /me/sign-in/ HTTP/1.1") == "POST /me/sign-in/ HTTP/1.1"
