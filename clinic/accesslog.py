@@ -14,6 +14,8 @@ from gunicorn.glogging import Logger
 # The link pages under /p/ (outbox/urls.py): the purpose stays, the token goes.
 # Up to a space (a request line's separator) or the query: a control character inside a token hides none of it.
 _LINK = re.compile(r"(?:^|(?<=\s))(/p/[^/ ?]*)(/[^ ?]*)?")
+# The patient pages' sign-in link (portal/urls.py): a one-time token, alive for 30 minutes.
+_SIGN_IN_LINK = re.compile(r"(?:^|(?<=\s))(/me/sign-in/)[^/ ?]+/?")
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -25,6 +27,7 @@ def escape(text: str) -> str:
 def safe_path(text: str) -> str:
     """A path, or a request line holding one, fit for a log: no link token, no control character."""
     redacted = _LINK.sub(lambda match: match.group(1) + ("/[token]/" if match.group(2) else ""), text)
+    redacted = _SIGN_IN_LINK.sub(r"\1[token]/", redacted)
     return escape(redacted)
 
 

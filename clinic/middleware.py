@@ -12,7 +12,8 @@ from .client import client_address
 class AuditlogMiddleware(BaseAuditlogMiddleware):
     """django-auditlog's middleware, with the actor read when an entry is written rather than when
     the request arrives: the API authenticates its tokens inside the view, after this runs; and the
-    address the login lockout uses (its own would believe a client's X-Forwarded-For)."""
+    address the login lockout uses (its own would believe a client's X-Forwarded-For). A signed-in
+    patient, who is no `request.user`, is the actor through `request.audit_actor` (portal.session)."""
 
     @staticmethod
     def _get_remote_addr(request):
@@ -22,7 +23,9 @@ class AuditlogMiddleware(BaseAuditlogMiddleware):
     def _get_actor(request):
         def actor():
             user = getattr(request, "user", None)
-            return user if user is not None and user.is_authenticated else None
+            if user is not None and user.is_authenticated:
+                return user
+            return getattr(request, "audit_actor", None)
 
         return SimpleLazyObject(actor)
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "scheduling",
     "outbox",
     "records",
+    "portal",
+    "django_ratelimit",
     "api",
     "demo",
 ]
@@ -97,6 +99,17 @@ AXES_VERBOSE = False  # its log lines name the username; ours log ids only
 # The audit trail (django-auditlog): who changed which record and when, and who opened a
 # patient's clinical record. The registrations are in each app's models.py.
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+# Patients online (portal/): a sign-in link by email (django-sesame), single use, for 30 minutes,
+# good for the patient pages only; the sign-in requests are throttled (django-ratelimit, on the cache
+# below) per address asked for and per client address. What a patient may change online themselves.
+SESAME_MAX_AGE = timedelta(minutes=30)
+SESAME_ONE_TIME = True
+PORTAL_SIGN_IN_RATE_PER_ADDRESS = env.str("PORTAL_SIGN_IN_RATE_PER_ADDRESS", default="3/h")
+PORTAL_SIGN_IN_RATE_PER_CLIENT = env.str("PORTAL_SIGN_IN_RATE_PER_CLIENT", default="20/h")
+PORTAL_NOTICE_HOURS = env.int("PORTAL_NOTICE_HOURS", default=48)  # no online move or cancel closer than this
+PORTAL_MAX_MOVES = env.int("PORTAL_MAX_MOVES", default=2)  # online moves of one visit by the patient
+PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=2)  # a patient session's life from its sign-in
 
 # How often an open day or week board asks whether its appointments changed (scheduling.views.board).
 BOARD_POLL_SECONDS = env.int("BOARD_POLL_SECONDS", default=5)
@@ -280,6 +293,15 @@ NOTIFICATIONS = {
 # server to run. The worker takes a message by renaming it into processed/, on the same file
 # system so that the rename is atomic and two consumers never take one message.
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the sign-in throttles' counters: Redis when there is one, shared by every web process
+# (django-ratelimit counts with the cache's atomic increment); without Redis (the quick start on one
+# machine) each process's memory, so the limits hold per process, which that setup accepts.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]  # Django's own Redis cache, atomic, not on its list
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.E003", "django_ratelimit.W001"]  # one machine: per process
 BROKER_DIR = Path(env.str("BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

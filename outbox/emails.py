@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone
 from icalendar import Calendar, Event, vCalAddress
 
-from outbox.links import link_url
+from outbox.links import link_url, portal_url, sign_in_url
 from outbox.models import Notification
 from scheduling.models import Appointment
 from scheduling.services.slots import interval_window, is_short_prep, prep_begins
@@ -40,6 +40,7 @@ SUBJECTS = {
     Kind.NEXT_SESSION: "Time to book your next session",
     Kind.RESCHEDULED: "Your {what} has moved to {date} at {time}",
     Kind.CANCELLED: "Your {what} on {date} at {time} is cancelled",
+    Kind.SIGN_IN: "Your link to sign in",
 }
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
@@ -158,7 +159,11 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
         "first_name": patient.first_name,
         "clinic": {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE},
         "unsubscribe_url": unsubscribe_url,
+        "portal_url": portal_url(),  # "manage your visits", in every email
     }
+    if notification.kind == Kind.SIGN_IN:
+        context["sign_in_url"] = sign_in_url(patient)
+        context["sign_in_minutes"] = int(settings.SESAME_MAX_AGE.total_seconds() // 60)
     appointment = notification.appointment
     course = notification.course or (appointment.course if appointment else None)
     if appointment is not None:
@@ -228,6 +233,19 @@ def _subject(kind: str, context: dict) -> str:
         date=formats.date_format(visit["start"], "l j F"),
         time=formats.time_format(visit["start"], "H:i"),
     )
+
+
+def subject_line(notification: Notification) -> str:
+    """The subject of a sent email as the patient's pages list it: as sent while its appointment is
+    at the version it described, else (a visit moved since) the kind of email, which stays true."""
+    appointment = notification.appointment
+    if notification.kind in VISIT_KINDS and (
+        appointment is None or appointment.version != notification.appointment_version
+    ):
+        return notification.get_kind_display()
+    with timezone.override(timezone.get_default_timezone()):
+        context = {"visit": _visit(appointment)} if appointment is not None else {}
+        return _subject(notification.kind, context)
 
 
 def _tidy(text: str) -> str:

@@ -8,6 +8,11 @@ raises the version and so retires every link sent before it. Otherwise it works 
 appointment has passed (its end), however far ahead the visit was booked: a course's sessions are
 booked up to a year ahead, and their confirmation carries the links. An unsubscribe link works for
 three years.
+
+The sign-in link to the patient's own pages is django-sesame's token instead (`sign_in_url`,
+`sign_in_account`): single use (it signs the account's last sign-in, which signing in moves on),
+30 minutes (SESAME_MAX_AGE), scoped to the portal, and made when the email is built, so no row
+stores it.
 """
 
 from datetime import timedelta
@@ -16,6 +21,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
+from sesame.tokens import parse_token
+from sesame.utils import get_token
 
 from patients.models import Patient
 from scheduling.models import Appointment
@@ -37,6 +44,7 @@ class LinkError(Exception):
 
 
 UNSUBSCRIBE_MAX_AGE_DAYS = 3 * 365
+PORTAL_SCOPE = "portal"  # a sesame token made for the patient pages works there only
 
 
 def _salt(purpose: str) -> str:
@@ -127,3 +135,31 @@ def _appointment(appointment_id: int, version: int) -> Appointment:
             status=410,
         )
     return appointment
+
+
+def portal_url() -> str:
+    """The patient pages' sign-in page ("manage your visits"), for every patient email: it names nobody."""
+    return settings.CLINIC_BASE_URL + reverse("portal:sign_in")
+
+
+def sign_in_url(patient: Patient) -> str:
+    """A fresh one-time sign-in link for the patient's own account (`patients.services.patient_account`)."""
+    token = get_token(patient.user, scope=PORTAL_SCOPE)
+    return settings.CLINIC_BASE_URL + reverse("portal:sign_in_link", args=[token])
+
+
+def sign_in_account(token: str):
+    """The patient account a sign-in token was made for while it is still good (signed by us, for the
+    portal, younger than SESAME_MAX_AGE, and the account has not signed in since), or None. Only a
+    patient's own account, active and never staff, counts: a token can never stand for staff."""
+
+    def patient_account(user_id):
+        patient = (
+            Patient.objects.select_related("user")
+            .filter(user_id=user_id, erased_at__isnull=True, user__is_active=True, user__is_staff=False)
+            .filter(user__is_superuser=False)
+            .first()
+        )
+        return patient.user if patient is not None else None
+
+    return parse_token(token, patient_account, scope=PORTAL_SCOPE)

@@ -39,6 +39,7 @@ class Notification(models.Model):
         NEXT_SESSION = "next_session", "Next-session prompt"
         RESCHEDULED = "rescheduled", "Reschedule notice"
         CANCELLED = "cancelled", "Cancellation notice"
+        SIGN_IN = "sign_in", "Sign-in link"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -82,8 +83,10 @@ class Notification(models.Model):
             models.Index(fields=["patient", "due_at"], name="notification_patient_due"),
         ]
         constraints = [
+            # A sign-in link is about the patient alone; every other email is about a visit or a course.
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False) | Q(course__isnull=False), name="notification_has_subject"
+                condition=Q(appointment__isnull=False) | Q(course__isnull=False) | Q(kind="sign_in"),
+                name="notification_has_subject",
             ),
         ]
 

@@ -7,6 +7,7 @@ minute, so a lost Redis queue delays mail but loses none.
 """
 
 import logging
+import uuid
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -114,6 +115,12 @@ def plan_for_erasure(patient) -> None:
     """An erased patient gets no more emails, and the log keeps no server message quoting their address."""
     _withdraw(Notification.objects.filter(patient=patient))
     Notification.objects.filter(patient=patient).exclude(last_error="").update(last_error="")
+
+
+def plan_sign_in(patient, *, now) -> Notification:
+    """A sign-in link the patient asked for, due at once (the caller queues it at once too)."""
+    key = f"p{patient.pk}.{Kind.SIGN_IN}.{uuid.uuid4().hex}"  # every request is an email of its own
+    return Notification.objects.create(key=key, kind=Kind.SIGN_IN, due_at=now, patient=patient)
 
 
 def plan_for_completion(appointment, *, now) -> None:

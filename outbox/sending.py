@@ -62,6 +62,13 @@ def claim_due(*, now: datetime | None = None, limit: int = 1000) -> list[int]:
     return ids
 
 
+def claim(notification_id: int) -> bool:
+    """Claim one pending row for a send task now, as `claim_due` would once it is due; False when a
+    dispatcher took it first."""
+    rows = Notification.objects.filter(pk=notification_id, status=Status.PENDING)
+    return rows.update(status=Status.QUEUED, claimed_at=timezone.now()) == 1
+
+
 def _fail_stranded(stale) -> None:
     """Rows whose every attempt stopped before it recorded an outcome (the worker was killed, ran out
     of time or lost the database mid-send) end `failed`: each may or may not have reached the patient."""
@@ -92,6 +99,8 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
     patient = notification.patient
     if not patient.email:
         return "The patient has no email address."
+    if notification.kind == Kind.SIGN_IN:
+        return _sign_in_unwanted(notification, now=now)
     if not patient.email_consent and notification.kind not in CHANGE_NOTICES:
         return "The patient has not agreed to emails."
     appointment = notification.appointment
@@ -111,6 +120,17 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
             return "The course has no session left to book."
         if sessions.filter(start__gt=now).exists():
             return "The next session is booked."
+    return ""
+
+
+def _sign_in_unwanted(notification, *, now) -> str:
+    """A sign-in link goes whatever the consent to reminders (the patient asked for it), unless the
+    patient was erased since, or it was asked for longer ago than a link lives (an outage): it would
+    arrive stale, after the patient gave up waiting."""
+    if notification.patient.erased_at is not None or notification.patient.user_id is None:
+        return "The patient's details were erased."
+    if now - notification.due_at > settings.SESAME_MAX_AGE:
+        return "The sign-in link was asked for too long ago."
     return ""
 
 

@@ -6,7 +6,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from outbox import planning, sending, tasks
 from outbox.models import Notification
 from patients.models import Patient
 
@@ -48,3 +50,25 @@ def notification_retry(*, notifications: QuerySet[Notification], now: datetime |
     )
     log.info("%s email(s) put back in the outbox to send again", count)
     return count
+
+
+def sign_in_email_send(*, patient: Patient, now: datetime | None = None) -> Notification:
+    """Plan the patient's sign-in link and hand it to the mail workers as soon as it commits, rather
+    than at the next minute's dispatch: the patient is waiting for it. When the broker cannot be
+    reached the row stays pending and the next dispatch sends it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        notification = planning.plan_sign_in(patient, now=now)
+        transaction.on_commit(lambda: _send_soon(notification.pk))
+    log.info("patient %s: sign-in link planned (notification %s)", patient.pk, notification.pk)
+    return notification
+
+
+def _send_soon(notification_id: int) -> None:
+    claimed = sending.claim(notification_id)
+    if not claimed:
+        return  # a dispatcher took it meanwhile
+    try:
+        tasks.enqueue([notification_id])
+    except OperationalError:  # enqueue put it back as pending
+        log.warning("notification %s: the broker could not be reached; the next dispatch sends it", notification_id)

@@ -1,4 +1,5 @@
 from auditlog.registry import auditlog
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -30,6 +31,17 @@ class Patient(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     erased_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the personal details were erased on request."
+    )
+    # The patient's own sign-in account for their online pages (portal/): no password, no groups,
+    # never staff, made the first time they ask for a sign-in link (patients.services.patient_account).
+    # It is what django-sesame signs links for and what the audit trail names as the actor.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="patient",
     )
 
     class Meta:

@@ -9,6 +9,7 @@ import logging
 import re
 from datetime import date
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -145,3 +146,23 @@ def patient_update(*, patient: Patient, **changes) -> Patient:
         setattr(patient, name, getattr(locked, name))
     logger.info("patient %s updated: %s", patient.pk, ", ".join(sorted(changes)))
     return patient
+
+
+def patient_account(*, patient: Patient):
+    """The patient's own sign-in account (for their online pages), made the first time it is needed.
+
+    Not a staff account: no password anyone could type (unusable), no groups, `is_staff` off, and no
+    name or address of the patient's in it (its username is the patient's id), so the staff login,
+    the admin and the API never accept it. Made under the patient's row lock, so two first requests
+    at once make one."""
+    with transaction.atomic():
+        locked = Patient.objects.select_for_update().get(pk=patient.pk)
+        if locked.user_id is None:
+            user = get_user_model()(username=f"patient:{locked.pk}", is_staff=False, is_superuser=False)
+            user.set_unusable_password()
+            user.save()
+            locked.user = user
+            locked.save(update_fields=["user", "updated_at"])
+            logger.info("patient %s: sign-in account made", locked.pk)
+    patient.user_id = locked.user_id
+    return locked.user

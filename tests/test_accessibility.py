@@ -130,6 +130,7 @@ NOT_PAGES = {
 }
 NOT_PAGE_NAMESPACES = {
     "api": "the JSON API: data, not pages",
+    "portal": "the patients' own pages, checked signed in as a patient by tests/test_portal_browser.py",
     "admin": "Django's admin: its index, a list, a change and an add form are visited above; the other "
     "models' pages are the same templates",
 }

@@ -14,7 +14,9 @@ from clinical.models import Contraindication
 from outbox import sending as outbox
 from outbox.emails import build_message
 from outbox.models import Notification
+from outbox.planning import plan_sign_in
 from patients.models import SkinType
+from patients.services import patient_account
 from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from tests.conftest import book_treatment, local
@@ -337,6 +339,8 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
     rows.append(Notification.objects.get(appointment=moved, kind=Kind.CANCELLED))
     session = completed_session(clinic, local(26, 10, month=2))
     rows += [course_row(clinic, Kind.AFTERCARE, appointment=session), course_row(clinic, Kind.NEXT_SESSION)]
+    patient_account(patient=clinic.patient)
+    rows.append(plan_sign_in(clinic.patient, now=frozen))
     assert {row.kind for row in rows} == set(Kind.values)
     for row in rows:
         message = build_message(row)

@@ -87,10 +87,13 @@ ROUTES = [
         for kind in ("list", "detail")
     ],
 ]
-# Outside the matrix: logging in and out, the patients' own signed links, and the admin (which
-# checks Django's model permissions, given to each role's group in clinic.roles.PERMISSIONS).
+# Outside the matrix: logging in and out, the patients' own signed links and pages (their own
+# session, tests/test_portal_*.py), and the admin (which checks Django's model permissions, given to
+# each role's group in clinic.roles.PERMISSIONS).
+PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:visit", "portal:move",
+          "portal:cancel", "portal:ask_to_cancel", "portal:book_next"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe"}  # fmt: skip
+           "patient_links:unsubscribe", *PORTAL}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):

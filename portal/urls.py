@@ -1,0 +1,20 @@
+"""The patient pages, under /me/. Ids in these addresses are looked up among the signed-in
+patient's own records only (portal.selectors)."""
+
+from django.urls import path
+
+from . import pages, views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", pages.home, name="home"),
+    path("sign-in/", views.sign_in, name="sign_in"),
+    path("sign-in/<str:token>/", views.sign_in_link, name="sign_in_link"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("visits/<int:appointment_id>/", pages.visit, name="visit"),
+    path("visits/<int:appointment_id>/move/", pages.move, name="move"),
+    path("visits/<int:appointment_id>/cancel/", pages.cancel, name="cancel"),
+    path("visits/<int:appointment_id>/ask-to-cancel/", pages.ask_to_cancel, name="ask_to_cancel"),
+    path("courses/<int:course_id>/book/", pages.book_next, name="book_next"),
+]
