@@ -39,6 +39,7 @@ class Notification(models.Model):
         NEXT_SESSION = "next_session", "Next-session prompt"
         RESCHEDULED = "rescheduled", "Reschedule notice"
         CANCELLED = "cancelled", "Cancellation notice"
+        SUN_EXPOSURE = "sun_exposure", "Sun exposure notice"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
