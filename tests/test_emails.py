@@ -2,7 +2,7 @@
 
 import email
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from icalendar import Calendar
 
 from clinical.models import Contraindication
+from clinical.services.sun_exposure import sun_exposure_record
 from outbox import sending as outbox
 from outbox.emails import build_message
 from outbox.models import Notification
@@ -337,6 +338,8 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
     rows.append(Notification.objects.get(appointment=moved, kind=Kind.CANCELLED))
     session = completed_session(clinic, local(26, 10, month=2))
     rows += [course_row(clinic, Kind.AFTERCARE, appointment=session), course_row(clinic, Kind.NEXT_SESSION)]
+    sun_exposure_record(patient=clinic.patient, first_day=date(2027, 3, 10), last_day=date(2027, 3, 12), what="ski trip")
+    rows.append(planned(appointment, Kind.SUN_EXPOSURE))
     assert {row.kind for row in rows} == set(Kind.values)
     for row in rows:
         message = build_message(row)
