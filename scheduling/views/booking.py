@@ -38,7 +38,7 @@ from scheduling.services import (
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.freecells import BOOKABLE, cell_state
 
-from . import refuse
+from . import refuse, sun_override
 
 SEARCH_DAYS = 28
 SLOTS_SHOWN = 10
@@ -66,7 +66,7 @@ def _load_course(pk: int) -> TreatmentCourse:
 def course_book(request, pk):
     """The next free slots for the course's next session; a slot's button books it."""
     course = _load_course(pk)
-    conflicts, posted = [], None
+    conflicts, posted, sun_refused = [], None, None
     if request.method == "POST":
         form = SlotBookForm(request.POST)
         posted = request.POST.get("start")
@@ -81,6 +81,7 @@ def course_book(request, pk):
                 )
             except SchedulingError as error:
                 conflicts = refuse(request, error)
+                sun_refused = sun_override(error, form)
                 course.refresh_from_db()
             else:
                 messages.success(
@@ -144,6 +145,7 @@ def course_book(request, pk):
         "picked_refusal": picked_refusal,
         "posted": posted,
         "conflicts": conflicts,
+        "sun_refused": sun_refused,
     }
     return render(request, "scheduling/course_book.html", context)
 
