@@ -31,6 +31,7 @@ from scheduling.services import (
 from scheduling.services.booking import check_in_day, no_show_due
 from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
 from scheduling.services.course_rules import takes_another_session
+from scheduling.services.sun import sun_exposure_confirm
 
 from . import refuse, sun_override
 
@@ -178,6 +179,20 @@ def appointment_complete_view(request, pk):
     else:
         messages.success(request, f"The {appointment.get_kind_display().lower()} is recorded as completed.")
     return redirect("scheduling:appointment", pk=appointment.pk)
+
+
+@ability_required("book")
+@require_POST
+def sun_exposure_confirm_view(request, pk):
+    """Reception's queue: keep a session that planned sun exposure now touches (the dermatologist agrees)."""
+    appointment = _load(pk)
+    try:
+        sun_exposure_confirm(appointment=appointment, by=request.user)
+    except SchedulingError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, "The session stays where it is; the sun exposure is acknowledged.")
+    return redirect(reverse("queues:index") + "#sun-exposure")
 
 
 @ability_required("book")
