@@ -9,9 +9,11 @@ through `clinical.events`.
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 
-from auditlog.context import auditlog_value, set_actor
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from clinic.errors import SchedulingError
@@ -39,13 +41,10 @@ def check_exposure(*, first_day: date, last_day: date, what: str, today: date) -
 
 @contextmanager
 def _acting(by):
-    """The audit trail's actor: the request's, set by the middleware, or else `by` (a task, a shell)."""
-    try:
-        auditlog_value.get()
-        outside_a_request = False
-    except LookupError:
-        outside_a_request = True
-    with set_actor(by) if outside_a_request and isinstance(by, get_user_model()) else nullcontext():
+    """The audit trail's actor: the request's, which the middleware names while it listens for the
+    trail's entries, or else `by` (a task, a shell)."""
+    in_a_request = pre_save.has_listeners(LogEntry)
+    with set_actor(by) if not in_a_request and isinstance(by, get_user_model()) else nullcontext():
         yield
 
 
