@@ -178,7 +178,7 @@ def test_an_email_about_a_removed_exposure_is_skipped_when_it_falls_due(clinic, 
     exposure = holiday(clinic, date(2027, 7, 3), date(2027, 7, 10))
     sun_exposure_remove(exposure=exposure)
     email = Notification.objects.get(kind=Notification.Kind.SUN_EXPOSURE)
-    assert sending.unwanted_reason(email) == "No planned sun exposure keeps treatment off the appointment's day any more."
+    assert sending.unwanted_reason(email).startswith("No planned sun exposure keeps treatment off")
     assert flagged_sessions(now=frozen) == []
 
 
