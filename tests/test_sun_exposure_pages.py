@@ -107,9 +107,7 @@ def test_the_queue_lists_a_session_in_a_new_exposure_until_reception_confirms_it
     assert "No session falls in a patient's planned sun exposure" in section.split("</section>", 1)[0]
 
 
-def test_the_api_refuses_with_the_reason_and_books_and_moves_with_the_acknowledgement(
-    receptionist, clinic, holiday
-):
+def test_the_api_refuses_with_the_reason_and_books_and_moves_with_the_acknowledgement(receptionist, clinic, holiday):
     api = APIClient()
     api.force_authenticate(receptionist)
     booking = {"patient": clinic.patient.pk, "kind": "treatment", "course": clinic.course.pk,
