@@ -80,6 +80,12 @@ def test_the_course_page_refuses_a_session_in_the_exposure_and_books_it_acknowle
     assert Appointment.objects.get().sun_exposure_acknowledged_by.username == "reception"
 
 
+def test_a_time_picked_on_the_day_board_in_the_exposure_says_why_it_cannot_be_booked(reception, clinic, holiday):
+    url = reverse("scheduling:course_book", args=[clinic.course.pk])
+    page = reception.get(url, {"start": local(15, 10, month=7).strftime("%Y-%m-%dT%H:%M")}).content.decode()
+    assert f"cannot be booked: {REASON}." in page
+
+
 def test_the_reschedule_page_refuses_a_move_into_the_exposure_and_moves_it_acknowledged(reception, clinic, holiday):
     session = book_treatment(clinic, local(29, 10, month=6))
     url = reverse("scheduling:appointment_reschedule", args=[session.pk])

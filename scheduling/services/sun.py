@@ -91,11 +91,15 @@ def sessions_kept_off(exposure: SunExposure, *, now: datetime):
     ).order_by("start", "pk")
 
 
+def exposure_on(patient_id: int, day: date) -> SunExposure | None:
+    """The patient's first planned sun exposure that keeps treatment off the local `day`."""
+    exposures = SunExposure.objects.filter(patient_id=patient_id, first_day__lte=day, last_day__gte=day - PREP_WINDOW)
+    return exposures.order_by("first_day", "pk").first()
+
+
 def exposure_keeping_off(appointment: Appointment) -> SunExposure | None:
     """The patient's first planned sun exposure that keeps treatment off the appointment's day."""
-    day = timezone.localdate(appointment.start)
-    exposures = SunExposure.objects.filter(patient_id=appointment.patient_id, first_day__lte=day)
-    return exposures.filter(last_day__gte=day - PREP_WINDOW).order_by("first_day", "pk").first()
+    return exposure_on(appointment.patient_id, timezone.localdate(appointment.start))
 
 
 def told(exposure: SunExposure) -> dict:

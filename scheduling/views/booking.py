@@ -34,6 +34,7 @@ from scheduling.services import (
     course_plan,
     find_slots,
     session_length,
+    sun,
 )
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.freecells import BOOKABLE, cell_state
@@ -119,7 +120,9 @@ def course_book(request, pk):
             if not slots:
                 picked_refusal = why_not_free(picked, patient=course.patient, **terms)
                 if picked_refusal == BOOKABLE:  # free, but not for this course's session
-                    picked_refusal = "it is outside the course's interval from its previous session"
+                    exposure = sun.exposure_on(course.patient_id, timezone.localdate(picked))
+                    picked_refusal = sun.reason(exposure) if exposure else (
+                        "it is outside the course's interval from its previous session")  # fmt: skip
     if bookable and not slots and not refused:
         try:
             slots = find_slots(
