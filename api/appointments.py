@@ -39,6 +39,11 @@ from scheduling.services import (
 )
 from scheduling.services.check_in import QUESTIONS, check_in_flags
 
+SUN_ACKNOWLEDGEMENT = (
+    "The dermatologist agrees to treat during the patient's planned sun exposure or the 14 days after it "
+    "(refused without it, the reason naming the exposure)."
+)
+
 # Output
 
 
@@ -54,6 +59,10 @@ class AppointmentSerializer(serializers.ModelSerializer):
     )
     short_prep = serializers.SerializerMethodField(
         help_text="A treatment booked inside the 14-day prep window, with the acknowledgement recorded."
+    )
+    sun_exposure = serializers.SerializerMethodField(
+        help_text="A treatment kept during the patient's planned sun exposure or the 14 days after it, "
+        "with the acknowledgement recorded."
     )
 
     class Meta:
@@ -71,11 +80,15 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "device",
             "status",
             "short_prep",
+            "sun_exposure",
         ]
         read_only_fields = fields
 
     def get_short_prep(self, appointment) -> bool:
         return appointment.short_prep_acknowledged_at is not None
+
+    def get_sun_exposure(self, appointment) -> bool:
+        return appointment.sun_exposure_acknowledged_at is not None
 
 
 class CheckedInSerializer(AppointmentSerializer):
@@ -122,6 +135,7 @@ class AppointmentBookSerializer(serializers.Serializer):
     acknowledge_short_prep = FlagField(
         default=False, help_text="The patient knows a treatment less than 14 days away leaves less prep time."
     )
+    acknowledge_sun_exposure = FlagField(default=False, help_text=SUN_ACKNOWLEDGEMENT)
     notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
 
 
@@ -131,6 +145,7 @@ class RescheduleSerializer(serializers.Serializer):
     room = pk_field(Room.objects.all(), required=False)
     device = pk_field(LaserDevice.objects.all(), required=False)
     acknowledge_short_prep = FlagField(default=False)
+    acknowledge_sun_exposure = FlagField(default=False, help_text=SUN_ACKNOWLEDGEMENT)
 
 
 class CancelSerializer(serializers.Serializer):

@@ -3,6 +3,7 @@
 from django.db import models
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.common import (
@@ -17,6 +18,7 @@ from api.common import (
     query,
     valid,
 )
+from clinical.models import SunExposure
 from patients import services as patient_services
 from patients.models import Patient
 from patients.selectors import clean_query, patients_matching
@@ -48,6 +50,15 @@ class PatientSerializer(serializers.ModelSerializer):
             "notes",
         ]
         extra_kwargs = {"notes": {"max_length": TEXT_MAX}}
+
+
+class SunExposureSerializer(serializers.ModelSerializer):
+    """Planned sun exposure: no treatment on its days or in the 14 days after them."""
+
+    class Meta:
+        model = SunExposure
+        fields = ["id", "first_day", "last_day", "what"]
+        read_only_fields = fields
 
 
 class PatientSearchSerializer(serializers.Serializer):
@@ -84,6 +95,13 @@ class PatientViewSet(mixins.RetrieveModelMixin, MatrixViewSet):
         patients = patients_matching(text) if clean_query(text) else self.get_queryset()
         page = self.paginate_queryset(patients)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(responses={200: SunExposureSerializer(many=True)})
+    @action(detail=True, methods=["get"], url_path="sun-exposure", pagination_class=None)
+    def sun_exposure(self, request, pk=None):
+        """The patient's planned sun exposure, earliest first (recorded on the staff pages)."""
+        exposures = SunExposure.objects.filter(patient=self.get_object())
+        return Response(SunExposureSerializer(exposures, many=True).data)
 
     @extend_schema(request=PatientSerializer, responses={200: PatientSerializer, 400: FIELD_ERRORS})
     def partial_update(self, request, pk=None):

@@ -122,6 +122,33 @@ class TreatmentCourse(models.Model):
         return timedelta(days=self.max_interval_days)
 
 
-# The audit trail: every change to assessments and courses, with who made it.
+class SunExposure(models.Model):
+    """A stretch of planned sun exposure the patient told us of (a beach holiday, a ski trip):
+    its first and last days on the clinic's calendar. The engine keeps treatments off those days
+    and the prep window after them (scheduling.services.sun)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="sun_exposures")
+    first_day = models.DateField()
+    last_day = models.DateField()
+    what = models.CharField(max_length=80, help_text="A beach holiday, a ski trip.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="When its dates or words last changed.")
+
+    class Meta:
+        ordering = ["first_day", "pk"]
+        indexes = [models.Index(fields=["patient", "last_day"], name="sun_exposure_patient_last")]
+        constraints = [
+            models.CheckConstraint(condition=Q(last_day__gte=F("first_day")), name="sun_exposure_days_in_order"),
+        ]
+
+    def __str__(self):
+        return f"{self.what} ({self.first_day:%d %b} to {self.last_day:%d %b %Y})"
+
+
+# The audit trail: every change to assessments, courses and planned sun exposure, with who made it.
 auditlog.register(Assessment, m2m_fields={"conditions"})
 auditlog.register(TreatmentCourse, m2m_fields={"areas"})
+auditlog.register(SunExposure, exclude_fields=["updated_at"])

@@ -24,11 +24,14 @@ from icalendar import Calendar, Event, vCalAddress
 from outbox.links import link_url, portal_url, sign_in_url
 from outbox.models import Notification
 from scheduling.models import Appointment
+from scheduling.services import sun
 from scheduling.services.slots import interval_window, is_short_prep, prep_begins
 
 Kind = Notification.Kind
 # Emails about one appointment's time.
-VISIT_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED)
+VISIT_KINDS = (
+    Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED, Kind.SUN_EXPOSURE,
+)  # fmt: skip
 # Those that make, change or remove the calendar event: they carry the invitation.
 INVITE_KINDS = (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
 PREP_LINK_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED)
@@ -41,6 +44,7 @@ SUBJECTS = {
     Kind.RESCHEDULED: "Your {what} has moved to {date} at {time}",
     Kind.CANCELLED: "Your {what} on {date} at {time} is cancelled",
     Kind.SIGN_IN: "Your link to sign in",
+    Kind.SUN_EXPOSURE: "Your {what} on {date} and your time in the sun",
 }
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
@@ -177,6 +181,9 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
         context["prep_from"] = timezone.localtime(prep_begins(appointment.start))
         # The days left to prepare, counted on the clinic's calendar: booked on Monday for Friday, four.
         context["prep_days"] = (timezone.localdate(appointment.start) - timezone.localdate(now)).days
+        exposure = sun.exposure_keeping_off(appointment) if notification.kind == Kind.SUN_EXPOSURE else None
+        if exposure is not None:
+            context["sun"] = sun.told(exposure)
     if course is not None:
         context["prep_text"] = course.condition.prep_text
         context["day_before_text"] = course.condition.day_before_text

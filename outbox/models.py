@@ -40,6 +40,7 @@ class Notification(models.Model):
         RESCHEDULED = "rescheduled", "Reschedule notice"
         CANCELLED = "cancelled", "Cancellation notice"
         SIGN_IN = "sign_in", "Sign-in link"
+        SUN_EXPOSURE = "sun_exposure", "Sun exposure notice"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

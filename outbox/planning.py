@@ -13,11 +13,13 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from clinical import events as clinical_events
 from clinical.models import TreatmentCourse
 from outbox.models import Notification
 from scheduling import events
 from scheduling.availability import local_instant
 from scheduling.models import Appointment
+from scheduling.services import sun
 from scheduling.services.slots import course_sessions, prep_begins
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,22 @@ _PLANS = {
 def on_appointment_changed(sender, *, appointment, change, now, **kwargs) -> None:
     """The receiver of `scheduling.events.appointment_changed`."""
     _PLANS[change](appointment, now=now)
+
+
+def plan_for_sun_exposure(exposure, *, now) -> None:
+    """Tell the patient of each treatment still to come on a day their planned sun exposure, as just
+    recorded or changed, keeps off (reception sees the same sessions in its queue)."""
+    stamp = int(exposure.updated_at.timestamp())
+    sessions = sun.sessions_kept_off(exposure, now=now).select_related("patient")
+    _store([_email(key=f"a{a.pk}.v{a.version}.sun{exposure.pk}.{stamp}", kind=Kind.SUN_EXPOSURE, due_at=now,
+                   patient=a.patient, appointment=a) for a in sessions])  # fmt: skip
+
+
+def on_sun_exposure_changed(sender, *, exposure, change, now, **kwargs) -> None:
+    """The receiver of `clinical.events.sun_exposure_changed`; a removed exposure's emails still to
+    go are skipped when they fall due (`sending.unwanted_reason`)."""
+    if change in (clinical_events.RECORDED, clinical_events.CHANGED):
+        plan_for_sun_exposure(exposure, now=now)
 
 
 def on_course_changed(sender, *, course, change, now, **kwargs) -> None:

@@ -19,13 +19,14 @@ from outbox.emails import build_message
 from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment
+from scheduling.services import sun
 from scheduling.services.slots import course_sessions
 
 log = logging.getLogger(__name__)
 Kind = Notification.Kind
 Status = Notification.Status
 # Emails that only make sense before their appointment: once it has started they are skipped.
-BEFORE_THE_VISIT = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE)
+BEFORE_THE_VISIT = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.SUN_EXPOSURE)
 # A change the clinic made to a booked visit, with the calendar update for it: sent while the patient
 # has an address, whether or not they unsubscribed, so no calendar keeps a visit at its old time.
 CHANGE_NOTICES = (Kind.RESCHEDULED, Kind.CANCELLED)
@@ -113,6 +114,8 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
             return "The appointment has moved since this email was planned."
         if notification.kind in BEFORE_THE_VISIT and appointment.start <= now:
             return "The appointment had already started when this email was due to go out."
+        if notification.kind == Kind.SUN_EXPOSURE and sun.exposure_keeping_off(appointment) is None:
+            return "No planned sun exposure keeps treatment off the appointment's day any more."
     if notification.kind == Kind.NEXT_SESSION:
         course = notification.course
         sessions = course_sessions(course)

@@ -16,7 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from clinical.models import Assessment, TreatmentCourse
+from clinical.models import Assessment, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
 from patients.models import Patient
@@ -27,8 +27,8 @@ from scheduling.services import course_cancel, guard
 log = logging.getLogger(__name__)
 
 ERASED = "[erased]"
-# Free text anywhere in a patient's records may name them; erasure empties it.
-FREE_TEXT = ("notes", "cancel_reason")
+# Free text anywhere in a patient's records may name them (or where they holiday); erasure empties it.
+FREE_TEXT = ("notes", "cancel_reason", "what")
 PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
 
 
@@ -76,6 +76,9 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
             .prefetch_related("areas")
         ],
         "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
+        "sun_exposures": [
+            _row(e, skip={"patient"}) for e in SunExposure.objects.filter(patient=patient).select_related("recorded_by")
+        ],
         "emails": [
             _row(n, skip={"patient", "key"})
             for n in Notification.objects.filter(patient=patient).select_related(

@@ -14,6 +14,7 @@ from clinical.models import TreatmentCourse
 from outbox.models import Notification
 from scheduling.models import Appointment
 from scheduling.services.slots import interval_window
+from scheduling.services.sun import flagged_sessions
 
 # Each queue shows its first rows; a longer queue says so rather than loading everything.
 QUEUE_LENGTH = 100
@@ -93,9 +94,12 @@ def index(request):
         .select_related("patient", "appointment")
         .order_by("due_at", "pk")
     )
+    sun = flagged_sessions(now=now)
     context = {
         "now": now,
         "due": {"rows": due[:QUEUE_LENGTH], "more": len(due) > QUEUE_LENGTH},
+        "sun_exposure": {"rows": sun[:QUEUE_LENGTH], "more": len(sun) > QUEUE_LENGTH},
+        "can_book": can(request.user, "book"),
         "short_prep": _first(short_prep.order_by("start", "pk")),
         "cancel_requests": _first(cancel_requests),
         "failed": _first(failed),

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from clinical.models import Assessment, TreatmentCourse
+from clinical.models import Assessment, SunExposure, TreatmentCourse
 from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
@@ -43,6 +43,7 @@ class PatientOverview:
     upcoming: list[Appointment]
     past: list[Appointment]
     notifications: list[Notification]
+    sun_exposures: list[SunExposure] = field(default_factory=list)  # planned, not yet over
 
 
 def _window_days(previous_start: datetime, course: TreatmentCourse) -> tuple[date, date]:
@@ -102,4 +103,5 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
         upcoming=upcoming,
         past=[a for a in reversed(appointments) if a.pk not in upcoming_ids],
         notifications=list(Notification.objects.filter(patient=patient).order_by("-due_at", "-pk")),
+        sun_exposures=list(SunExposure.objects.filter(patient=patient, last_day__gte=timezone.localdate(now))),
     )

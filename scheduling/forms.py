@@ -130,6 +130,9 @@ class SlotBookForm(forms.Form):
     acknowledge_short_prep = forms.BooleanField(
         required=False, label="The patient knows this is inside the 14-day sun-free prep window."
     )
+    acknowledge_sun_exposure = forms.BooleanField(
+        required=False, label="The dermatologist agrees to treat during or soon after the patient's time in the sun."
+    )
 
 
 class BoardMoveForm(forms.Form):

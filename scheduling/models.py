@@ -79,6 +79,16 @@ class Appointment(models.Model):
         help_text="Who accepted a treatment booked inside the 14-day prep window.",
     )
     short_prep_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    sun_exposure_acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        help_text="Who kept a treatment during planned sun exposure or the prep window after it.",
+    )
+    sun_exposure_acknowledged_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1, help_text="Rises with every change the patient is told of.")
     # Random, so no two installs (or a restored copy) share one, and independent of the clinic's
     # host name, which may change. Not indexed: nothing looks an appointment up by it.

@@ -32,6 +32,7 @@ urlpatterns = [
     path("appointments/<int:pk>/check-in/", appointments.appointment_check_in_view, name="appointment_check_in"),
     path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),
     path("appointments/<int:pk>/move/", board.appointment_move, name="appointment_move"),
+    path("appointments/<int:pk>/sun-confirm/", appointments.sun_exposure_confirm_view, name="sun_exposure_confirm"),
     path("appointments/<int:pk>/cancel/", appointments.appointment_cancel_view, name="appointment_cancel"),
     path("appointments/<int:pk>/no-show/", appointments.appointment_no_show_view, name="appointment_no_show"),
     path("appointments/<int:pk>/complete/", appointments.appointment_complete_view, name="appointment_complete"),

@@ -1,7 +1,7 @@
 """Personas used across the suite: the clinic's receptionist, dermatologist and manager."""
 
 import importlib
-from datetime import datetime, time
+from datetime import date, datetime, time
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from catalogue.models import Condition
+from clinical.models import SunExposure
 from clinical.services.assessments import assessment_record
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
@@ -156,5 +157,9 @@ def records(clinic, frozen):
         "proposed": proposed.pk,
         "patient": clinic.patient.pk,
         "assessment": AssessmentFactory(patient=clinic.patient, dermatologist=clinic.practitioner).pk,
+        # Months after the booked visit, so it touches none.
+        "sun_exposure": SunExposure.objects.create(
+            patient=clinic.patient, first_day=date(2027, 8, 2), last_day=date(2027, 8, 6), what="beach holiday"
+        ).pk,
         "catalogue": None,  # filled per route: the first row of its list
     }

@@ -13,7 +13,7 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 
 from clinic.roles import ABILITIES, DERMATOLOGIST, MANAGER, RECEPTION
-from clinical.models import TreatmentCourse
+from clinical.models import SunExposure, TreatmentCourse
 from outbox.models import Notification
 from scheduling.models import Appointment
 from tests.browser import log_in
@@ -92,6 +92,8 @@ VISITS = [
     Visit("patients:detail", {"patient_id": "patient"}),
     Visit("patients:edit", {"patient_id": "patient"}),
     Visit("patients:erase", {"patient_id": "other_patient"}),
+    Visit("patients:sun_exposure_add", {"patient_id": "patient"}, submit="main form[method=post]"),
+    Visit("patients:sun_exposure_edit", {"patient_id": "patient", "pk": "sun_exposure"}),
     Visit("clinical:assess", {"patient_id": "patient"}, submit="main form[method=post]"),
     Visit("clinical:propose", {"assessment_id": "assessment"}),
     Visit("clinical:review"),
@@ -121,6 +123,8 @@ NOT_PAGES = {
     "scheduling:appointment_move": "POST only: a card dropped on a board (static/js/board-dnd.js), answers JSON",
     "scheduling:board_changes": "a board's poll: 204 with no body, or a header telling it to fetch itself again",
     "patients:export": "POST only, and a JSON download, not a page",
+    "patients:sun_exposure_remove": "POST only: the form on the sun exposure page",
+    "scheduling:sun_exposure_confirm": "POST only: the form in the work queues",
     "api-schema": "the OpenAPI document, a download",
     "api-docs": "the API's Swagger UI for developers, its markup is the vendor's",
     "patient_links:confirm": "a patient's page (signed link), not a staff page",
@@ -228,7 +232,10 @@ def clinic_day(clinic, receptionist, manager, time_machine):
         attempts=5,
         last_error="SMTP 451: try again later",
     )
+    # Ada's beach holiday from today keeps her treatment this morning off: the queue's "move or confirm".
+    holiday = SunExposure.objects.create(patient=ada, first_day=DAY, last_day=DAY + timedelta(days=2), what="beach")
     return {
+        "sun_exposure": holiday.pk,
         "patient": ada.pk,
         "other_patient": done_today.patient.pk,
         "course": clinic.course.pk,

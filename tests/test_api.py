@@ -218,6 +218,7 @@ def test_booking_a_treatment_answers_201_with_the_appointment(api, clinic, cours
         "device": clinic.device.pk,
         "status": "booked",
         "short_prep": False,
+        "sun_exposure": False,
     }
     assert Appointment.objects.get(pk=body["id"]).booked_by == receptionist
 

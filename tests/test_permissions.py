@@ -49,6 +49,10 @@ ROUTES = [
     ("patients:edit", {"patient_id": "patient"}, "get", "edit_patients"),
     ("patients:export", {"patient_id": "patient"}, "post", "manage_data"),
     ("patients:erase", {"patient_id": "patient"}, "get", "manage_data"),
+    ("patients:sun_exposure_add", {"patient_id": "patient"}, "get", "edit_patients"),
+    ("patients:sun_exposure_edit", {"patient_id": "patient", "pk": "sun_exposure"}, "get", "edit_patients"),
+    ("patients:sun_exposure_remove", {"patient_id": "patient", "pk": "sun_exposure"}, "post", "edit_patients"),
+    ("scheduling:sun_exposure_confirm", {"pk": "appointment"}, "post", "book"),
     ("clinical:assess", {"patient_id": "patient"}, "get", "treat"),
     ("clinical:propose", {"assessment_id": "assessment"}, "get", "treat"),
     ("clinical:review", {}, "get", "oversee_courses"),
@@ -81,6 +85,7 @@ ROUTES = [
     ("api:patient-list", {}, "post", "edit_patients"),
     ("api:patient-detail", {"pk": "patient"}, "get", "view_patients"),
     ("api:patient-detail", {"pk": "patient"}, "patch", "edit_patients"),
+    ("api:patient-sun-exposure", {"pk": "patient"}, "get", "view_patients"),
     *[
         (f"api:{name}-{kind}", {"pk": "catalogue"} if kind == "detail" else {}, "get", "view_schedule")
         for name in ("condition", "treatment-area", "practitioner", "room", "device")

@@ -108,10 +108,10 @@ def test_planning_takes_a_few_queries_plus_one_per_session_however_busy_the_clin
             AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, patient=PatientFactory(),
                                start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
     assert queries() == (quiet, sessions)
-    # The course's sessions and areas, one calendar of hours, time off, closures, rooms and lasers
-    # (five queries, in one round trip on PostgreSQL), then one query per session for the
-    # appointments in its window (on the usual weekday, once there is one).
-    calendar = 1 if connection.vendor == "postgresql" else 5
+    # The course's sessions and areas, one calendar of hours, time off, closures, rooms, lasers and
+    # the patient's planned sun exposure (six queries, in one round trip on PostgreSQL), then one
+    # query per session for the appointments in its window (on the usual weekday, once there is one).
+    calendar = 1 if connection.vendor == "postgresql" else 6
     assert quiet == 2 + calendar + sessions
 
 

@@ -170,7 +170,9 @@ def test_slot_search_uses_the_same_few_queries_however_busy_the_clinic(clinic, f
         for hour in (9, 11, 13):
             AppointmentFactory(practitioner=clinic.practitioner, room=clinic.room, patient=PatientFactory(),
                                start=local(day, hour), end=local(day, hour, 30))  # fmt: skip
-    assert queries() == quiet <= 6
+    # The calendar's reads (with the patient's planned sun exposure for a treatment) are one round
+    # trip on PostgreSQL, a statement each on SQLite; then the diary.
+    assert queries() == quiet <= (3 if connection.vendor == "postgresql" else 7)
 
 
 def test_a_course_without_treatment_areas_is_refused_rather_than_guessed(clinic, frozen):

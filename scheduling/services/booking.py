@@ -20,19 +20,17 @@ from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
 
-from . import course_rules, guard
+from . import course_rules, guard, sun
 from .diary import LONGEST_HOLD
-from .slots import (
-    DEFAULT_VISIT_MINUTES,
-    is_short_prep,
-    session_length,
-)
+from .prep import PREP_WINDOW, is_short_prep
+from .slots import DEFAULT_VISIT_MINUTES, session_length
 
 BOOKING_HORIZON = timedelta(days=730)
 # What a placement changes on an existing appointment.
 _PLACEMENT_FIELDS = [
     "start", "end", "blocked_until", "practitioner", "room", "device", "status", "version",
-    "short_prep_acknowledged_by", "short_prep_acknowledged_at", "cancel_requested_at", "updated_at",
+    "short_prep_acknowledged_by", "short_prep_acknowledged_at", "sun_exposure_acknowledged_by",
+    "sun_exposure_acknowledged_at", "cancel_requested_at", "updated_at",
 ]  # fmt: skip
 
 # Refused to a booking for a patient whose details were erased on request.
@@ -51,6 +49,7 @@ def appointment_book(
     course=None,
     duration_minutes: int | None = None,
     acknowledge_short_prep: bool = False,
+    acknowledge_sun_exposure: bool = False,
     booked_by=None,
     notes: str = "",
     now: datetime | None = None,
@@ -60,7 +59,8 @@ def appointment_book(
 
     A treatment needs an approved course of the same patient and a laser suited to its condition;
     its length comes from the course's areas. A treatment less than 14 days away needs
-    `acknowledge_short_prep`, recorded with who gave it.
+    `acknowledge_short_prep`, one on a day the patient's planned sun exposure keeps off (see sun.py)
+    `acknowledge_sun_exposure`, each recorded with who gave it.
     """
     now = now or timezone.now()
     if kind not in Appointment.Kind.values:
@@ -96,6 +96,7 @@ def appointment_book(
             room=room,
             device=device,
             acknowledge_short_prep=acknowledge_short_prep,
+            acknowledge_sun_exposure=acknowledge_sun_exposure,
             by=booked_by,
             now=now,
             check_spacing=check_spacing,
@@ -113,11 +114,13 @@ def appointment_reschedule(
     room=None,
     device=None,
     acknowledge_short_prep: bool = False,
+    acknowledge_sun_exposure: bool = False,
     by=None,
     now: datetime | None = None,
     check_spacing: bool = True,
 ) -> Appointment:
-    """Move a booked or confirmed appointment, keeping its length; it needs confirming again."""
+    """Move a booked or confirmed appointment, keeping its length; it needs confirming again (and
+    acknowledging again, as a booking, inside the prep window or planned sun exposure)."""
     now = now or timezone.now()
     with _booking_transaction(appointment):
         # The order of locks (guard.py): the resources the move leaves and those it takes, then the
@@ -145,6 +148,7 @@ def appointment_reschedule(
             room=room or appointment.room,
             device=device or appointment.device,
             acknowledge_short_prep=acknowledge_short_prep,
+            acknowledge_sun_exposure=acknowledge_sun_exposure,
             by=by,
             now=now,
             check_spacing=check_spacing,
@@ -293,7 +297,8 @@ def _holdings(appointment) -> dict:
     )
 
 
-def _place(appointment, *, start, length, practitioner, room, device, acknowledge_short_prep, by, now, check_spacing):
+def _place(appointment, *, start, length, practitioner, room, device, acknowledge_short_prep, acknowledge_sun_exposure,
+           by, now, check_spacing):  # fmt: skip
     """Validate the time and resources, then save, inside the caller's booking transaction.
 
     One statement asks the database (see guard.py): the locks, whether the time is open and what
@@ -327,6 +332,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         end=end,
         blocked_until=blocked_until,
         exclude_id=appointment.pk,
+        sun_kept_off_since=day - PREP_WINDOW if appointment.kind == Appointment.Kind.TREATMENT else None,
     )
     if guard.patient_erased(appointment.patient_id):
         # Read again under the patient's lock: an erasure may have committed since the caller looked.
@@ -341,6 +347,8 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
             "patient has been told and can still prepare.",
             field="acknowledge_short_prep",
         )
+    sun.keep_or_refuse(appointment, exposure_id=check.sun_exposure_id, acknowledged=acknowledge_sun_exposure, by=by,
+                       now=now)  # fmt: skip
     if check.conflicts:
         raise BookingConflict(check.conflicts)
     appointment.start, appointment.end, appointment.blocked_until = start, end, blocked_until

@@ -12,7 +12,7 @@ statements joined, each result read in turn), one after the other on SQLite, whi
 """
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import NamedTuple
 
@@ -21,7 +21,7 @@ from django.db import connection
 
 from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, TreatmentArea, WorkingHours
 from clinic.sql import converted, converters, table
-from clinical.models import TreatmentCourse
+from clinical.models import SunExposure, TreatmentCourse
 from scheduling.availability import dates
 from scheduling.models import Appointment
 
@@ -50,6 +50,10 @@ _AREA_SIZES_SQL = "SELECT a.size FROM {areas} a JOIN {through} c ON a.id = c.{ar
 # active status (tests/test_slots_course_reads.py holds the two to the same answers).
 _LATEST_SESSION_SQL = (
     "SELECT MAX(start) FROM {appointments} WHERE course_id = %s AND kind = %s AND status IN ({active}){not_ignored}"
+)
+# A patient's planned sun exposure whose days, or the prep window after them, reach the searched days.
+_SUN_SQL = (
+    "SELECT first_day, last_day, what FROM {exposures} WHERE patient_id = %s AND first_day <= %s AND last_day >= %s"
 )
 
 
@@ -231,3 +235,17 @@ def latest_session_start(course_id: int, *, ignore_ids=()) -> Read:
         return converted(db, [start], converters(db.alias, Appointment, ("start",)))[0]
 
     return Read(sql, params, parse)
+
+
+def sun_exposures(patient_id: int, *, first: date, last: date, prep: timedelta) -> Read:
+    """The patient's planned sun exposure that keeps treatments off a day of `first` .. `last`
+    (its days and the `prep` after them), as (first day, last day, what) in order."""
+    db = connection
+    at = db.ops.adapt_datefield_value
+
+    def parse(rows):
+        columns = converters(db.alias, SunExposure, ("first_day", "last_day", "what"))
+        return sorted(converted(db, row, columns) for row in rows)
+
+    sql = _SUN_SQL.format(exposures=table(SunExposure))
+    return Read(sql, [patient_id, at(last), at(first - prep)], parse)

@@ -48,6 +48,7 @@ from django.db import DatabaseError, IntegrityError, connection
 from catalogue.models import ClinicClosure, LaserDevice, TimeOff, WorkingHours
 from clinic.errors import Conflict, Contention
 from clinic.sql import table
+from clinical.models import SunExposure
 from patients.models import Patient
 from scheduling.models import Appointment
 
@@ -79,6 +80,7 @@ SELECT hours.start_time, hours.end_time,
     EXISTS (SELECT 1 FROM {closures} WHERE start_date <= %s AND end_date >= %s),
     EXISTS (SELECT 1 FROM {time_off} WHERE practitioner_id = %s AND start < %s AND "end" > %s),
     EXISTS (SELECT 1 FROM {device_conditions} WHERE laserdevice_id = %s AND condition_id = %s),
+    (SELECT MIN(id) FROM {sun_exposures} WHERE patient_id = %s AND first_day <= %s AND last_day >= %s),
     holders.id, holders.practitioner_id, holders.patient_id, holders.room_id, holders.device_id, holders.people
 FROM ({locks}) AS locks
 LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
@@ -95,6 +97,7 @@ class Check:
     closed: bool  # the clinic is closed on a day the visit touches
     away: bool  # they have time off overlapping the visit
     device_suited: bool  # the laser is set up for the condition asked about
+    sun_exposure_id: int | None  # planned sun exposure that keeps a treatment off the day (sun.py)
     conflicts: list[Conflict]  # what holds a resource then, as of the statement's start
 
 
@@ -111,8 +114,11 @@ def lock_and_check(
     end: datetime,
     blocked_until: datetime,
     exclude_id: int | None = None,
+    sun_kept_off_since: date | None = None,
 ) -> Check:
-    """Take the resources' locks (on PostgreSQL) and read the opening facts and the conflicts.
+    """Take the resources' locks (on PostgreSQL) and read the opening facts and the conflicts;
+    with `sun_kept_off_since` (a treatment's day less the prep window), the patient's planned sun
+    exposure that ended on or after it and began by `first_day`.
 
     The locks queue bookings that touch the same practitioner, room, laser or patient: without
     them two transactions could both insert and then wait on each other inside the exclusion
@@ -131,6 +137,7 @@ def lock_and_check(
         closures=table(ClinicClosure),
         time_off=table(TimeOff),
         device_conditions=table(LaserDevice.conditions.through),
+        sun_exposures=table(SunExposure),
         hours=table(WorkingHours),
         locks=locks,
         holders=holders_sql,
@@ -143,6 +150,9 @@ def lock_and_check(
         at(start),
         device_id,
         condition_id,
+        patient_id if sun_kept_off_since else None,  # no exposure matches a NULL patient
+        ops.adapt_datefield_value(first_day),
+        ops.adapt_datefield_value(sun_kept_off_since or first_day),
         *keys,
         practitioner_id,
         first_day.weekday(),
@@ -151,14 +161,15 @@ def lock_and_check(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    _, _, closed, away, suited, *_ = rows[0]
+    _, _, closed, away, suited, sun_exposure_id, *_ = rows[0]
     hours = dict.fromkeys((_time(row[0]), _time(row[1])) for row in rows if row[0] is not None)
-    holders = dict.fromkeys(row[5:] for row in rows if row[5] is not None)
+    holders = dict.fromkeys(row[6:] for row in rows if row[6] is not None)
     return Check(
         hours=list(hours),
         closed=bool(closed),
         away=bool(away),
         device_suited=bool(suited),
+        sun_exposure_id=sun_exposure_id,
         conflicts=_conflicts(
             holders, practitioner_id=practitioner_id, room_id=room_id, device_id=device_id, patient_id=patient_id
         ),

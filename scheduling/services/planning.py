@@ -9,10 +9,10 @@ from django.utils import formats, timezone
 
 from clinic.errors import Contention, PlanError, SchedulingError
 from clinical.models import TreatmentCourse
-from scheduling.availability import dates
+from scheduling.availability import dates, day_bounds
 from scheduling.models import Appointment
 
-from . import guard
+from . import calendar_rows, guard
 from .booking import appointment_book, appointment_reschedule
 from .slots import (
     PREP_WINDOW,
@@ -25,6 +25,7 @@ from .slots import (
     search_window,
     session_length,
 )
+from .sun import kept_off_days
 
 # How far ahead the first session of a fresh course may go.
 FIRST_SESSION_SEARCH_DAYS = 28
@@ -57,9 +58,13 @@ def course_plan(
     the approving dermatologist), the weekday and the time of day of the last session, then the
     earliest time. Raises PlanError when a session has no free slot in its window.
 
-    One calendar of working hours, time off, closures, rooms and lasers serves the whole plan;
-    each session then costs one query for the appointments of its window, or only of the days on
-    its usual weekday, and one more only when none of those has room.
+    No session goes on a day the patient's planned sun exposure keeps off (see sun.py); a session
+    whose whole window it keeps off waits for the first day after, its window as wide as before.
+
+    One calendar of working hours, time off, closures, rooms and lasers (with the patient's sun
+    exposure, in its round trip) serves the whole plan, read again only if a wait for the sun
+    takes the plan past its days; each session then costs one query for the appointments of its
+    window, or only of the days on its usual weekday, and one more only when none of those has room.
     """
     now = now or timezone.now()
     if course.status not in (TreatmentCourse.Status.APPROVED, TreatmentCourse.Status.ACTIVE):
@@ -76,7 +81,7 @@ def course_plan(
     preferred = anchor.practitioner_id if anchor else course.approved_by_id  # ids, which need no query
     ignore = [a.pk for a in movable]
     plan: list[PlannedSession] = []
-    calendar = None
+    calendar, kept_off, loaded_until = None, set(), None
     for index in range(remaining):
         sequence = len(fixed) + index + 1
         if anchor is None:
@@ -91,14 +96,19 @@ def course_plan(
             earliest, latest = interval_window(anchor.start, course)
             if index == 0 and start_date:
                 earliest = max(earliest, timezone.make_aware(datetime.combine(start_date, datetime.min.time())))
-        if calendar is None:
+        earliest, latest = _after_the_sun(earliest, latest, kept_off, now)
+        if calendar is None or timezone.localdate(_last_moment(latest)) > loaded_until:
             # Each later session starts at most max_interval days after the one before.
             first_day = timezone.localdate(max(earliest, now))
-            last_day = timezone.localdate(_last_moment(latest)) + course.max_interval * (remaining - 1)
-            calendar = Calendar.load(first=first_day, last=last_day, kind=Appointment.Kind.TREATMENT,
-                                     condition=course.condition_id)  # fmt: skip
+            loaded_until = timezone.localdate(_last_moment(latest)) + course.max_interval * (remaining - 1 - index)
+            sun = calendar_rows.sun_exposures(course.patient_id, first=first_day, last=loaded_until, prep=PREP_WINDOW)
+            calendar = Calendar.load(first=first_day, last=loaded_until, kind=Appointment.Kind.TREATMENT,
+                                     condition=course.condition_id, also=(sun,))  # fmt: skip
+            kept_off = kept_off_days(calendar.also[0])
+            earliest, latest = _after_the_sun(earliest, latest, kept_off, now)
         usual = timezone.localtime(anchor.start) if anchor is not None else None
-        slot = _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, length=length)
+        slot = _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, length=length,
+                          kept_off=kept_off)  # fmt: skip
         if slot is None:
             raise PlanError(
                 f"No free time for session {sequence} between {_day(earliest)} and {_day(_last_moment(latest))}. "
@@ -206,7 +216,7 @@ def _lock_plan(course, sessions: list[dict]) -> list[dict]:
             for entry in sessions]  # fmt: skip
 
 
-def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, *, length) -> Slot | None:
+def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore, *, length, kept_off) -> Slot | None:
     """The most preferred free slot in [earliest, latest). Preferences, strongest first: the
     preferred practitioner (else anyone), the weekday of `usual` (the last session's local time),
     the time of day nearest to it, the earliest.
@@ -223,7 +233,7 @@ def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore
                            latest_start=latest)  # fmt: skip
     if window is None:
         return None
-    days = list(dates(first_day, last_day))
+    days = [day for day in dates(first_day, last_day) if day not in kept_off]
     groups = [None]  # every day, in one diary
     if usual is not None:
         same = [day for day in days if day.weekday() == usual.weekday()]
@@ -263,6 +273,20 @@ def _most_preferred(calendar, diary, starts, usual, length):
         if best is not None:
             return best
     return None
+
+
+def _after_the_sun(earliest, latest, kept_off, now) -> tuple[datetime, datetime]:
+    """A session's window, or, when planned sun exposure keeps off every day of it, the window as
+    many days wide from the first day after those: the course waits for the skin."""
+    first, last = timezone.localdate(max(earliest, now)), timezone.localdate(_last_moment(latest))
+    if not kept_off or first > last or any(day not in kept_off for day in dates(first, last)):
+        return earliest, latest
+    day = last + timedelta(days=1)
+    while day in kept_off:
+        day += timedelta(days=1)
+    tz = timezone.get_default_timezone()
+    width = (last - timezone.localdate(earliest)).days
+    return day_bounds(day, tz)[0], day_bounds(day + timedelta(days=width), tz)[1]
 
 
 def _check_intervals(course) -> None:

@@ -41,8 +41,9 @@ from scheduling.models import Appointment
 
 from . import calendar_rows
 from .diary import Diary, Whose, busy_rows, window_spans
+from .prep import PREP_WINDOW, is_short_prep, prep_begins  # noqa: F401  (imported from here too)
+from .sun import kept_off_days
 
-PREP_WINDOW = timedelta(days=14)
 DEFAULT_VISIT_MINUTES = 30
 
 
@@ -69,16 +70,6 @@ def session_length(course, *, sizes: list[str] | None = None) -> timedelta:
     elif sizes is None:
         sizes = calendar_rows.fetch(calendar_rows.area_sizes(course.pk))[0]
     return timedelta(minutes=sum(TreatmentArea.MINUTES[size] for size in sizes))  # each area's `minutes`
-
-
-def is_short_prep(*, kind: str, start: datetime, now: datetime) -> bool:
-    """A treatment less than two weeks away leaves the patient less than the sun-free prep time."""
-    return kind == Appointment.Kind.TREATMENT and start - now < PREP_WINDOW
-
-
-def prep_begins(start: datetime) -> datetime:
-    """When the sun-free preparation for a treatment at `start` begins."""
-    return start - PREP_WINDOW
 
 
 def course_sessions(course):
@@ -163,17 +154,21 @@ def open_slots(
         raise SchedulingError("Give a course or a duration to search for treatment slots.", field="duration")
     patient_id = patient.pk if patient is not None else None
     last_date = start_date + timedelta(days=days - 1)
-    course_reads = ()
-    if course is not None:  # its areas and latest session come in the calendar's round trip
+    reads = []  # a course's areas and latest session, a patient's sun exposure: in the calendar's round trip
+    if course is not None:
         patient_id, condition = course.patient_id, course.condition_id
-        course_reads = (calendar_rows.area_sizes(course.pk),
-                        calendar_rows.latest_session_start(course.pk, ignore_ids=ignore_appointment_ids))  # fmt: skip
+        reads += [calendar_rows.area_sizes(course.pk),
+                  calendar_rows.latest_session_start(course.pk, ignore_ids=ignore_appointment_ids)]  # fmt: skip
+    treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window, or is kept off the sun
+    if treatment and patient_id is not None:
+        reads.append(calendar_rows.sun_exposures(patient_id, first=start_date, last=last_date, prep=PREP_WINDOW))
     calendar = Calendar.load(
         first=start_date, last=last_date, kind=kind, condition=condition, practitioner=practitioner, room=room,
-        device=device, also=course_reads,
+        device=device, also=tuple(reads),
     )  # fmt: skip
+    kept_off = kept_off_days(calendar.also[-1]) if treatment and patient_id is not None else set()
     if course is not None:
-        sizes, previous_start = calendar.also  # the latest of `course_sessions(course)` not ignored
+        sizes, previous_start = calendar.also[:2]  # the latest of `course_sessions(course)` not ignored
         length = session_length(course, sizes=sizes)
         if previous_start is not None:
             earliest = max(earliest or previous_start, interval_window(previous_start, course)[0])
@@ -189,7 +184,8 @@ def open_slots(
     diary = calendar.diary(
         window, patient_id=patient_id, ignore_ids=ignore_appointment_ids, narrow=practitioner is not None
     )
-    starts = calendar.free_starts(diary, days=dates(start_date, last_date), window=window, length=length)
+    searched = [day for day in dates(start_date, last_date) if day not in kept_off]
+    starts = calendar.free_starts(diary, days=searched, window=window, length=length)
     to_instant = instants()
     treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window
     build = tuple.__new__  # what Slot(...) calls, without its Python-level __new__: a search builds hundreds

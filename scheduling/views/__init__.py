@@ -13,3 +13,9 @@ def refuse(request, error: SchedulingError) -> list:
     """Show a service refusal as a message; answer the conflicts of a clash, for the page to list."""
     messages.error(request, error.message)
     return error.conflicts if isinstance(error, BookingConflict) else []
+
+
+def sun_override(error: SchedulingError, form) -> dict | None:
+    """The posted slot again, for the page to offer booking or moving it anyway when planned sun
+    exposure refused it (staff may, with the acknowledgement: `_sun_override.html`)."""
+    return form.cleaned_data if error.field == "acknowledge_sun_exposure" else None

@@ -31,8 +31,9 @@ from scheduling.services import (
 from scheduling.services.booking import check_in_day, no_show_due
 from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
 from scheduling.services.course_rules import takes_another_session
+from scheduling.services.sun import sun_exposure_confirm
 
-from . import refuse
+from . import refuse, sun_override
 
 logger = logging.getLogger(__name__)
 
@@ -181,12 +182,26 @@ def appointment_complete_view(request, pk):
 
 
 @ability_required("book")
+@require_POST
+def sun_exposure_confirm_view(request, pk):
+    """Reception's queue: keep a session that planned sun exposure now touches (the dermatologist agrees)."""
+    appointment = _load(pk)
+    try:
+        sun_exposure_confirm(appointment=appointment, by=request.user)
+    except SchedulingError as error:
+        refuse(request, error)
+    else:
+        messages.success(request, "The session stays where it is; the sun exposure is acknowledged.")
+    return redirect(reverse("queues:index") + "#sun-exposure")
+
+
+@ability_required("book")
 def appointment_reschedule_view(request, pk):
     """Where the appointment can move, a week from a chosen day (at first its own) with anyone or
     one practitioner, by day, its present time shown in its place; a time's button moves it there."""
     appointment = _load(pk)
     search = MoveSearchForm(request.GET or None)
-    conflicts, posted = [], None
+    conflicts, posted, sun_refused = [], None, None
     if request.method == "POST":
         form = SlotBookForm(request.POST)
         posted = request.POST.get("start")
@@ -195,6 +210,7 @@ def appointment_reschedule_view(request, pk):
                 appointment_reschedule(appointment=appointment, by=request.user, **form.cleaned_data)
             except SchedulingError as error:
                 conflicts = refuse(request, error)
+                sun_refused = sun_override(error, form)
                 appointment = _load(pk)  # the failed move left its new time on the object
             else:
                 when = formats.date_format(timezone.localtime(appointment.start), "D j M Y H:i")
@@ -230,6 +246,7 @@ def appointment_reschedule_view(request, pk):
         "days": _by_day(slots, appointment, first=around, last=around + timedelta(days=RESCHEDULE_DAYS - 1)),
         "posted": posted,
         "conflicts": conflicts,
+        "sun_refused": sun_refused,
     }
     return render(request, "scheduling/appointment_reschedule.html", context)
 

@@ -34,11 +34,12 @@ from scheduling.services import (
     course_plan,
     find_slots,
     session_length,
+    sun,
 )
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.freecells import BOOKABLE, cell_state
 
-from . import refuse
+from . import refuse, sun_override
 
 SEARCH_DAYS = 28
 SLOTS_SHOWN = 10
@@ -66,7 +67,7 @@ def _load_course(pk: int) -> TreatmentCourse:
 def course_book(request, pk):
     """The next free slots for the course's next session; a slot's button books it."""
     course = _load_course(pk)
-    conflicts, posted = [], None
+    conflicts, posted, sun_refused = [], None, None
     if request.method == "POST":
         form = SlotBookForm(request.POST)
         posted = request.POST.get("start")
@@ -81,6 +82,7 @@ def course_book(request, pk):
                 )
             except SchedulingError as error:
                 conflicts = refuse(request, error)
+                sun_refused = sun_override(error, form)
                 course.refresh_from_db()
             else:
                 messages.success(
@@ -118,7 +120,9 @@ def course_book(request, pk):
             if not slots:
                 picked_refusal = why_not_free(picked, patient=course.patient, **terms)
                 if picked_refusal == BOOKABLE:  # free, but not for this course's session
-                    picked_refusal = "it is outside the course's interval from its previous session"
+                    exposure = sun.exposure_on(course.patient_id, timezone.localdate(picked))
+                    picked_refusal = sun.reason(exposure) if exposure else (
+                        "it is outside the course's interval from its previous session")  # fmt: skip
     if bookable and not slots and not refused:
         try:
             slots = find_slots(
@@ -144,6 +148,7 @@ def course_book(request, pk):
         "picked_refusal": picked_refusal,
         "posted": posted,
         "conflicts": conflicts,
+        "sun_refused": sun_refused,
     }
     return render(request, "scheduling/course_book.html", context)
 
