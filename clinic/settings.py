@@ -92,7 +92,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Earlier failures are forgotten when the sign-in completes, after the second factor's code step
 # where there is one (clinic.second_factor), not at the password: a wrong code counts as a failure.
 AXES_RESET_ON_SUCCESS = False
-AXES_SENSITIVE_PARAMETERS = ["code"]  # the code step's field, never stored with a failed attempt
+# Left out of its log lines and stored attempts: axes's own two, and the code step's field.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Attempts count under the client's address (clinic.client.client_address): behind the TLS proxy,
 # the X-Forwarded-For entry the trusted proxies added, counted from the right; otherwise the

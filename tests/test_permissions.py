@@ -57,9 +57,7 @@ ROUTES = [
     ("clinical:change", {"course_id": "proposed"}, "get", "treat"),
     ("clinical:record", {"appointment_id": "appointment"}, "get", "treat"),
     ("second_factor:manage", {}, "get", LOGIN),
-    ("second_factor:verify", {}, "get", LOGIN),
     ("second_factor:enrol", {}, "get", LOGIN),
-    ("second_factor:recovery_codes", {}, "get", LOGIN),
     ("second_factor:renew_recovery_codes", {}, "post", LOGIN),
     ("api:api-root", {}, "get", LOGIN),
     ("api-schema", {}, "get", LOGIN),
@@ -94,8 +92,9 @@ ROUTES = [
 ]
 # Outside the matrix: logging in and out, the patients' own signed links, and the admin (which
 # checks Django's model permissions, given to each role's group in clinic.roles.PERMISSIONS).
+# The second factor's code step and its recovery codes shown once are steps of logging in.
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe"}  # fmt: skip
+           "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes"}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):
