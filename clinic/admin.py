@@ -30,7 +30,7 @@ class SecondFactorAdmin(admin.ModelAdmin):
     def reset(self, request, queryset):
         for device in queryset.select_related("user"):
             second_factor_reset(user=device.user)
-        messages.success(request, "Reset: each of them sets up an app again at their next sign-in if their role needs one.")
+        messages.success(request, "Reset: at their next sign-in they set up an app again if their role needs one.")
 
     def delete_model(self, request, obj):
         second_factor_reset(user=obj.user)  # the recovery codes go with the app

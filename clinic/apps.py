@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
+from django_otp.plugins.otp_totp import apps as totp_apps
 
 
 class ClinicAdminConfig(admin_apps.AdminConfig):
@@ -8,6 +9,13 @@ class ClinicAdminConfig(admin_apps.AdminConfig):
 
     default = False  # named in full in INSTALLED_APPS; "clinic" is ClinicConfig
     default_site = "clinic.admin_site.ClinicAdminSite"
+
+
+class StaffAppsConfig(totp_apps.DefaultConfig):
+    """django-otp's authenticator apps, under a name the admin's index can show a manager."""
+
+    default = False
+    verbose_name = "Staff second factor"
 
 
 class ClinicConfig(AppConfig):

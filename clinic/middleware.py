@@ -1,8 +1,8 @@
 """Request middleware of our own."""
 
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
-from django.db import DatabaseError, connection
 from django.contrib.auth.views import redirect_to_login
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone

@@ -46,7 +46,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "clinic.apps.StaffAppsConfig",  # django_otp.plugins.otp_totp, named for the admin
     "django_otp.plugins.otp_static",
     "clinic",
     "catalogue",
@@ -106,9 +106,8 @@ AXES_VERBOSE = False  # its log lines name the username; ours log ids only
 # Staff's second factor (clinic.second_factor): a code from an authenticator app, with recovery
 # codes. Staff in these roles must enrol; anyone who enrolled uses it. STAFF_2FA_REQUIRED=false
 # (the quick start's demo, scripts/run.sh) asks no role to enrol.
-STAFF_2FA_ROLES = (
-    env.list("STAFF_2FA_ROLES", default=["Dermatologist", "Manager"]) if env.bool("STAFF_2FA_REQUIRED", default=True) else []
-)
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=True)
+STAFF_2FA_ROLES = env.list("STAFF_2FA_ROLES", default=["Dermatologist", "Manager"]) if STAFF_2FA_REQUIRED else []
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The audit trail (django-auditlog): who changed which record and when, and who opened a

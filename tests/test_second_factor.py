@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.core.checks import run_checks
 from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -162,7 +163,8 @@ def test_five_wrong_codes_lock_the_username_from_that_address_as_wrong_passwords
     locked = send_code(client, "000000")
     assert locked.status_code == 429 and "Login paused" in locked.content.decode()
     assert "_auth_user_id" not in client.session  # the half-done sign-in ended
-    assert client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1").status_code == 429
+    password = client.post(reverse("login"), {"username": user.username, "password": PASSWORD}, REMOTE_ADDR="10.0.0.1")
+    assert password.status_code == 429
     # The pair is locked, not the person: from elsewhere the password and a right code still work.
     sign_in(client, user, address="10.0.0.2")
     assert send_code(client, app_code(user), address="10.0.0.2").url == BOARD
@@ -255,3 +257,10 @@ def test_a_manager_resets_a_lost_phone_in_the_admin_and_the_trail_says_so(client
     assert {entry.content_type.model for entry in removed} == {"totpdevice", "staticdevice"}
     client.force_login(derm)
     assert client.get(BOARD).url.startswith(ENROL_URL)  # the dermatologist sets up the new phone
+
+
+def test_a_role_the_clinic_does_not_have_is_refused_at_start_up(settings):
+    settings.STAFF_2FA_ROLES = ["Dermatologists"]  # a typo would leave the dermatologists without it
+    assert "clinic.E010" in {message.id for message in run_checks(tags=["clinic"])}
+    settings.STAFF_2FA_ROLES = ["Reception", "Manager"]
+    assert "clinic.E010" not in {message.id for message in run_checks(tags=["clinic"])}
