@@ -34,6 +34,7 @@ def _next(request) -> str:
 
 
 def _signed_in(request, device) -> None:
+    request.session.cycle_key()  # a new session id for the session that now passed its second factor
     django_otp.login(request, device)
     request.session.pop(rules.FREE_SESSION_KEY, None)
     rules.forget_failures(request, user=request.user)
