@@ -7,6 +7,7 @@ from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
 from clinic.roles import ROLES, remember_roles
+from clinic.second_factor import session_owes
 from clinic.sql import converted, converters
 
 # The token, its user's row, and one of the user's groups that is a role (or NULL): a row per group.
@@ -48,6 +49,20 @@ class TokenAuthentication(authentication.TokenAuthentication):
         token.user = user
         remember_roles(user, [row[-1] for row in rows if row[-1] is not None])
         return user, token
+
+
+class VerifiedSessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session login (the browser's, as on the pages), refused while the session still owes
+    its second factor (clinic.second_factor). API clients' tokens are their own credential and are
+    not asked for one."""
+
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None and session_owes(request._request) is not None:
+            raise exceptions.AuthenticationFailed(
+                _("This session has not passed the second factor: sign in with your code on the staff pages first.")
+            )
+        return found
 
 
 def _as_fields(connection, model, row: dict) -> tuple[list[str], list]:

@@ -5,6 +5,7 @@ drf-spectacular documents what a view says it answers. The answers that come fro
 data) are the same everywhere, so they are added here rather than repeated on every view.
 """
 
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -36,3 +37,10 @@ class ApiSchema(AutoSchema):
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code, direction=direction)
         return dict(sorted(responses.items()))
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The session login (api.authentication.VerifiedSessionAuthentication) is DRF's cookie login,
+    which also wants the second factor where it is due."""
+
+    target_class = "api.authentication.VerifiedSessionAuthentication"

@@ -12,6 +12,7 @@ migrate; `check --deploy` adds the production ones). Registered in clinic.apps.C
 | clinic.E007 | a django-anymail backend missing its `ANYMAIL_*` settings |
 | clinic.E008 | an `EMAIL_BACKEND` that cannot be imported |
 | clinic.E009 | `TRUSTED_PROXY_COUNT` not a whole number of at least 1 |
+| clinic.E010 | `STAFF_2FA_ROLES` naming a role the clinic does not have (clinic.roles.ROLES) |
 """
 
 import re
@@ -22,6 +23,8 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
+
+from clinic.roles import ROLES
 
 TAG = "clinic"  # `manage.py check --tag clinic` runs these alone
 
@@ -148,5 +151,19 @@ def check_trusted_proxy_count(app_configs=None, **kwargs):
             hint="It is how many proxies append to X-Forwarded-For in front of the app (usually 1); the "
             "login lockout counts attempts under the address they add (clinic.client.client_address).",
             id="clinic.E009",
+        )
+    ]
+
+
+@register(TAG, Tags.security)
+def check_second_factor_roles(app_configs=None, **kwargs):
+    unknown = sorted(set(getattr(settings, "STAFF_2FA_ROLES", [])) - set(ROLES))
+    if not unknown:
+        return []
+    return [
+        Error(
+            f"STAFF_2FA_ROLES names {', '.join(unknown)}, not a role of the clinic: nobody would be asked for it.",
+            hint=f"Use some of {', '.join(ROLES)}, comma-separated (the group names, capitalised).",
+            id="clinic.E010",
         )
     ]

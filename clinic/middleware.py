@@ -1,12 +1,15 @@
 """Request middleware of our own."""
 
 from auditlog.middleware import AuditlogMiddleware as BaseAuditlogMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from .client import client_address
+from .second_factor import session_owes
 
 
 class AuditlogMiddleware(BaseAuditlogMiddleware):
@@ -93,3 +96,32 @@ class HealthCheckMiddleware:
         except DatabaseError:
             return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
         return HttpResponse("ok\n", content_type="text/plain")
+
+
+class SecondFactorMiddleware:
+    """The second factor's one gate for pages: a signed-in user who still owes the code step, or
+    enrolment (clinic.second_factor.second_factor_due), is sent there from every page, the admin's
+    included, and comes back afterwards. Open: logging in and out, the code step and enrolment, and
+    the patients' links. The API is DRF's, whose session login asks the same question
+    (api.authentication.VerifiedSessionAuthentication) and whose tokens are left as they are."""
+
+    OPEN_VIEWS = frozenset({"login", "logout", "admin:logout", "second_factor:verify", "second_factor:enrol"})
+    OPEN_NAMESPACES = frozenset({"patient_links"})
+    API_VIEWS = frozenset({"api-schema", "api-docs"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or match.view_name in self.API_VIEWS or "api" in match.namespaces:
+            return None  # DRF's views: their session login asks (api.authentication)
+        if match.view_name in self.OPEN_VIEWS or set(match.namespaces) & self.OPEN_NAMESPACES:
+            return None
+        due = session_owes(request)
+        if due is None:
+            return None
+        return redirect_to_login(request.get_full_path(), reverse(f"second_factor:{due}"))

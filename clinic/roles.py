@@ -38,6 +38,7 @@ PERMISSIONS = {
         "catalogue.view_room", "catalogue.add_room", "catalogue.change_room", "catalogue.view_laserdevice",
         "catalogue.add_laserdevice", "catalogue.change_laserdevice", "catalogue.view_treatmentarea",
         "catalogue.add_treatmentarea", "catalogue.change_treatmentarea", "auditlog.view_logentry",
+        "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",  # reset a lost phone (clinic/admin.py)
     ],
 }  # fmt: skip
 

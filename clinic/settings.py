@@ -29,7 +29,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CSRF_FAILURE_VIEW = "clinic.views.csrf_failure"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # Django's admin, on a site that asks for the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    "django_otp",
+    "clinic.apps.StaffAppsConfig",  # django_otp.plugins.otp_totp, named for the admin
+    "django_otp.plugins.otp_static",
     "clinic",
     "catalogue",
     "patients",
@@ -66,10 +69,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # user.is_verified(): this session passed the code step
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "clinic.middleware.IdleSessionMiddleware",
+    "clinic.middleware.SecondFactorMiddleware",
     "clinic.middleware.AuditlogMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
     "axes.middleware.AxesMiddleware",
@@ -86,7 +91,11 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# Earlier failures are forgotten when the sign-in completes, after the second factor's code step
+# where there is one (clinic.second_factor), not at the password: a wrong code counts as a failure.
+AXES_RESET_ON_SUCCESS = False
+# Left out of its log lines and stored attempts: axes's own two, and the code step's field.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Attempts count under the client's address (clinic.client.client_address): behind the TLS proxy,
 # the X-Forwarded-For entry the trusted proxies added, counted from the right; otherwise the
@@ -95,6 +104,13 @@ BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 AXES_CLIENT_IP_CALLABLE = "clinic.client.client_address"
 AXES_VERBOSE = False  # its log lines name the username; ours log ids only
+
+# Staff's second factor (clinic.second_factor): a code from an authenticator app, with recovery
+# codes. Staff in these roles must enrol; anyone who enrolled uses it. STAFF_2FA_REQUIRED=false
+# (the quick start's demo, scripts/run.sh) asks no role to enrol.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=True)
+STAFF_2FA_ROLES = env.list("STAFF_2FA_ROLES", default=["Dermatologist", "Manager"]) if STAFF_2FA_REQUIRED else []
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The audit trail (django-auditlog): who changed which record and when, and who opened a
 # patient's clinical record. The registrations are in each app's models.py.
@@ -222,7 +238,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
@@ -273,6 +289,7 @@ CLINIC_NAME = env.str("CLINIC_NAME", default="Pico Laser Clinic")
 CLINIC_ADDRESS = env.str("CLINIC_ADDRESS", default="1 Example Street, London")
 CLINIC_PHONE = env.str("CLINIC_PHONE", default="020 7946 0000")
 CLINIC_BASE_URL = env.str("CLINIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+OTP_TOTP_ISSUER = CLINIC_NAME  # the name staff's authenticator apps show beside the code
 
 # When patient emails go out (see the README's table).
 NOTIFICATIONS = {

@@ -7,7 +7,7 @@ import clinical.urls
 import patients.urls
 import records.urls
 import scheduling.urls
-from clinic import views
+from clinic import second_factor_views, views
 from clinic.forms import AdminLoginForm, LoginForm
 
 handler400 = views.bad_request
@@ -17,6 +17,13 @@ handler500 = views.server_error
 admin.site.login_form = AdminLoginForm
 # A namespace may gather the pages of several rooms; each room keeps its own views.
 clinical_pages = [*clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns]
+second_factor_pages = [
+    path("", second_factor_views.manage, name="manage"),
+    path("code/", second_factor_views.code_step, name="verify"),
+    path("enrol/", second_factor_views.enrol, name="enrol"),
+    path("recovery-codes/", second_factor_views.recovery_codes, name="recovery_codes"),
+    path("recovery-codes/renew/", second_factor_views.renew_recovery_codes, name="renew_recovery_codes"),
+]
 patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]
 
 urlpatterns = [
@@ -24,6 +31,7 @@ urlpatterns = [
     path("", include(("scheduling.urls", "scheduling"))),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/second-factor/", include((second_factor_pages, "second_factor"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBUG="${DEBUG:-true}"
+# The demo's logins need no second factor; STAFF_2FA_REQUIRED=true bash scripts/run.sh asks for it (README).
+export STAFF_2FA_REQUIRED="${STAFF_2FA_REQUIRED:-false}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 case "$HOST" in

@@ -26,3 +26,4 @@ SESSION_COOKIE_AGE = 7 * 24 * 3600
 # Connections close after each request, as before: the live server's request threads and the
 # tests' own threads would otherwise hold theirs open until the test database is dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+STAFF_2FA_ROLES = []  # off for the suite (force_login personas); tests/test_second_factor*.py turn it on

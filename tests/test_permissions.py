@@ -60,6 +60,9 @@ ROUTES = [
     ("clinical:approve", {"course_id": "proposed"}, "post", "treat"),
     ("clinical:change", {"course_id": "proposed"}, "get", "treat"),
     ("clinical:record", {"appointment_id": "appointment"}, "get", "treat"),
+    ("second_factor:manage", {}, "get", LOGIN),
+    ("second_factor:enrol", {}, "get", LOGIN),
+    ("second_factor:renew_recovery_codes", {}, "post", LOGIN),
     ("api:api-root", {}, "get", LOGIN),
     ("api-schema", {}, "get", LOGIN),
     ("api-docs", {}, "get", LOGIN),
@@ -94,11 +97,12 @@ ROUTES = [
 ]
 # Outside the matrix: logging in and out, the patients' own signed links and pages (their own
 # session, tests/test_portal_*.py), and the admin (which checks Django's model permissions, given to
-# each role's group in clinic.roles.PERMISSIONS).
+# each role's group in clinic.roles.PERMISSIONS). The second factor's code step and its recovery
+# codes shown once are steps of logging in.
 PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:visit", "portal:move",
           "portal:cancel", "portal:ask_to_cancel", "portal:book_next"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe", *PORTAL}  # fmt: skip
+           "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes", *PORTAL}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):
