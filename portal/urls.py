@@ -3,7 +3,7 @@ patient's own records only (portal.selectors)."""
 
 from django.urls import path
 
-from . import pages, views
+from . import pages, sun, views
 
 app_name = "portal"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("visits/<int:appointment_id>/cancel/", pages.cancel, name="cancel"),
     path("visits/<int:appointment_id>/ask-to-cancel/", pages.ask_to_cancel, name="ask_to_cancel"),
     path("courses/<int:course_id>/book/", pages.book_next, name="book_next"),
+    path("sun/", sun.sun_exposure, name="sun_exposure"),
+    path("sun/<int:exposure_id>/cancel/", sun.sun_exposure_cancel, name="sun_exposure_cancel"),
 ]

@@ -100,7 +100,8 @@ ROUTES = [
 # each role's group in clinic.roles.PERMISSIONS). The second factor's code step and its recovery
 # codes shown once are steps of logging in.
 PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:visit", "portal:move",
-          "portal:cancel", "portal:ask_to_cancel", "portal:book_next"}  # fmt: skip
+          "portal:cancel", "portal:ask_to_cancel", "portal:book_next", "portal:sun_exposure",
+          "portal:sun_exposure_cancel"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
            "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes", *PORTAL}  # fmt: skip
 

@@ -2,7 +2,7 @@
 its window and 14 days ahead, moves and cancellations within the clinic's policy, the audit trail
 with the patient as actor, and a fixed number of queries."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from auditlog.models import LogEntry
@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.errors import BookingConflict, Conflict
+from clinical.models import SunExposure
+from clinical.services.sun_exposure import sun_exposure_record
 from outbox.emails import build_message
 from outbox.links import link_path, make_token
 from outbox.models import Notification
@@ -69,14 +71,17 @@ def test_every_patient_url_answers_404_for_another_patients_records(signed_in, c
     other = TreatmentCourseFactory(approved=True, patient=PatientFactory(), areas=[area()])
     completed_session(clinic, patient=other.patient, course=other, start=local(1, 12, month=2))
     theirs = book_treatment(clinic, local(23, 10), patient=other.patient, course=other)
+    their_trip = sun_exposure_record(patient=other.patient, first_day=date(2027, 5, 1), last_day=date(2027, 5, 8),
+                                     what="Beach")  # fmt: skip
     with_ids = {
+        "portal:sun_exposure_cancel": {"exposure_id": their_trip.pk},
         "portal:visit": {"appointment_id": theirs.pk},
         "portal:move": {"appointment_id": theirs.pk},
         "portal:cancel": {"appointment_id": theirs.pk},
         "portal:ask_to_cancel": {"appointment_id": theirs.pk},
         "portal:book_next": {"course_id": other.pk},
     }
-    without_ids = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out"}
+    without_ids = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:sun_exposure"}
     assert set(with_ids) | without_ids == PORTAL  # a new patient URL with an id is tried here too
     for name, kwargs in with_ids.items():
         url = reverse(name, kwargs=kwargs)
@@ -84,6 +89,7 @@ def test_every_patient_url_answers_404_for_another_patients_records(signed_in, c
         assert signed_in.post(url, {"slot": "1-1-1-1", "avoid_sun": "on"}).status_code == 404, name
     theirs.refresh_from_db()
     assert (theirs.status, theirs.start, theirs.cancel_requested_at) == ("booked", local(23, 10), None)
+    assert SunExposure.objects.filter(pk=their_trip.pk).exists()
 
 
 def test_the_patient_pages_need_a_patient_session(client, ada, receptionist):
