@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "scheduling",
     "outbox",
     "records",
+    "portal",
     "api",
     "demo",
 ]
@@ -273,6 +274,18 @@ NOTIFICATIONS = {
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
 }
 
+# A consultation booked online is held this long for its patient to confirm their address by the
+# emailed link; then the slot is free again. The booking page takes this many holds an hour from
+# one client address (django-ratelimit, in the cache below).
+HOLD_MINUTES = env.int("HOLD_MINUTES", default=30)
+ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
+# The throttle's counts: shared by every web process on Redis; per process on the quick start.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.str("REDIS_URL")}
+    if env.str("REDIS_URL", default="")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)
 # it is Redis. Without it (the quick start on a machine with nothing but Python) it is kombu's
 # filesystem transport: every message is a file under var/broker/ (BROKER_DIR), shared by the web
@@ -311,6 +324,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
+    "release-expired-holds": {"task": "scheduling.tasks.release_expired_holds", "schedule": 60.0},
 }
 
 # Production hardening: on unless DEBUG, so that `manage.py check --deploy` finds nothing to say.

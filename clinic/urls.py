@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("p/", include("outbox.urls")),
+    path("book/", include("portal.consultation_urls")),
     path("clinical/", include((clinical_pages, "clinical"))),
     path("queues/", include((records.urls.queue_urlpatterns, "queues"))),
     path("patients/", include((patient_pages, "patients"))),

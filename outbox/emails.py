@@ -28,7 +28,7 @@ from scheduling.services.slots import interval_window, is_short_prep, prep_begin
 
 Kind = Notification.Kind
 # Emails about one appointment's time.
-VISIT_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED)
+VISIT_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED, Kind.HOLD)
 # Those that make, change or remove the calendar event: they carry the invitation.
 INVITE_KINDS = (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
 PREP_LINK_KINDS = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED)
@@ -40,6 +40,7 @@ SUBJECTS = {
     Kind.NEXT_SESSION: "Time to book your next session",
     Kind.RESCHEDULED: "Your {what} has moved to {date} at {time}",
     Kind.CANCELLED: "Your {what} on {date} at {time} is cancelled",
+    Kind.HOLD: "Confirm your {what} on {date} at {time}",
 }
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
@@ -163,6 +164,10 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
     course = notification.course or (appointment.course if appointment else None)
     if appointment is not None:
         context["visit"] = _visit(appointment)
+        if notification.kind == Kind.HOLD:
+            context["hold_url"] = link_url("hold", appointment=appointment)
+            context["hold_until"] = timezone.localtime(appointment.hold_expires_at)
+            context["hold_minutes"] = settings.HOLD_MINUTES
         if notification.kind in (Kind.CONFIRMATION, Kind.RESCHEDULED):
             context["confirm_url"] = link_url("confirm", appointment=appointment)
             context["cancel_url"] = link_url("cancel", appointment=appointment)

@@ -39,6 +39,7 @@ class Notification(models.Model):
         NEXT_SESSION = "next_session", "Next-session prompt"
         RESCHEDULED = "rescheduled", "Reschedule notice"
         CANCELLED = "cancelled", "Cancellation notice"
+        HOLD = "hold", "Link to confirm a booking made online"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

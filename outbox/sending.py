@@ -92,9 +92,12 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
     patient = notification.patient
     if not patient.email:
         return "The patient has no email address."
+    appointment = notification.appointment
+    if notification.kind == Kind.HOLD:  # asked for on the booking page: it goes whatever the consent
+        held = appointment.status == Appointment.Status.HELD and appointment.hold_expires_at > now
+        return "" if held else "The booking is no longer held."
     if not patient.email_consent and notification.kind not in CHANGE_NOTICES:
         return "The patient has not agreed to emails."
-    appointment = notification.appointment
     if appointment is not None and notification.kind != Kind.CANCELLED:
         if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
             return f"The appointment is {appointment.get_status_display().lower()}."

@@ -55,16 +55,20 @@ def appointment_book(
     notes: str = "",
     now: datetime | None = None,
     check_spacing: bool = True,
+    hold_until: datetime | None = None,
 ) -> Appointment:
     """Book one appointment, or raise SchedulingError / BookingConflict saying why not.
 
     A treatment needs an approved course of the same patient and a laser suited to its condition;
     its length comes from the course's areas. A treatment less than 14 days away needs
-    `acknowledge_short_prep`, recorded with who gave it.
+    `acknowledge_short_prep`, recorded with who gave it. With `hold_until`, a consultation is held
+    until then instead (scheduling.services.holds).
     """
     now = now or timezone.now()
     if kind not in Appointment.Kind.values:
         raise SchedulingError("Choose consultation, treatment or review.", field="kind")
+    if hold_until is not None and (kind != Appointment.Kind.CONSULTATION or hold_until <= now):
+        raise SchedulingError("Only a consultation is held, and until a time to come.", field="kind")
     if patient.erased_at is not None:
         raise SchedulingError(ERASED, field="patient")
     if kind == Appointment.Kind.TREATMENT:
@@ -84,9 +88,11 @@ def appointment_book(
             )
     else:  # consultations and reviews, also those linked to a course, are visits of their own length
         length = _visit_length(duration_minutes)
+    status = Appointment.Status.BOOKED if hold_until is None else Appointment.Status.HELD
     appointment = Appointment(
-        kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
-    )
+        kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=status,
+        hold_expires_at=hold_until,
+    )  # fmt: skip
     with _booking_transaction(appointment):
         _place(
             appointment,
@@ -100,7 +106,7 @@ def appointment_book(
             now=now,
             check_spacing=check_spacing,
         )
-        events.announce(appointment, events.BOOKED, now=now)
+        events.announce(appointment, events.BOOKED if hold_until is None else events.HELD, now=now)
     return appointment
 
 
@@ -327,7 +333,9 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         end=end,
         blocked_until=blocked_until,
         exclude_id=appointment.pk,
+        now=now,
     )
+    guard.release_expired_holds(now=now, ids=check.expired_holds)  # they hold nothing: free their rows
     if guard.patient_erased(appointment.patient_id):
         # Read again under the patient's lock: an erasure may have committed since the caller looked.
         raise SchedulingError(ERASED, field="patient")

@@ -36,7 +36,7 @@ EPOCH_SQL = {
 _BUSY_SQL = """
 SELECT practitioner_id, room_id, device_id, patient_id, {start}, {end}, {blocked_until}
 FROM {appointments}
-WHERE status IN ({active}) AND ({spans}){whose}{not_ignored}
+WHERE status IN ({active}) AND (hold_expires_at IS NULL OR hold_expires_at > %s) AND ({spans}){whose}{not_ignored}
 ORDER BY start
 """
 # One span: the appointments that can hold anything in [span start, span end + turnover).
@@ -66,7 +66,7 @@ def busy_rows(
         whose=whose.sql() if whose else "",
         not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",
     )
-    params = [*active]
+    params = [*active, at(timezone.now())]  # a hold past its expiry holds nothing
     for start, end in spans:
         params += [at(end + turnover), at(start - LONGEST_HOLD), at(start)]
     params += whose.params() if whose else []
