@@ -337,6 +337,11 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
     rows.append(Notification.objects.get(appointment=moved, kind=Kind.CANCELLED))
     session = completed_session(clinic, local(26, 10, month=2))
     rows += [course_row(clinic, Kind.AFTERCARE, appointment=session), course_row(clinic, Kind.NEXT_SESSION)]
+    held = appointment_book(
+        patient=PatientFactory(), kind="consultation", start=local(5, 11), practitioner=clinic.practitioner,
+        room=clinic.room, hold_until=frozen + timedelta(minutes=30),
+    )  # fmt: skip
+    rows.append(planned(held, Kind.HOLD))
     assert {row.kind for row in rows} == set(Kind.values)
     for row in rows:
         message = build_message(row)
