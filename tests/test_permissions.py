@@ -90,7 +90,7 @@ ROUTES = [
 # Outside the matrix: logging in and out, the patients' own signed links, and the admin (which
 # checks Django's model permissions, given to each role's group in clinic.roles.PERMISSIONS).
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe"}  # fmt: skip
+           "patient_links:unsubscribe", "consultation:book", "consultation:held", "consultation:confirm"}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):
