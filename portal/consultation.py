@@ -49,7 +49,10 @@ def _page(request, template, *, status=200, **context):
     context["clinic"] = {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE}
     context["hold_minutes"] = settings.HOLD_MINUTES
     response = render(request, f"portal/consultation/{template}", context, status=status)
-    response["Referrer-Policy"] = "no-referrer"
+    # A link's token is a credential: no referrer at all. The booking form keeps Django's own
+    # (same-origin): with none, Chromium posts it with `Origin: null`, which the CSRF check refuses.
+    if "token" in request.resolver_match.kwargs:
+        response["Referrer-Policy"] = "no-referrer"
     return response
 
 
