@@ -46,7 +46,8 @@ def _rate(group, request) -> str:
 
 
 def _page(request, template, *, status=200, **context):
-    context["clinic"] = {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE}
+    clinic = {"name": settings.CLINIC_NAME, "address": settings.CLINIC_ADDRESS, "phone": settings.CLINIC_PHONE}
+    context["clinic"] = clinic
     context["hold_minutes"] = settings.HOLD_MINUTES
     response = render(request, f"portal/consultation/{template}", context, status=status)
     # A link's token is a credential: no referrer at all. The booking form keeps Django's own

@@ -110,7 +110,10 @@ class Appointment(models.Model):
         indexes = [
             models.Index(
                 fields=["start"],
-                include=["end", "blocked_until", "status", "practitioner", "room", "device", "patient", "hold_expires_at"],
+                include=[
+                    *("end", "blocked_until", "status", "practitioner", "room", "device", "patient"),
+                    "hold_expires_at",
+                ],
                 name="appointment_start_covering",
             ),
             models.Index(fields=["patient", "start"], name="appointment_patient_start"),

@@ -45,7 +45,8 @@ class PractitionerDay:
 # are loaded: building each one's patient, user and course with every column (a dozen timestamps
 # to parse) was most of the boards' reading time.
 BOARD_FIELDS = (
-    *("kind", "status", "hold_expires_at", "start", "end", "notes", "short_prep_acknowledged_at", "cancel_requested_at"),
+    *("kind", "status", "start", "end", "notes", "short_prep_acknowledged_at", "cancel_requested_at"),
+    "hold_expires_at",
     *("practitioner", "room", "device"),  # the ids
     *("patient__first_name", "patient__last_name", "patient__phone"),
     *("course__planned_sessions", "course__condition__name"),
@@ -337,6 +338,8 @@ def status_words(status: str, hold_expires_at: datetime | None = None) -> str:
     if hold_expires_at <= timezone.now():
         return STATUS_LABELS[Appointment.Status.RELEASED]
     return f"Held until {timezone.localtime(hold_expires_at):%H:%M}"
+
+
 _KIND_LABELS = dict(Appointment.Kind.choices)
 
 

@@ -163,7 +163,8 @@ def test_a_known_patient_with_a_visit_then_is_told_on_confirming(clinic, frozen)
     AppointmentFactory(
         patient=known, kind="consultation", start=local(1, 10), end=local(1, 10, 30), blocked_until=local(1, 10, 30)
     )
-    held = hold(clinic, local(1, 10), email="ada@example.com")  # another practitioner and room: only the patient clashes
+    # The other visit has another practitioner and room: only the patient clashes.
+    held = hold(clinic, local(1, 10), email="ada@example.com")
     with pytest.raises(BookingConflict, match="already have a visit"):
         hold_confirm(appointment=held)
     assert Appointment.objects.get(pk=held.pk).status == "held"

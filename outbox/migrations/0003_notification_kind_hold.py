@@ -4,15 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outbox', '0002_notification_message_id'),
+        ("outbox", "0002_notification_message_id"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('confirmation', 'Booking confirmation'), ('prep_reminder', 'Prep reminder'), ('day_before', 'Day-before note'), ('aftercare', 'Aftercare'), ('next_session', 'Next-session prompt'), ('rescheduled', 'Reschedule notice'), ('cancelled', 'Cancellation notice'), ('hold', 'Link to confirm a booking made online')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("confirmation", "Booking confirmation"),
+                    ("prep_reminder", "Prep reminder"),
+                    ("day_before", "Day-before note"),
+                    ("aftercare", "Aftercare"),
+                    ("next_session", "Next-session prompt"),
+                    ("rescheduled", "Reschedule notice"),
+                    ("cancelled", "Cancellation notice"),
+                    ("hold", "Link to confirm a booking made online"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -37,40 +37,73 @@ def ignore_holds(apps, schema_editor):
     _replace_constraints(schema_editor, WITHOUT_HELD)
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0003_practitioner_colour'),
-        ('clinical', '0001_initial'),
-        ('patients', '0006_move_out_condition_and_assessment'),
-        ('scheduling', '0009_appointment_calendar_uid'),
+        ("catalogue", "0003_practitioner_colour"),
+        ("clinical", "0001_initial"),
+        ("patients", "0006_move_out_condition_and_assessment"),
+        ("scheduling", "0009_appointment_calendar_uid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='hold_expires_at',
-            field=models.DateTimeField(blank=True, help_text='Until when a held consultation keeps its time unconfirmed.', null=True),
+            model_name="appointment",
+            name="hold_expires_at",
+            field=models.DateTimeField(
+                blank=True, help_text="Until when a held consultation keeps its time unconfirmed.", null=True
+            ),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='status',
-            field=models.CharField(choices=[('booked', 'Booked'), ('confirmed', 'Confirmed'), ('checked_in', 'Checked in'), ('completed', 'Completed'), ('cancelled', 'Cancelled'), ('no_show', 'No-show'), ('held', 'Held'), ('released', 'Hold expired')], default='booked', max_length=12),
+            model_name="appointment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("booked", "Booked"),
+                    ("confirmed", "Confirmed"),
+                    ("checked_in", "Checked in"),
+                    ("completed", "Completed"),
+                    ("cancelled", "Cancelled"),
+                    ("no_show", "No-show"),
+                    ("held", "Held"),
+                    ("released", "Hold expired"),
+                ],
+                default="booked",
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'held'), _negated=True), models.Q(('hold_expires_at__isnull', False), ('kind', 'consultation')), _connector='OR'), name='held_is_a_consultation_with_an_expiry'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "held"), _negated=True),
+                    models.Q(("hold_expires_at__isnull", False), ("kind", "consultation")),
+                    _connector="OR",
+                ),
+                name="held_is_a_consultation_with_an_expiry",
+            ),
         ),
         migrations.RunPython(count_holds, ignore_holds),
         # The slot search reads whether a hold has expired: the covering index carries it too.
         migrations.RemoveIndex(
-            model_name='appointment',
-            name='appointment_start_covering',
+            model_name="appointment",
+            name="appointment_start_covering",
         ),
         migrations.AddIndex(
-            model_name='appointment',
-            index=models.Index(fields=['start'], include=('end', 'blocked_until', 'status', 'practitioner', 'room', 'device', 'patient', 'hold_expires_at'), name='appointment_start_covering'),
+            model_name="appointment",
+            index=models.Index(
+                fields=["start"],
+                include=(
+                    "end",
+                    "blocked_until",
+                    "status",
+                    "practitioner",
+                    "room",
+                    "device",
+                    "patient",
+                    "hold_expires_at",
+                ),
+                name="appointment_start_covering",
+            ),
         ),
     ]
