@@ -101,6 +101,8 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
     if appointment is not None and notification.kind != Kind.CANCELLED:
         if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
             return f"The appointment is {appointment.get_status_display().lower()}."
+        if appointment.status in (Appointment.Status.HELD, Appointment.Status.RELEASED):
+            return "The booking made online was never confirmed."  # a held visit gets its link only
         if notification.kind in (*BEFORE_THE_VISIT, Kind.RESCHEDULED) and (
             notification.appointment_version != appointment.version
         ):

@@ -176,18 +176,21 @@ def release_expired_holds(*, now: datetime, ids=None) -> list[int]:
     """Release the held consultations whose hold has expired by `now` (only those of `ids` when
     given): they free their time and plan no email. A booking calls it after its locks, for the
     expired holds in its way, before its insert, so an expired hold never blocks it; the periodic
-    sweep (scheduling.tasks) calls it for all. A conditional update: a hold confirmed meanwhile is
-    left alone. Returns the ids released."""
+    sweep (scheduling.tasks) calls it for all. The rows are locked and read as still held and
+    expired, so a hold confirmed meanwhile is left alone. Inside the caller's transaction. Returns
+    the ids released."""
     if ids is not None and not ids:
         return []  # the booking's usual case: nothing expired in its way, no statement
     expired = Appointment.objects.filter(status=Appointment.Status.HELD, hold_expires_at__lte=now)
     if ids is not None:
         expired = expired.filter(pk__in=ids)
-    released = list(expired.values_list("pk", flat=True))
+    released = []
+    # Row by row, locked, through save(): the audit trail records each release. Holds are few.
+    for hold in expired.select_for_update().order_by("pk"):
+        hold.status = Appointment.Status.RELEASED
+        hold.save(update_fields=["status", "updated_at"])
+        released.append(hold.pk)
     if released:
-        Appointment.objects.filter(pk__in=released, status=Appointment.Status.HELD).update(
-            status=Appointment.Status.RELEASED, updated_at=now
-        )
         log.info("holds released: %s", released)
     return released
 

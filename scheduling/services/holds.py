@@ -182,4 +182,5 @@ def _as_owners(appointment: Appointment, owner: Patient, *, now: datetime) -> di
 
 def holds_release_expired(*, now: datetime | None = None) -> int:
     """The periodic sweep: release every hold past its expiry; how many."""
-    return len(guard.release_expired_holds(now=now or timezone.now()))
+    with transaction.atomic():
+        return len(guard.release_expired_holds(now=now or timezone.now()))
