@@ -79,10 +79,17 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "room",
             "device",
             "status",
+            "hold_expires_at",
             "short_prep",
             "sun_exposure",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "hold_expires_at": {
+                "help_text": "Until when a consultation booked online is held for its patient to confirm "
+                "(status `held`); null otherwise. Past it, the hold holds nothing and is released."
+            }
+        }
 
     def get_short_prep(self, appointment) -> bool:
         return appointment.short_prep_acknowledged_at is not None

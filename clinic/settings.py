@@ -303,6 +303,12 @@ NOTIFICATIONS = {
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
 }
 
+# A consultation booked online is held this long for its patient to confirm their address by the
+# emailed link; then the slot is free again. The booking page takes this many holds an hour from
+# one client address (django-ratelimit, in the cache below).
+HOLD_MINUTES = env.int("HOLD_MINUTES", default=30)
+ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
+
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)
 # it is Redis. Without it (the quick start on a machine with nothing but Python) it is kombu's
 # filesystem transport: every message is a file under var/broker/ (BROKER_DIR), shared by the web
@@ -310,7 +316,7 @@ NOTIFICATIONS = {
 # server to run. The worker takes a message by renaming it into processed/, on the same file
 # system so that the rename is atomic and two consumers never take one message.
 REDIS_URL = env.str("REDIS_URL", default="")
-# The cache holds the sign-in throttles' counters: Redis when there is one, shared by every web process
+# The cache holds the sign-in and online-booking throttles' counters: Redis when there is one, shared by every web process
 # (django-ratelimit counts with the cache's atomic increment); without Redis (the quick start on one
 # machine) each process's memory, so the limits hold per process, which that setup accepts.
 if REDIS_URL:
@@ -350,6 +356,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
+    "release-expired-holds": {"task": "scheduling.tasks.release_expired_holds", "schedule": 60.0},
 }
 
 # Production hardening: on unless DEBUG, so that `manage.py check --deploy` finds nothing to say.

@@ -38,6 +38,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("p/", include("outbox.urls")),
     path("me/", include("portal.urls")),
+    path("book/", include("portal.consultation_urls")),
     path("clinical/", include((clinical_pages, "clinical"))),
     path("queues/", include((records.urls.queue_urlpatterns, "queues"))),
     path("patients/", include((patient_pages, "patients"))),

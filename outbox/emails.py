@@ -31,6 +31,7 @@ Kind = Notification.Kind
 # Emails about one appointment's time.
 VISIT_KINDS = (
     Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind.RESCHEDULED, Kind.CANCELLED, Kind.SUN_EXPOSURE,
+    Kind.HOLD,
 )  # fmt: skip
 # Those that make, change or remove the calendar event: they carry the invitation.
 INVITE_KINDS = (Kind.CONFIRMATION, Kind.RESCHEDULED, Kind.CANCELLED)
@@ -45,6 +46,7 @@ SUBJECTS = {
     Kind.CANCELLED: "Your {what} on {date} at {time} is cancelled",
     Kind.SIGN_IN: "Your link to sign in",
     Kind.SUN_EXPOSURE: "Your {what} on {date} and your time in the sun",
+    Kind.HOLD: "Confirm your {what} on {date} at {time}",
 }
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
@@ -172,6 +174,10 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
     course = notification.course or (appointment.course if appointment else None)
     if appointment is not None:
         context["visit"] = _visit(appointment)
+        if notification.kind == Kind.HOLD:
+            context["hold_url"] = link_url("hold", appointment=appointment)
+            context["hold_until"] = timezone.localtime(appointment.hold_expires_at)
+            context["hold_minutes"] = settings.HOLD_MINUTES
         if notification.kind in (Kind.CONFIRMATION, Kind.RESCHEDULED):
             context["confirm_url"] = link_url("confirm", appointment=appointment)
             context["cancel_url"] = link_url("cancel", appointment=appointment)

@@ -27,7 +27,9 @@ from sesame.utils import get_token
 from patients.models import Patient
 from scheduling.models import Appointment
 
-APPOINTMENT_PURPOSES = ("confirm", "cancel", "prep")
+# "hold": the link that confirms a consultation booked online (portal/consultation.py); it lives as
+# long as the hold (HOLD_MINUTES), and the hold's own expiry decides.
+APPOINTMENT_PURPOSES = ("confirm", "cancel", "prep", "hold")
 PATIENT_PURPOSES = ("unsubscribe",)
 PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES
 
@@ -67,8 +69,12 @@ def make_token(purpose: str, *, appointment: Appointment | None = None, patient:
     return signing.dumps(payload, salt=salt, compress=True)
 
 
+# The pages behind the links, where they are not under /p/.
+_VIEWS = {"hold": "consultation:confirm"}
+
+
 def link_path(purpose: str, token: str) -> str:
-    return reverse(f"patient_links:{purpose}", args=[token])
+    return reverse(_VIEWS.get(purpose, f"patient_links:{purpose}"), args=[token])
 
 
 def link_url(purpose: str, *, appointment: Appointment | None = None, patient: Patient | None = None) -> str:
@@ -82,6 +88,8 @@ def read_link(purpose: str, token: str) -> Appointment | Patient:
     # An unsubscribe link must keep working in old emails (RFC 8058). An appointment link's life is
     # its appointment's: `_appointment` says when it is over.
     max_age = timedelta(days=UNSUBSCRIBE_MAX_AGE_DAYS) if purpose in PATIENT_PURPOSES else None
+    if purpose == "hold":
+        max_age = timedelta(minutes=settings.HOLD_MINUTES)
     try:
         payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired:
@@ -96,6 +104,8 @@ def read_link(purpose: str, token: str) -> Appointment | Patient:
     try:
         if purpose in PATIENT_PURPOSES:
             return _patient(int(payload["p"]))
+        if purpose == "hold":  # whether it may still be confirmed is the hold's rule (hold_confirm)
+            return _held(int(payload["a"]), int(payload["v"]))
         return _appointment(int(payload["a"]), int(payload["v"]))
     except (KeyError, TypeError, ValueError):  # signed by us, yet not a shape we make
         raise LinkError(
@@ -163,3 +173,10 @@ def sign_in_account(token: str):
         return patient.user if patient is not None else None
 
     return parse_token(token, patient_account, scope=PORTAL_SCOPE)
+
+
+def _held(appointment_id: int, version: int) -> Appointment:
+    appointment = Appointment.objects.select_related("patient", "practitioner__user").filter(pk=appointment_id).first()
+    if appointment is None or appointment.version != version:
+        raise LinkError("This link is no longer valid. Please book again.", status=410)
+    return appointment

@@ -41,6 +41,7 @@ class Notification(models.Model):
         CANCELLED = "cancelled", "Cancellation notice"
         SIGN_IN = "sign_in", "Sign-in link"
         SUN_EXPOSURE = "sun_exposure", "Sun exposure notice"
+        HOLD = "hold", "Link to confirm a booking made online"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

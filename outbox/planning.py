@@ -87,6 +87,12 @@ def plan_for_booking(appointment, *, now) -> None:
         _withdraw(Notification.objects.filter(course=appointment.course_id, kind=Kind.NEXT_SESSION))
 
 
+def plan_for_hold(appointment, *, now) -> None:
+    """A consultation held for its patient to confirm their address: the link, at once, and nothing
+    else (no reminder while held; a confirmed hold is announced as a booking)."""
+    _store([_about(appointment, Kind.HOLD, due_at=now)])
+
+
 def plan_for_reschedule(appointment, *, now) -> None:
     """Replace the pending emails about the old time with a notice and reminders for the new one;
     a prep reminder already sent is not sent again for a move inside the prep window."""
@@ -171,6 +177,7 @@ def _prompts_again(appointment, *, now) -> list[Notification]:
 
 _PLANS = {
     events.BOOKED: plan_for_booking,
+    events.HELD: plan_for_hold,
     events.RESCHEDULED: plan_for_reschedule,
     events.CANCELLED: plan_for_cancellation,
     events.COMPLETED: plan_for_completion,

@@ -102,12 +102,17 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
         return "The patient has no email address."
     if notification.kind == Kind.SIGN_IN:
         return _sign_in_unwanted(notification, now=now)
+    appointment = notification.appointment
+    if notification.kind == Kind.HOLD:  # asked for on the booking page: it goes whatever the consent
+        held = appointment.status == Appointment.Status.HELD and appointment.hold_expires_at > now
+        return "" if held else "The booking is no longer held."
     if not patient.email_consent and notification.kind not in CHANGE_NOTICES:
         return "The patient has not agreed to emails."
-    appointment = notification.appointment
     if appointment is not None and notification.kind != Kind.CANCELLED:
         if appointment.status in (Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW):
             return f"The appointment is {appointment.get_status_display().lower()}."
+        if appointment.status in (Appointment.Status.HELD, Appointment.Status.RELEASED):
+            return "The booking made online was never confirmed."  # a held visit gets its link only
         if notification.kind in (*BEFORE_THE_VISIT, Kind.RESCHEDULED) and (
             notification.appointment_version != appointment.version
         ):

@@ -7,7 +7,8 @@ same transaction as the change, so a booking and its emails commit or roll back 
 
 from django.dispatch import Signal
 
-BOOKED = "booked"
+BOOKED = "booked"  # also a held consultation once confirmed
+HELD = "held"  # a consultation booked online, held until its address is confirmed
 RESCHEDULED = "rescheduled"
 COMPLETED = "completed"
 NO_SHOW = "no_show"

@@ -44,9 +44,13 @@ class Appointment(models.Model):
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
         NO_SHOW = "no_show", "No-show"
+        # A consultation booked online, held until the patient confirms their address by its link.
+        HELD = "held", "Held"
+        RELEASED = "released", "Hold expired"
 
-    # Statuses that hold their resources; cancelled and no-show appointments free them.
-    ACTIVE_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED)
+    # Statuses that hold their resources; cancelled, no-show and released appointments free them. A
+    # held one holds them only until `hold_expires_at` (see scheduling/services/holds.py).
+    ACTIVE_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED, Status.HELD)
     # Statuses of a visit still to happen (a completed one is in the past whatever its time).
     UPCOMING_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN)
 
@@ -69,6 +73,9 @@ class Appointment(models.Model):
         LaserDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments", db_index=False
     )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    hold_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="Until when a held consultation keeps its time unconfirmed."
+    )
     short_prep_acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -113,7 +120,10 @@ class Appointment(models.Model):
         indexes = [
             models.Index(
                 fields=["start"],
-                include=["end", "blocked_until", "status", "practitioner", "room", "device", "patient"],
+                include=[
+                    *("end", "blocked_until", "status", "practitioner", "room", "device", "patient"),
+                    "hold_expires_at",
+                ],
                 name="appointment_start_covering",
             ),
             models.Index(fields=["patient", "start"], name="appointment_patient_start"),
@@ -124,6 +134,10 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="treatment") | Q(course__isnull=False, device__isnull=False),
                 name="treatment_has_course_and_device",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(hold_expires_at__isnull=False, kind="consultation"),
+                name="held_is_a_consultation_with_an_expiry",
             ),
         ]
 

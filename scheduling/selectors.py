@@ -46,6 +46,7 @@ class PractitionerDay:
 # to parse) was most of the boards' reading time.
 BOARD_FIELDS = (
     *("kind", "status", "start", "end", "notes", "short_prep_acknowledged_at", "cancel_requested_at"),
+    "hold_expires_at",
     *("practitioner", "room", "device"),  # the ids
     *("patient__first_name", "patient__last_name", "patient__phone"),
     *("course__planned_sessions", "course__condition__name"),
@@ -95,12 +96,14 @@ class WeekAppointment(NamedTuple):
     condition_id: int | None
     condition: str | None  # its name
     session_number: int | None
+    hold_expires_at: datetime | None
 
 
 WEEK_FIELDS = (
     *("pk", "kind", "status", "start", "notes", "short_prep_acknowledged_at"),
     *("practitioner_id", "room_id", "device_id", "patient__first_name", "patient__last_name"),
     *("course_id", "course__planned_sessions", "course__condition_id", "course__condition__name", "session_number"),
+    "hold_expires_at",
 )
 
 
@@ -325,6 +328,18 @@ def week_board(*, day: date, by: str = "practitioner", can_book: bool = False) -
 
 # Labels by value, looked up per card: get_status_display() builds a hashable copy of the choices each time.
 STATUS_LABELS = dict(Appointment.Status.choices)
+
+
+def status_words(status: str, hold_expires_at: datetime | None = None) -> str:
+    """What a card says of its status: the label, and for a held consultation until when
+    ("Held until 14:35", clinic time) or that its hold has expired (until the sweep releases it)."""
+    if status != Appointment.Status.HELD or hold_expires_at is None:
+        return STATUS_LABELS[status]
+    if hold_expires_at <= timezone.now():
+        return STATUS_LABELS[Appointment.Status.RELEASED]
+    return f"Held until {timezone.localtime(hold_expires_at):%H:%M}"
+
+
 _KIND_LABELS = dict(Appointment.Kind.choices)
 
 
@@ -363,7 +378,7 @@ def _week_card(appointment: WeekAppointment, local_start: datetime, *, can_book:
         time=f"{local_start.hour:02d}:{local_start.minute:02d}",
         patient=f"{a.first_name} {a.last_name}",
         what=card_words(a.kind, a.condition, a.session_number, a.planned_sessions),
-        status=STATUS_LABELS[a.status],
+        status=status_words(a.status, a.hold_expires_at),
         short_prep=a.short_prep_acknowledged_at is not None,
         flagged=Appointment.notes_flagged(a.notes),
     )

@@ -136,6 +136,9 @@ NOT_PAGES = {
     "patient_links:cancel": "a patient's page (signed link), not a staff page",
     "patient_links:prep": "a patient's page (signed link), not a staff page",
     "patient_links:unsubscribe": "a patient's page (signed link), not a staff page",
+    "consultation:book": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
+    "consultation:held": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
+    "consultation:confirm": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
 }
 NOT_PAGE_NAMESPACES = {
     "api": "the JSON API: data, not pages",

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from auditlog.models import LogEntry
 from django.core.management import call_command
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -217,6 +219,7 @@ def test_booking_a_treatment_answers_201_with_the_appointment(api, clinic, cours
         "room": clinic.room.pk,
         "device": clinic.device.pk,
         "status": "booked",
+        "hold_expires_at": None,
         "short_prep": False,
         "sun_exposure": False,
     }
@@ -352,6 +355,14 @@ def test_listing_filters_by_practitioner_patient_and_status(api, clinic):
     assert [r["id"] for r in api.get(url, {"patient": mine.patient_id}).json()["results"]] == [mine.pk]
     assert [r["id"] for r in api.get(url, {"status": "cancelled"}).json()["results"]] == [cancelled.pk]
     assert api.get(url, {"status": "lost"}).status_code == 400
+
+
+def test_a_held_consultation_says_until_when_and_can_be_listed_by_its_status(api, clinic):
+    until = timezone.now() + timedelta(minutes=30)
+    held = AppointmentFactory(start=at(21, 9), status=Appointment.Status.HELD, hold_expires_at=until)
+    [row] = api.get(f"{API}/appointments/", {"status": "held"}).json()["results"]
+    assert (row["id"], row["status"]) == (held.pk, "held")
+    assert parse_datetime(row["hold_expires_at"]) == until
 
 
 @pytest.mark.parametrize("field", ["date", "practitioner", "patient", "status"])

@@ -344,6 +344,11 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
     rows.append(plan_sign_in(clinic.patient, now=frozen))
     sun_exposure_record(patient=clinic.patient, first_day=date(2027, 3, 10), last_day=date(2027, 3, 12), what="skiing")
     rows.append(planned(appointment, Kind.SUN_EXPOSURE))
+    held = appointment_book(
+        patient=PatientFactory(), kind="consultation", start=local(5, 11), practitioner=clinic.practitioner,
+        room=clinic.room, hold_until=frozen + timedelta(minutes=30),
+    )  # fmt: skip
+    rows.append(planned(held, Kind.HOLD))
     assert {row.kind for row in rows} == set(Kind.values)
     for row in rows:
         message = build_message(row)

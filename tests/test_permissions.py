@@ -103,7 +103,8 @@ PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_o
           "portal:cancel", "portal:ask_to_cancel", "portal:book_next", "portal:sun_exposure",
           "portal:sun_exposure_cancel"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes", *PORTAL}  # fmt: skip
+           "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes",
+           "consultation:book", "consultation:held", "consultation:confirm", *PORTAL}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):

@@ -24,6 +24,7 @@ from . import course_rules, guard, sun
 from .diary import LONGEST_HOLD
 from .prep import PREP_WINDOW, is_short_prep
 from .slots import DEFAULT_VISIT_MINUTES, session_length
+from .transitions import status_move
 
 BOOKING_HORIZON = timedelta(days=730)
 # What a placement changes on an existing appointment.
@@ -54,17 +55,21 @@ def appointment_book(
     notes: str = "",
     now: datetime | None = None,
     check_spacing: bool = True,
+    hold_until: datetime | None = None,
 ) -> Appointment:
     """Book one appointment, or raise SchedulingError / BookingConflict saying why not.
 
     A treatment needs an approved course of the same patient and a laser suited to its condition;
     its length comes from the course's areas. A treatment less than 14 days away needs
     `acknowledge_short_prep`, one on a day the patient's planned sun exposure keeps off (see sun.py)
-    `acknowledge_sun_exposure`, each recorded with who gave it.
+    `acknowledge_sun_exposure`, each recorded with who gave it. With `hold_until`, a consultation is
+    held until then instead (scheduling.services.holds).
     """
     now = now or timezone.now()
     if kind not in Appointment.Kind.values:
         raise SchedulingError("Choose consultation, treatment or review.", field="kind")
+    if hold_until is not None and (kind != Appointment.Kind.CONSULTATION or hold_until <= now):
+        raise SchedulingError("Only a consultation is held, and until a time to come.", field="kind")
     if patient.erased_at is not None:
         raise SchedulingError(ERASED, field="patient")
     if kind == Appointment.Kind.TREATMENT:
@@ -84,9 +89,11 @@ def appointment_book(
             )
     else:  # consultations and reviews, also those linked to a course, are visits of their own length
         length = _visit_length(duration_minutes)
+    status = Appointment.Status.BOOKED if hold_until is None else Appointment.Status.HELD
     appointment = Appointment(
-        kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=Appointment.Status.BOOKED
-    )
+        kind=kind, patient=patient, course=course, booked_by=booked_by, notes=notes, status=status,
+        hold_expires_at=hold_until,
+    )  # fmt: skip
     with _booking_transaction(appointment):
         _place(
             appointment,
@@ -101,7 +108,7 @@ def appointment_book(
             now=now,
             check_spacing=check_spacing,
         )
-        events.announce(appointment, events.BOOKED, now=now)
+        events.announce(appointment, events.BOOKED if hold_until is None else events.HELD, now=now)
     return appointment
 
 
@@ -159,7 +166,7 @@ def appointment_reschedule(
 
 @guard.retrying
 def appointment_confirm(*, appointment: Appointment) -> Appointment:
-    return _move(appointment, "confirm", Appointment.Status.CONFIRMED)
+    return status_move(appointment, "confirm", Appointment.Status.CONFIRMED)
 
 
 def check_in_day(appointment: Appointment, *, now: datetime) -> bool:
@@ -187,7 +194,7 @@ def appointment_check_in(
     if not check_in_day(appointment, now=now):
         raise IllegalTransition("Patients are checked in on the day of their appointment.")
     with transaction.atomic():
-        appointment = _move(appointment, "check_in", Appointment.Status.CHECKED_IN)
+        appointment = status_move(appointment, "check_in", Appointment.Status.CHECKED_IN)
         if flags or remarks:
             when = formats.date_format(timezone.localtime(now), "j M Y H:i")
             who = (by.get_full_name() or by.get_username()) if by else "the desk"
@@ -207,7 +214,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
     `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area and
     notes) unless one was recorded already."""
     with transaction.atomic():
-        appointment = _move(appointment, "complete", Appointment.Status.COMPLETED)
+        appointment = status_move(appointment, "complete", Appointment.Status.COMPLETED)
         if appointment.kind == Appointment.Kind.TREATMENT:
             has_record = SessionRecord.objects.filter(appointment=appointment).exists()
             if record is None and not has_record:
@@ -234,7 +241,7 @@ def appointment_no_show(*, appointment: Appointment, now: datetime | None = None
     if not no_show_due(appointment, now=now):
         raise IllegalTransition("A no-show can be recorded once the appointment has started.")
     with transaction.atomic():
-        appointment = _move(appointment, "no_show", Appointment.Status.NO_SHOW)
+        appointment = status_move(appointment, "no_show", Appointment.Status.NO_SHOW)
         if appointment.course_id:
             course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.NO_SHOW, now=timezone.now())
@@ -246,7 +253,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
     """Cancel a booked or confirmed appointment; later sessions of its course move up a number
     (the numbers are counted, see scheduling.models, so nothing is renumbered)."""
     with transaction.atomic():
-        appointment = _move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
+        appointment = status_move(appointment, "cancel", Appointment.Status.CANCELLED, reason=reason[:200])
         if appointment.course_id:
             course_rules.refresh_course(appointment.course)
         events.announce(appointment, events.CANCELLED, now=timezone.now())
@@ -333,7 +340,9 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         blocked_until=blocked_until,
         exclude_id=appointment.pk,
         sun_kept_off_since=day - PREP_WINDOW if appointment.kind == Appointment.Kind.TREATMENT else None,
+        now=now,
     )
+    guard.release_expired_holds(now=now, ids=check.expired_holds)  # they hold nothing: free their rows
     if guard.patient_erased(appointment.patient_id):
         # Read again under the patient's lock: an erasure may have committed since the caller looked.
         raise SchedulingError(ERASED, field="patient")
@@ -380,40 +389,3 @@ def _check_open(opening, practitioner, day, start, end) -> None:
     if opening.away:
         off = TimeOff.objects.filter(practitioner=practitioner, start__lt=end, end__gt=start).first()
         raise SchedulingError(f"{practitioner} is away then{f' ({off.reason})' if off.reason else ''}.", field="start")
-
-
-LEGAL_MOVES = {
-    "confirm": (Appointment.Status.BOOKED,),
-    "check_in": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
-    "complete": (Appointment.Status.CHECKED_IN,),
-    "no_show": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED),
-    # A checked-in session can still be called off: the dermatologist defers it after the re-screen.
-    "cancel": (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED, Appointment.Status.CHECKED_IN),
-}
-
-
-def _move(appointment, move: str, status: str, *, reason: str = "") -> Appointment:
-    """Change the status if the row is still in a state that allows `move`, as one locked step."""
-    with transaction.atomic():
-        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        if current.status not in LEGAL_MOVES[move]:
-            label = move.replace("_", "-")
-            raise IllegalTransition(f"A {current.get_status_display().lower()} appointment cannot be {_PAST[label]}.")
-        current.status = status
-        fields = ["status", "updated_at"]
-        if move == "cancel":
-            current.cancel_reason = reason
-            current.version += 1
-            fields += ["cancel_reason", "version"]
-        current.save(update_fields=fields)
-    appointment.refresh_from_db()
-    return appointment
-
-
-_PAST = {
-    "confirm": "confirmed",
-    "check-in": "checked in",
-    "complete": "completed",
-    "no-show": "marked a no-show",
-    "cancel": "cancelled",
-}

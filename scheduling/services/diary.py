@@ -36,7 +36,7 @@ EPOCH_SQL = {
 _BUSY_SQL = """
 SELECT practitioner_id, room_id, device_id, patient_id, {start}, {end}, {blocked_until}
 FROM {appointments}
-WHERE status IN ({active}) AND {where}{not_ignored}
+WHERE status IN ({active}) AND (hold_expires_at IS NULL OR hold_expires_at > %s) AND {where}{not_ignored}
 ORDER BY start
 """
 # One span: the appointments that can hold anything in [span start, span end + turnover).
@@ -75,7 +75,7 @@ def busy_rows(
         where=where,
         not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",
     )
-    params = [*active, *where_params, *ignore_ids]
+    params = [*active, at(timezone.now()), *where_params, *ignore_ids]  # a hold past its expiry holds nothing
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(500):

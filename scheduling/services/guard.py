@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.db import DatabaseError, IntegrityError, connection
+from django.utils import timezone
 
 from catalogue.models import ClinicClosure, LaserDevice, TimeOff, WorkingHours
 from clinic.errors import Conflict, Contention
@@ -67,8 +68,10 @@ _CONTENTION_STATES = {"40P01", "40001", "55P03"}
 # one and is still held when it starts: the start index reads only that stretch. Whether it
 # overlaps the people's time [start, end) is worked out here too; the kit's [start,
 # blocked_until) overlap is the filter itself.
+# A hold past its expiry is read too, marked `expired`: it holds nothing, and the booking releases it.
 _HOLDERS_SQL = """
-SELECT id, practitioner_id, patient_id, room_id, device_id, (start < %s AND "end" > %s) AS people, start
+SELECT id, practitioner_id, patient_id, room_id, device_id, (start < %s AND "end" > %s) AS people,
+    (hold_expires_at IS NOT NULL AND hold_expires_at <= %s) AS expired, start
 FROM {appointments}
 WHERE (practitioner_id = %s OR patient_id = %s OR room_id = %s OR device_id = %s)
     AND status IN ({active}) AND start > %s AND start < %s AND blocked_until > %s AND id <> %s
@@ -81,7 +84,8 @@ SELECT hours.start_time, hours.end_time,
     EXISTS (SELECT 1 FROM {time_off} WHERE practitioner_id = %s AND start < %s AND "end" > %s),
     EXISTS (SELECT 1 FROM {device_conditions} WHERE laserdevice_id = %s AND condition_id = %s),
     (SELECT MIN(id) FROM {sun_exposures} WHERE patient_id = %s AND first_day <= %s AND last_day >= %s),
-    holders.id, holders.practitioner_id, holders.patient_id, holders.room_id, holders.device_id, holders.people
+    holders.id, holders.practitioner_id, holders.patient_id, holders.room_id, holders.device_id, holders.people,
+    holders.expired
 FROM ({locks}) AS locks
 LEFT JOIN {hours} AS hours ON hours.practitioner_id = %s AND hours.weekday = %s
 LEFT JOIN ({holders}) AS holders ON 1 = 1
@@ -99,6 +103,7 @@ class Check:
     device_suited: bool  # the laser is set up for the condition asked about
     sun_exposure_id: int | None  # planned sun exposure that keeps a treatment off the day (sun.py)
     conflicts: list[Conflict]  # what holds a resource then, as of the statement's start
+    expired_holds: list[int]  # held consultations in the way whose hold has expired: to release
 
 
 def lock_and_check(
@@ -115,6 +120,7 @@ def lock_and_check(
     blocked_until: datetime,
     exclude_id: int | None = None,
     sun_kept_off_since: date | None = None,
+    now: datetime,
 ) -> Check:
     """Take the resources' locks (on PostgreSQL) and read the opening facts and the conflicts;
     with `sun_kept_off_since` (a treatment's day less the prep window), the patient's planned sun
@@ -131,7 +137,7 @@ def lock_and_check(
     locks = _locks_sql(keys)
     holders_sql, holders_params = _holders(
         start=start, end=end, blocked_until=blocked_until, practitioner_id=practitioner_id, room_id=room_id,
-        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
+        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id, now=now,
     )  # fmt: skip
     sql = _CHECK_SQL.format(
         closures=table(ClinicClosure),
@@ -173,7 +179,31 @@ def lock_and_check(
         conflicts=_conflicts(
             holders, practitioner_id=practitioner_id, room_id=room_id, device_id=device_id, patient_id=patient_id
         ),
+        expired_holds=[row[0] for row in holders if row[6]],
     )
+
+
+def release_expired_holds(*, now: datetime, ids=None) -> list[int]:
+    """Release the held consultations whose hold has expired by `now` (only those of `ids` when
+    given): they free their time and plan no email. A booking calls it after its locks, for the
+    expired holds in its way, before its insert, so an expired hold never blocks it; the periodic
+    sweep (scheduling.tasks) calls it for all. The rows are locked and read as still held and
+    expired, so a hold confirmed meanwhile is left alone. Inside the caller's transaction. Returns
+    the ids released."""
+    if ids is not None and not ids:
+        return []  # the booking's usual case: nothing expired in its way, no statement
+    expired = Appointment.objects.filter(status=Appointment.Status.HELD, hold_expires_at__lte=now)
+    if ids is not None:
+        expired = expired.filter(pk__in=ids)
+    released = []
+    # Row by row, locked, through save(): the audit trail records each release. Holds are few.
+    for hold in expired.select_for_update().order_by("pk"):
+        hold.status = Appointment.Status.RELEASED
+        hold.save(update_fields=["status", "updated_at"])
+        released.append(hold.pk)
+    if released:
+        log.info("holds released: %s", released)
+    return released
 
 
 def lock_key(kind: str, pk: int) -> int:
@@ -259,7 +289,7 @@ def _time(value) -> time:
 
 
 def find_conflicts(
-    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None
+    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id=None, now=None
 ) -> list[Conflict]:
     """Every active appointment that holds one of these resources in the time asked for, in one query.
 
@@ -267,26 +297,26 @@ def find_conflicts(
     """
     sql, params = _holders(
         start=start, end=end, blocked_until=blocked_until, practitioner_id=practitioner_id, room_id=room_id,
-        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id,
+        device_id=device_id, patient_id=patient_id, exclude_id=exclude_id, now=now or timezone.now(),
     )  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(f"{sql} ORDER BY start, id", params)
         rows = cursor.fetchall()
     return _conflicts(
-        [row[:6] for row in rows], practitioner_id=practitioner_id, room_id=room_id, device_id=device_id,
+        [row[:7] for row in rows], practitioner_id=practitioner_id, room_id=room_id, device_id=device_id,
         patient_id=patient_id,
     )  # fmt: skip
 
 
 def _holders(
-    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id
+    *, start, end, blocked_until, practitioner_id, room_id, device_id, patient_id, exclude_id, now
 ) -> tuple[str, list]:
     """The query of the active appointments that hold one of these resources then, and its parameters."""
     at = connection.ops.adapt_datetimefield_value
     active = [str(status) for status in Appointment.ACTIVE_STATUSES]
     sql = _HOLDERS_SQL.format(appointments=table(Appointment), active=", ".join(["%s"] * len(active)))
     params = [
-        at(end), at(start),
+        at(end), at(start), at(now),
         practitioner_id, patient_id, room_id, device_id,
         *active,
         at(start - LONGEST_HOLD), at(blocked_until), at(start), exclude_id or 0,
@@ -297,7 +327,9 @@ def _holders(
 def _conflicts(rows, *, practitioner_id, room_id, device_id, patient_id) -> list[Conflict]:
     """Name what each holding appointment clashes on."""
     conflicts = []
-    for pk, other_practitioner, other_patient, other_room, other_device, people_overlap in rows:
+    for pk, other_practitioner, other_patient, other_room, other_device, people_overlap, expired in rows:
+        if expired:
+            continue
         if people_overlap:
             if other_practitioner == practitioner_id:
                 conflicts.append(Conflict("practitioner", pk))

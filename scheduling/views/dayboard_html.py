@@ -9,7 +9,7 @@ from html import escape  # what django.utils.html.escape does, without its lazy-
 
 from django.utils.safestring import SafeString, mark_safe
 
-from scheduling.selectors import STATUS_LABELS, card_what
+from scheduling.selectors import card_what, status_words
 
 
 def column_html(column, *, by: str) -> SafeString:
@@ -66,7 +66,7 @@ def card_html(card, index: int, *, by: str) -> str:
         f"  <strong>{escape(a.patient.first_name)} {escape(a.patient.last_name)}</strong>\n"
         f"  {flags}<br>\n"
         f"  {what}\n"
-        f"  · {escape(STATUS_LABELS[a.status])}<br>\n"
+        f"  · {escape(status_words(a.status, a.hold_expires_at))}<br>\n"
         f'  <span class="db-muted">{where}</span>\n'
         "</a>"
     )
