@@ -316,9 +316,9 @@ ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
 # server to run. The worker takes a message by renaming it into processed/, on the same file
 # system so that the rename is atomic and two consumers never take one message.
 REDIS_URL = env.str("REDIS_URL", default="")
-# The cache holds the sign-in and online-booking throttles' counters: Redis when there is one, shared by every web process
-# (django-ratelimit counts with the cache's atomic increment); without Redis (the quick start on one
-# machine) each process's memory, so the limits hold per process, which that setup accepts.
+# The cache holds the sign-in and online-booking throttles' counters: Redis when there is one,
+# shared by every web process (django-ratelimit counts with the cache's atomic increment); without
+# Redis (the quick start on one machine) each process's memory, so the limits hold per process.
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]  # Django's own Redis cache, atomic, not on its list

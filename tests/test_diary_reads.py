@@ -64,7 +64,7 @@ def test_a_narrowed_read_gives_the_orms_rows_of_those_resources_in_the_window(wi
     ]  # fmt: skip
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the resource indexes are SQLite's (migration 0010)")
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the resource indexes are SQLite's")
 def test_on_sqlite_a_narrowed_read_uses_each_resources_index_not_the_whole_window(window_and_whose):
     (start, end), whose, _ = window_and_whose
     captured = []

@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         ("catalogue", "0003_practitioner_colour"),
         ("clinical", "0001_initial"),
         ("patients", "0006_move_out_condition_and_assessment"),
-        ("scheduling", "0011_appointment_sun_exposure_acknowledged"),
+        ("scheduling", "0010_appointment_sun_exposure_acknowledged"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

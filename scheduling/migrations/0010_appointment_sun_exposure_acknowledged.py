@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0010_sqlite_resource_start_indexes"),
+        ("scheduling", "0009_appointment_calendar_uid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
