@@ -39,6 +39,7 @@ class Notification(models.Model):
         NEXT_SESSION = "next_session", "Next-session prompt"
         RESCHEDULED = "rescheduled", "Reschedule notice"
         CANCELLED = "cancelled", "Cancellation notice"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -83,7 +84,8 @@ class Notification(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False) | Q(course__isnull=False), name="notification_has_subject"
+                condition=Q(appointment__isnull=False) | Q(course__isnull=False) | Q(kind="waitlist_offer"),
+                name="notification_has_subject",
             ),
         ]
 
