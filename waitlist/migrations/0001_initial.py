@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('catalogue', '0003_practitioner_colour'),
         ('clinical', '0001_initial'),
-        ('outbox', '0003_remove_notification_notification_has_subject_and_more'),
+        ('outbox', '0003_notification_waitlist_offer'),
         ('patients', '0006_move_out_condition_and_assessment'),
         ('scheduling', '0009_appointment_calendar_uid'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
