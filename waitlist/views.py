@@ -97,6 +97,6 @@ def offer(request, token):
     }
     return _page(
         request, "waitlist_offer.html", visit=visit, first_name=entry.patient.first_name, offer_id=current.pk,
-        status=answer.status if answer else current.status, message=answer.message if answer else "",
+        offer_status=answer.status if answer else current.status, message=answer.message if answer else "",
         expires_at=timezone.localtime(current.expires_at),
     )  # fmt: skip
