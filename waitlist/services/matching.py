@@ -88,9 +88,18 @@ def offer_slot(*, slot: FreeSlot, now: datetime | None = None) -> list[WaitlistO
     return _plan(chosen, slot=slot, expires_at=expires_at, now=now)
 
 
+_COURSE_FIELDS = ("status", "planned_sessions", "min_interval_days", "max_interval_days", "condition_id")
+_CANDIDATE_FIELDS = (
+    "patient_id", "wants", "course_id", "appointment_id", "created_at",
+    *(f"course__{name}" for name in _COURSE_FIELDS),
+    "appointment__start", "appointment__end", "appointment__kind", "appointment__status", "appointment__course_id",
+    *(f"appointment__course__{name}" for name in _COURSE_FIELDS),
+)  # fmt: skip
+
+
 def _candidates(slot: FreeSlot, *, exclude_ids) -> list[WaitlistEntry]:
     """The first MATCH_BATCH waiting entries the slot's day, weekday, time of day and resources
-    allow, oldest first, with their patients, courses and sessions to move: one query."""
+    allow, oldest first, with their courses and sessions to move: one query."""
     local = timezone.localtime(slot.start)
     day = local.date()
     wants = Q(wants=Want.CONSULTATION) | Q(wants=Want.EARLIER, appointment__kind=Appointment.Kind.CONSULTATION)
@@ -110,7 +119,8 @@ def _candidates(slot: FreeSlot, *, exclude_ids) -> list[WaitlistEntry]:
         .filter(patient__erased_at__isnull=True, patient__email_consent=True)
         .exclude(patient__email="")
         .exclude(pk__in=exclude_ids)
-        .select_related("patient", "course", "appointment__course")
+        .select_related("course", "appointment__course")
+        .only(*_CANDIDATE_FIELDS)  # what the rules read: a tenth of the columns, and of the time
         .order_by("created_at", "pk")
     )  # fmt: skip
     return list(queryset[:MATCH_BATCH])
