@@ -67,12 +67,16 @@ def _waitlist(rng, now):
             days = rng.sample(range(7), rng.randint(3, 7))
             entries.append(
                 WaitlistEntry(
-                    patient_id=patient_id, wants=wants, course_id=course_id if wants == "next_session" else None,
-                    earliest_date=today, latest_date=today + timedelta(days=rng.randint(7, 56)),
-                    weekdays=sum(1 << d for d in days), times_of_day=rng.randint(1, 7),
+                    patient_id=patient_id,
+                    wants=wants,
+                    course_id=course_id if wants == "next_session" else None,
+                    earliest_date=today,
+                    latest_date=today + timedelta(days=rng.randint(7, 56)),
+                    weekdays=sum(1 << d for d in days),
+                    times_of_day=rng.randint(1, 7),
                     created_at=now - timedelta(minutes=n * 2 + (wants == "consultation")),
                 )
-            )  # fmt: skip
+            )
             if len(entries) >= ENTRIES:
                 break
         if len(entries) >= ENTRIES:
@@ -98,9 +102,10 @@ def matcher(runs):
         with transaction.atomic():
             count = _waitlist(rng, now)
             visits = list(
-                Appointment.objects.filter(status="booked", start__gt=now + timedelta(days=15), start__lt=now + timedelta(days=50))
-                .order_by("?")[:runs]
-            )  # fmt: skip
+                Appointment.objects.filter(
+                    status="booked", start__gt=now + timedelta(days=15), start__lt=now + timedelta(days=50)
+                ).order_by("?")[:runs]
+            )
             seconds, queries, offers = [], [], []
             for visit in visits:
                 slot = FreeSlot(visit.start, visit.end, visit.practitioner_id, visit.room_id, visit.device_id, visit.pk)
@@ -116,8 +121,10 @@ def matcher(runs):
     except Rollback:
         pass
     print(f"  entries waiting: {count:,}")
-    print(f"  time: median {statistics.median(seconds) * 1000:.1f} ms (min {min(seconds) * 1000:.1f}, "
-          f"max {max(seconds) * 1000:.1f})")  # fmt: skip
+    print(
+        f"  time: median {statistics.median(seconds) * 1000:.1f} ms (min {min(seconds) * 1000:.1f}, "
+        f"max {max(seconds) * 1000:.1f})"
+    )
     print(f"  queries per slot: {sorted(set(queries))}; offers per slot: median {statistics.median(offers)}")
 
 
@@ -144,7 +151,7 @@ def refill(*, accept_rate, cancel_rate):
             events = sorted(
                 (start + timedelta(seconds=rng.uniform(0, (v.start - start).total_seconds() - 3 * 3600)), v)
                 for v in cancelled
-            )  # fmt: skip
+            )
             refilled, leads, answers = 0, [], {"accepted": 0, "taken": 0, "expired": 0, "other": 0}
             for moment, visit in events:
                 with time_machine.travel(moment, tick=False):
@@ -152,11 +159,16 @@ def refill(*, accept_rate, cancel_rate):
                 booked = False
                 clock = moment
                 for _ in range(4):  # the first offers, then three sweeps passing them on
-                    offers = list(WaitlistOffer.objects.filter(start=visit.start, practitioner_id=visit.practitioner_id,
-                                                               status="offered"))  # fmt: skip
+                    offers = list(
+                        WaitlistOffer.objects.filter(
+                            start=visit.start, practitioner_id=visit.practitioner_id, status="offered"
+                        )
+                    )
                     replies = sorted(
-                        (clock + timedelta(seconds=rng.uniform(0, 3 * 3600)), o) for o in offers if rng.random() < accept_rate
-                    )  # fmt: skip
+                        (clock + timedelta(seconds=rng.uniform(0, 3 * 3600)), o)
+                        for o in offers
+                        if rng.random() < accept_rate
+                    )
                     for when, offer in replies:
                         answer = offer_accept(offer_id=offer.pk, patient_id=offer.entry.patient_id, now=when)
                         answers[answer.status if answer.status in answers else "other"] += 1
@@ -175,12 +187,16 @@ def refill(*, accept_rate, cancel_rate):
         pass
     elapsed = time.perf_counter() - started
     days = [lead.total_seconds() / 86400 for lead in leads]
-    print(f"\nrefill: a month of visits ({len(visits):,} booked), {len(cancelled):,} cancelled at random "
-          f"({cancel_rate:.0%}), {accept_rate:.0%} of offered patients accept (simulated in {elapsed:.0f} s)")  # fmt: skip
+    print(
+        f"\nrefill: a month of visits ({len(visits):,} booked), {len(cancelled):,} cancelled at random "
+        f"({cancel_rate:.0%}), {accept_rate:.0%} of offered patients accept (simulated in {elapsed:.0f} s)"
+    )
     print(f"  freed slots booked again: {refilled:,} of {len(cancelled):,} ({refilled / max(len(cancelled), 1):.0%})")
     if days:
-        print(f"  how far ahead of the slot: median {statistics.median(days):.1f} days "
-              f"(min {min(days):.1f}, max {max(days):.1f})")  # fmt: skip
+        print(
+            f"  how far ahead of the slot: median {statistics.median(days):.1f} days "
+            f"(min {min(days):.1f}, max {max(days):.1f})"
+        )
     print(f"  answers: {answers}")
 
 

@@ -50,6 +50,8 @@ def register_kind(kind: str, context) -> None:
     """Let the room that owns `kind` give its emails' context: `context(notification, now=...)` -> dict,
     called when the row's message is built (the room registers it in its AppConfig.ready)."""
     _KIND_CONTEXT[kind] = context
+
+
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
     Appointment.Kind.CONSULTATION: "Consultation",

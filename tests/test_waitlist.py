@@ -1,14 +1,14 @@
 """The waitlist's matcher: which waiting patients a freed slot is offered to, in the transaction
 that frees it, and the sweep that passes unanswered offers on."""
 
+import re
 from datetime import time, timedelta
 
 import pytest
 from django.db import transaction
-
-from catalogue.models import Condition
 from django.test import override_settings
 
+from catalogue.models import Condition
 from outbox.emails import build_message
 from outbox.models import Notification
 from scheduling.models import Appointment
@@ -108,8 +108,15 @@ def test_each_rule_refuses_an_entry_that_breaks_it(clinic, frozen, rule):
 def _treatment_slot(clinic, start, **course):
     """A treatment of another course at `start`, cancelled: a laser slot freed."""
     other = TreatmentCourseFactory(approved=True, approved_by=clinic.practitioner, **course)
-    visit = booked_visit(clinic, start, kind="treatment", patient=other.patient, course=other, device=clinic.device,
-                         acknowledge_short_prep=True)  # fmt: skip
+    visit = booked_visit(
+        clinic,
+        start,
+        kind="treatment",
+        patient=other.patient,
+        course=other,
+        device=clinic.device,
+        acknowledge_short_prep=True,
+    )
     appointment_cancel(appointment=visit)
     return visit
 
@@ -117,9 +124,15 @@ def _treatment_slot(clinic, start, **course):
 def test_a_course_session_is_offered_inside_its_window_and_outside_the_prep_window(clinic, frozen):
     """Tattoo removal: 6-8 weeks apart. Sessions on 1 Feb (done) make 15-29 March its window."""
     done = AppointmentFactory(
-        patient=clinic.patient, course=clinic.course, kind="treatment", device=clinic.device, start=local(1, 10, month=2),
-        practitioner=clinic.practitioner, room=clinic.room, status=Appointment.Status.COMPLETED,
-    )  # fmt: skip
+        patient=clinic.patient,
+        course=clinic.course,
+        kind="treatment",
+        device=clinic.device,
+        start=local(1, 10, month=2),
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        status=Appointment.Status.COMPLETED,
+    )
     entry = waiting("next_session", patient=clinic.patient, course=clinic.course)
     _treatment_slot(clinic, local(10, 10))  # inside the prep window: ten days away
     _treatment_slot(clinic, local(8, 10, month=4))  # after the window closes
@@ -177,14 +190,19 @@ def test_the_sweep_does_not_offer_a_slot_booked_meanwhile(clinic, frozen, time_m
     assert sweep_offers() == {"expired": 1, "offered": 0}
 
 
-def test_the_offer_email_names_the_time_and_carries_its_link(clinic, frozen):
+def test_the_offer_email_names_the_time_and_carries_its_link_on_the_clinics_base_url(clinic, frozen, settings):
+    settings.CLINIC_BASE_URL = "https://booking.example-clinic.co.uk"
     waiting(patient=clinic.patient)
     appointment_cancel(appointment=booked_visit(clinic))
     email = Notification.objects.get(kind=Notification.Kind.WAITLIST_OFFER)
     message = build_message(email)
     assert message.subject == "A consultation time has come free: Monday 22 March at 10:00"
-    assert "/p/offer/" in message.body and "10:00 on Monday 1 March" in message.body
+    assert "10:00 on Monday 1 March" in message.body  # when the offer stops holding
     assert clinic.patient.last_name not in message.body
+    html = message.alternatives[0].content
+    links = re.findall(r'href="([^"]*)"', html) + re.findall(r"https?://\S+", message.body)
+    offer_links = [link for link in links if "/p/offer/" in link]
+    assert offer_links and all(link.startswith("https://booking.example-clinic.co.uk/") for link in links)
 
 
 @pytest.mark.parametrize("count", [10, 200])
@@ -194,10 +212,16 @@ def test_the_matcher_asks_a_fixed_number_of_queries_however_long_the_list(
     WorkingHoursFactory(practitioner=clinic.practitioner, weekday=5, start_time=time(9), end_time=time(13))
     patients = PatientFactory.create_batch(count)
     WaitlistEntry.objects.bulk_create(
-        WaitlistEntry(patient=p, wants="consultation", earliest_date=SLOT_DAY, latest_date=SLOT_DAY, weekdays=MONDAY_ONLY,
-                      times_of_day=MORNING if n % 2 else AFTERNOON)
+        WaitlistEntry(
+            patient=p,
+            wants="consultation",
+            earliest_date=SLOT_DAY,
+            latest_date=SLOT_DAY,
+            weekdays=MONDAY_ONLY,
+            times_of_day=MORNING if n % 2 else AFTERNOON,
+        )
         for n, p in enumerate(patients)
-    )  # fmt: skip
+    )
     slot = FreeSlot(local(22, 10), local(22, 10, 30), clinic.practitioner.pk, clinic.room.pk)
     # Its offers so far, the candidates, their other visits, their offers today, two inserts (with
     # course entries among the candidates, their sessions and areas too: eight).

@@ -37,8 +37,12 @@ def test_the_first_to_accept_books_the_slot_and_the_others_are_told_it_was_taken
     assert answer.status == S.ACCEPTED
     booked = answer.appointment
     assert (booked.patient_id, booked.kind, booked.start, booked.practitioner_id, booked.status) == (
-        second.entry.patient_id, "consultation", freed.start, clinic.practitioner.pk, Appointment.Status.BOOKED
-    )  # fmt: skip
+        second.entry.patient_id,
+        "consultation",
+        freed.start,
+        clinic.practitioner.pk,
+        Appointment.Status.BOOKED,
+    )
     late = accept(first)
     assert late.status == S.TAKEN and "Another patient took this time first" in late.message
     statuses = dict(WaitlistOffer.objects.values_list("pk", "status"))
@@ -70,8 +74,9 @@ def test_accepting_an_earlier_time_moves_the_booked_session(clinic, frozen):
     session = book_treatment(clinic, local(29, 10))
     entry = waiting("earlier", patient=clinic.patient, appointment=session)
     other = TreatmentCourseFactory(approved=True, approved_by=clinic.practitioner)
-    freed = booked_visit(clinic, local(22, 10), kind="treatment", patient=other.patient, course=other,
-                         device=clinic.device)  # fmt: skip
+    freed = booked_visit(
+        clinic, local(22, 10), kind="treatment", patient=other.patient, course=other, device=clinic.device
+    )
     appointment_cancel(appointment=freed)
     offer = WaitlistOffer.objects.get(entry=entry)
     answer = accept(offer)
@@ -153,13 +158,23 @@ def test_reception_puts_a_patient_on_the_waitlist_from_the_patient_page(client, 
     patient_page = client.get(reverse("patients:detail", args=[clinic.patient.pk])).content.decode()
     assert reverse("waitlist:join", args=[clinic.patient.pk]) in patient_page
     url = reverse("waitlist:join", args=[clinic.patient.pk])
-    form = {"wants": "next_session", "course": clinic.course.pk, "earliest_date": "2027-03-08",
-            "latest_date": str(SLOT_DAY), "weekdays": ["0", "2"], "times_of_day": ["1"]}  # fmt: skip
+    form = {
+        "wants": "next_session",
+        "course": clinic.course.pk,
+        "earliest_date": "2027-03-08",
+        "latest_date": str(SLOT_DAY),
+        "weekdays": ["0", "2"],
+        "times_of_day": ["1"],
+    }
     assert client.post(url, form).status_code == 302
     entry = WaitlistEntry.objects.get()
     assert (entry.wants, entry.course_id, entry.weekdays, entry.times_of_day, entry.created_by) == (
-        "next_session", clinic.course.pk, 0b101, 1, receptionist
-    )  # fmt: skip
+        "next_session",
+        clinic.course.pk,
+        0b101,
+        1,
+        receptionist,
+    )
     again = client.post(url, form)
     assert "already on the waitlist" in again.content.decode()
     queue = client.get(reverse("queues:waitlist")).content.decode()

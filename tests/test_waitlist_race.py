@@ -16,7 +16,7 @@ from scheduling.models import Appointment
 from scheduling.services import appointment_book, appointment_cancel
 from tests.factories import PatientFactory, PractitionerFactory, RoomFactory, WorkingHoursFactory
 from tests.live import wait_for
-from tests.test_mail_end_to_end import broker, smtp, start_worker  # noqa: F401 - the real worker's fixtures
+from tests.test_mail_end_to_end import broker, smtp, start_worker  # noqa: F401, F811 - the real worker's fixtures
 from waitlist.models import WaitlistEntry, WaitlistOffer
 from waitlist.services.entries import waitlist_join
 from waitlist.services.offers import offer_accept
@@ -63,10 +63,11 @@ def a_week_ahead_at(hour):
 def waiting_patients(count):
     today = timezone.localdate()
     return [
-        waitlist_join(patient=PatientFactory(), wants="consultation", earliest_date=today,
-                      latest_date=today + timedelta(days=30))
+        waitlist_join(
+            patient=PatientFactory(), wants="consultation", earliest_date=today, latest_date=today + timedelta(days=30)
+        )
         for _ in range(count)
-    ]  # fmt: skip
+    ]
 
 
 @override_settings(WAITLIST_OFFERS_PER_SLOT=10, WAITLIST_MAX_OFFERS_PER_DAY=ROUNDS)
@@ -75,14 +76,13 @@ def test_ten_patients_accepting_one_slot_at_once_end_with_one_booking_and_nine_c
     entries = waiting_patients(10)
     for round_number in range(ROUNDS):
         start = a_week_ahead_at(10 + round_number)
-        visit = appointment_book(patient=PatientFactory(), kind="consultation", start=start,
-                                 practitioner=practitioner, room=room)  # fmt: skip
+        visit = appointment_book(
+            patient=PatientFactory(), kind="consultation", start=start, practitioner=practitioner, room=room
+        )
         appointment_cancel(appointment=visit)
         offers = list(WaitlistOffer.objects.filter(start=start))
         assert len(offers) == 10 - round_number  # the winners of earlier rounds wait no more
-        answers = in_threads(
-            [lambda o=o: offer_accept(offer_id=o.pk, patient_id=o.entry.patient_id) for o in offers]
-        )
+        answers = in_threads([lambda o=o: offer_accept(offer_id=o.pk, patient_id=o.entry.patient_id) for o in offers])
         statuses = sorted(getattr(a, "status", repr(a)) for a in answers)
         assert statuses == ["accepted"] + ["taken"] * (len(offers) - 1), answers
         assert all("Another patient took this time first" in a.message for a in answers if a.status == "taken")
@@ -93,13 +93,18 @@ def test_ten_patients_accepting_one_slot_at_once_end_with_one_booking_and_nine_c
     assert WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries], status="waiting").count() == 10 - ROUNDS
 
 
-def test_an_offer_email_reaches_the_patient_through_the_worker_and_its_link_books_the_slot(client, start_worker, smtp):
+def test_an_offer_email_reaches_the_patient_through_the_worker_and_its_link_books_the_slot(
+    client,
+    start_worker,  # noqa: F811 - the imported fixture
+    smtp,  # noqa: F811
+):
     start_worker()
     practitioner, room = a_clinic()
     [entry] = waiting_patients(1)
     start = a_week_ahead_at(11)
-    visit = appointment_book(patient=PatientFactory(), kind="consultation", start=start, practitioner=practitioner,
-                             room=room)  # fmt: skip
+    visit = appointment_book(
+        patient=PatientFactory(), kind="consultation", start=start, practitioner=practitioner, room=room
+    )
     Notification.objects.all().delete()  # the first patient's confirmation is not what this test reads
     appointment_cancel(appointment=visit)
     offer_email = Notification.objects.get(kind=Notification.Kind.WAITLIST_OFFER)

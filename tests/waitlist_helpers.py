@@ -17,9 +17,11 @@ def waiting(wants="consultation", *, patient=None, days_ago=0, **terms):
     """A patient put on the waitlist `days_ago` days before now (older entries are offered first)."""
     now = timezone.now()
     arguments = dict(
-        patient=patient or PatientFactory(), wants=wants, earliest_date=timezone.localdate(now),
+        patient=patient or PatientFactory(),
+        wants=wants,
+        earliest_date=timezone.localdate(now),
         latest_date=SLOT_DAY + timedelta(days=30),
-    )  # fmt: skip
+    )
     entry = waitlist_join(**arguments | terms)
     if days_ago:
         type(entry).objects.filter(pk=entry.pk).update(created_at=now - timedelta(days=days_ago))
@@ -30,6 +32,10 @@ def waiting(wants="consultation", *, patient=None, days_ago=0, **terms):
 def booked_visit(clinic, start=None, *, kind="consultation", patient=None, **extra):
     """A visit of another patient, booked through the booking service, to cancel."""
     return appointment_book(
-        patient=patient or PatientFactory(), kind=kind, start=start or local(22, 10),
-        practitioner=clinic.practitioner, room=clinic.room, **extra,
-    )  # fmt: skip
+        patient=patient or PatientFactory(),
+        kind=kind,
+        start=start or local(22, 10),
+        practitioner=clinic.practitioner,
+        room=clinic.room,
+        **extra,
+    )

@@ -10,25 +10,35 @@ from scheduling.services.moves import MOVABLE_STATUSES
 from waitlist.models import AFTERNOON, EVENING, MORNING, WaitlistEntry
 
 WEEKDAYS = [(str(n), name) for n, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])]
-TIMES = [(str(MORNING), "Morning (before 12:00)"), (str(AFTERNOON), "Afternoon (12:00-17:00)"),
-         (str(EVENING), "Evening (from 17:00)")]  # fmt: skip
+TIMES = [
+    (str(MORNING), "Morning (before 12:00)"),
+    (str(AFTERNOON), "Afternoon (12:00-17:00)"),
+    (str(EVENING), "Evening (from 17:00)"),
+]
 
 
 class JoinForm(forms.Form):
     wants = forms.ChoiceField(label="Waiting for", choices=WaitlistEntry.Want.choices, widget=forms.RadioSelect)
-    course = forms.ModelChoiceField(queryset=TreatmentCourse.objects.none(), required=False,
-                                    help_text="For a course's next session.")  # fmt: skip
+    course = forms.ModelChoiceField(
+        queryset=TreatmentCourse.objects.none(), required=False, help_text="For a course's next session."
+    )
     appointment = forms.ModelChoiceField(
-        label="Booked visit", queryset=Appointment.objects.none(), required=False,
+        label="Booked visit",
+        queryset=Appointment.objects.none(),
+        required=False,
         help_text="For an earlier time for a visit already booked.",
-    )  # fmt: skip
+    )
     earliest_date = forms.DateField(label="From", widget=DatePickerInput())
     latest_date = forms.DateField(label="Until", widget=DatePickerInput())
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS, coerce=int, initial=[n for n, _ in WEEKDAYS[:5]], widget=forms.CheckboxSelectMultiple
     )
     times_of_day = forms.TypedMultipleChoiceField(
-        label="Times of day", choices=TIMES, coerce=int, initial=[n for n, _ in TIMES], widget=forms.CheckboxSelectMultiple
+        label="Times of day",
+        choices=TIMES,
+        coerce=int,
+        initial=[n for n, _ in TIMES],
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, patient, now, **kwargs):

@@ -24,4 +24,6 @@ def read_offer_token(token: str) -> tuple[int, int]:
     try:
         return int(payload["o"]), int(payload["p"])
     except (KeyError, TypeError, ValueError):
-        raise LinkError("This link is not valid. Please check that you copied the whole link from your email.") from None
+        raise LinkError(
+            "This link is not valid. Please check that you copied the whole link from your email."
+        ) from None

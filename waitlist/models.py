@@ -46,9 +46,13 @@ class WaitlistEntry(models.Model):
         TreatmentCourse, on_delete=models.CASCADE, null=True, blank=True, related_name="waitlist_entries"
     )
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="waitlist_entries",
+        Appointment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="waitlist_entries",
         help_text="The booked session an earlier time is wanted for.",
-    )  # fmt: skip
+    )
     earliest_date = models.DateField()
     latest_date = models.DateField()
     weekdays = models.PositiveSmallIntegerField(default=ALL_DAYS, help_text="Bit 0 is Monday.")
@@ -66,9 +70,7 @@ class WaitlistEntry(models.Model):
         ordering = ["created_at", "pk"]
         indexes = [
             # The matcher's scan: waiting entries, oldest first, by the dates they can come.
-            models.Index(
-                fields=["created_at", "id"], condition=Q(status="waiting"), name="waitlist_waiting"
-            ),
+            models.Index(fields=["created_at", "id"], condition=Q(status="waiting"), name="waitlist_waiting"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(latest_date__gte=F("earliest_date")), name="waitlist_dates_in_order"),
@@ -84,7 +86,9 @@ class WaitlistEntry(models.Model):
             ),
             # One open entry per patient and what they wait for.
             models.UniqueConstraint(
-                fields=["patient"], condition=Q(status="waiting", wants="consultation"), name="waitlist_one_consultation"
+                fields=["patient"],
+                condition=Q(status="waiting", wants="consultation"),
+                name="waitlist_one_consultation",
             ),
             models.UniqueConstraint(
                 fields=["course"], condition=Q(status="waiting", wants="next_session"), name="waitlist_one_per_course"
@@ -127,9 +131,13 @@ class WaitlistOffer(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="+")
     device = models.ForeignKey(LaserDevice, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     freed_by = models.ForeignKey(
-        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        Appointment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The appointment whose cancellation or move freed the slot.",
-    )  # fmt: skip
+    )
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OFFERED)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -96,7 +96,12 @@ def offer(request, token):
         "is_treatment": entry.kind == Appointment.Kind.TREATMENT,
     }
     return _page(
-        request, "waitlist_offer.html", visit=visit, first_name=entry.patient.first_name, offer_id=current.pk,
-        offer_status=answer.status if answer else current.status, message=answer.message if answer else "",
+        request,
+        "waitlist_offer.html",
+        visit=visit,
+        first_name=entry.patient.first_name,
+        offer_id=current.pk,
+        offer_status=answer.status if answer else current.status,
+        message=answer.message if answer else "",
         expires_at=timezone.localtime(current.expires_at),
-    )  # fmt: skip
+    )

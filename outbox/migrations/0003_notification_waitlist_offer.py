@@ -4,26 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinical', '0001_initial'),
-        ('outbox', '0002_notification_message_id'),
-        ('patients', '0006_move_out_condition_and_assessment'),
-        ('scheduling', '0009_appointment_calendar_uid'),
+        ("clinical", "0001_initial"),
+        ("outbox", "0002_notification_message_id"),
+        ("patients", "0006_move_out_condition_and_assessment"),
+        ("scheduling", "0009_appointment_calendar_uid"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='notification',
-            name='notification_has_subject',
+            model_name="notification",
+            name="notification_has_subject",
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('confirmation', 'Booking confirmation'), ('prep_reminder', 'Prep reminder'), ('day_before', 'Day-before note'), ('aftercare', 'Aftercare'), ('next_session', 'Next-session prompt'), ('rescheduled', 'Reschedule notice'), ('cancelled', 'Cancellation notice'), ('waitlist_offer', 'Waitlist offer')], max_length=20),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("confirmation", "Booking confirmation"),
+                    ("prep_reminder", "Prep reminder"),
+                    ("day_before", "Day-before note"),
+                    ("aftercare", "Aftercare"),
+                    ("next_session", "Next-session prompt"),
+                    ("rescheduled", "Reschedule notice"),
+                    ("cancelled", "Cancellation notice"),
+                    ("waitlist_offer", "Waitlist offer"),
+                ],
+                max_length=20,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.CheckConstraint(condition=models.Q(('appointment__isnull', False), ('course__isnull', False), ('kind', 'waitlist_offer'), _connector='OR'), name='notification_has_subject'),
+            model_name="notification",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("appointment__isnull", False),
+                    ("course__isnull", False),
+                    ("kind", "waitlist_offer"),
+                    _connector="OR",
+                ),
+                name="notification_has_subject",
+            ),
         ),
     ]

@@ -7,111 +7,281 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0003_practitioner_colour'),
-        ('clinical', '0001_initial'),
-        ('outbox', '0003_notification_waitlist_offer'),
-        ('patients', '0006_move_out_condition_and_assessment'),
-        ('scheduling', '0009_appointment_calendar_uid'),
+        ("catalogue", "0003_practitioner_colour"),
+        ("clinical", "0001_initial"),
+        ("outbox", "0003_notification_waitlist_offer"),
+        ("patients", "0006_move_out_condition_and_assessment"),
+        ("scheduling", "0009_appointment_calendar_uid"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WaitlistEntry',
+            name="WaitlistEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('wants', models.CharField(choices=[('consultation', 'A consultation'), ('next_session', "The course's next session"), ('earlier', 'An earlier time for a booked session')], max_length=20)),
-                ('earliest_date', models.DateField()),
-                ('latest_date', models.DateField()),
-                ('weekdays', models.PositiveSmallIntegerField(default=127, help_text='Bit 0 is Monday.')),
-                ('times_of_day', models.PositiveSmallIntegerField(default=7, help_text='1 morning, 2 afternoon, 4 evening.')),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('booked', 'Booked from an offer'), ('left', 'Left the waitlist')], default='waiting', max_length=10)),
-                ('source', models.CharField(choices=[('staff', 'Staff'), ('patient', 'The patient')], default='staff', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('appointment', models.ForeignKey(blank=True, help_text='The booked session an earlier time is wanted for.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to='scheduling.appointment')),
-                ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to='clinical.treatmentcourse')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to='patients.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "wants",
+                    models.CharField(
+                        choices=[
+                            ("consultation", "A consultation"),
+                            ("next_session", "The course's next session"),
+                            ("earlier", "An earlier time for a booked session"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("earliest_date", models.DateField()),
+                ("latest_date", models.DateField()),
+                ("weekdays", models.PositiveSmallIntegerField(default=127, help_text="Bit 0 is Monday.")),
+                (
+                    "times_of_day",
+                    models.PositiveSmallIntegerField(default=7, help_text="1 morning, 2 afternoon, 4 evening."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("booked", "Booked from an offer"),
+                            ("left", "Left the waitlist"),
+                        ],
+                        default="waiting",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("staff", "Staff"), ("patient", "The patient")], default="staff", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "appointment",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The booked session an earlier time is wanted for.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to="clinical.treatmentcourse",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'waitlist entries',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name_plural": "waitlist entries",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WaitlistOffer',
+            name="WaitlistOffer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField(help_text='The end of the visit offered.')),
-                ('slot_end', models.DateTimeField(help_text='The end of the free time the visit was offered in.')),
-                ('expires_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('offered', 'Offered'), ('accepted', 'Accepted'), ('taken', 'Taken by another patient'), ('declined', 'Declined'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn (the entry was booked or left)')], default='offered', max_length=10)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('booked', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scheduling.appointment')),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.laserdevice')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='waitlist.waitlistentry')),
-                ('freed_by', models.ForeignKey(blank=True, help_text='The appointment whose cancellation or move freed the slot.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='scheduling.appointment')),
-                ('notification', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='waitlist_offer', to='outbox.notification')),
-                ('practitioner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.practitioner')),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.room')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField(help_text="The end of the visit offered.")),
+                ("slot_end", models.DateTimeField(help_text="The end of the free time the visit was offered in.")),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("offered", "Offered"),
+                            ("accepted", "Accepted"),
+                            ("taken", "Taken by another patient"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("withdrawn", "Withdrawn (the entry was booked or left)"),
+                        ],
+                        default="offered",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "booked",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalogue.laserdevice",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="offers", to="waitlist.waitlistentry"
+                    ),
+                ),
+                (
+                    "freed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The appointment whose cancellation or move freed the slot.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="scheduling.appointment",
+                    ),
+                ),
+                (
+                    "notification",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="waitlist_offer",
+                        to="outbox.notification",
+                    ),
+                ),
+                (
+                    "practitioner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="catalogue.practitioner"
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="catalogue.room"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'pk'],
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='waitlistentry',
-            index=models.Index(condition=models.Q(('status', 'waiting')), fields=['created_at', 'id'], name='waitlist_waiting'),
+            model_name="waitlistentry",
+            index=models.Index(
+                condition=models.Q(("status", "waiting")), fields=["created_at", "id"], name="waitlist_waiting"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.CheckConstraint(condition=models.Q(('latest_date__gte', models.F('earliest_date'))), name='waitlist_dates_in_order'),
+            model_name="waitlistentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("latest_date__gte", models.F("earliest_date"))), name="waitlist_dates_in_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('appointment__isnull', True), ('course__isnull', True), ('wants', 'consultation')), models.Q(('appointment__isnull', True), ('course__isnull', False), ('wants', 'next_session')), models.Q(('appointment__isnull', False), ('wants', 'earlier')), _connector='OR'), name='waitlist_wants_its_subject'),
+            model_name="waitlistentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("appointment__isnull", True), ("course__isnull", True), ("wants", "consultation")),
+                    models.Q(("appointment__isnull", True), ("course__isnull", False), ("wants", "next_session")),
+                    models.Q(("appointment__isnull", False), ("wants", "earlier")),
+                    _connector="OR",
+                ),
+                name="waitlist_wants_its_subject",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.CheckConstraint(condition=models.Q(('times_of_day__gt', 0), ('times_of_day__lte', 7), ('weekdays__gt', 0), ('weekdays__lte', 127)), name='waitlist_some_day_and_time'),
+            model_name="waitlistentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("times_of_day__gt", 0), ("times_of_day__lte", 7), ("weekdays__gt", 0), ("weekdays__lte", 127)
+                ),
+                name="waitlist_some_day_and_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waiting'), ('wants', 'consultation')), fields=('patient',), name='waitlist_one_consultation'),
+            model_name="waitlistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "waiting"), ("wants", "consultation")),
+                fields=("patient",),
+                name="waitlist_one_consultation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waiting'), ('wants', 'next_session')), fields=('course',), name='waitlist_one_per_course'),
+            model_name="waitlistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "waiting"), ("wants", "next_session")),
+                fields=("course",),
+                name="waitlist_one_per_course",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'waiting'), ('wants', 'earlier')), fields=('appointment',), name='waitlist_one_per_session'),
+            model_name="waitlistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "waiting"), ("wants", "earlier")),
+                fields=("appointment",),
+                name="waitlist_one_per_session",
+            ),
         ),
         migrations.AddIndex(
-            model_name='waitlistoffer',
-            index=models.Index(condition=models.Q(('status', 'offered')), fields=['expires_at'], name='waitlist_offer_open'),
+            model_name="waitlistoffer",
+            index=models.Index(
+                condition=models.Q(("status", "offered")), fields=["expires_at"], name="waitlist_offer_open"
+            ),
         ),
         migrations.AddIndex(
-            model_name='waitlistoffer',
-            index=models.Index(fields=['start', 'practitioner'], name='waitlist_offer_slot'),
+            model_name="waitlistoffer",
+            index=models.Index(fields=["start", "practitioner"], name="waitlist_offer_slot"),
         ),
         migrations.AddConstraint(
-            model_name='waitlistoffer',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='waitlist_offer_ends_after_start'),
+            model_name="waitlistoffer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="waitlist_offer_ends_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistoffer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'offered')), fields=('entry', 'start', 'practitioner'), name='waitlist_offer_once'),
+            model_name="waitlistoffer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "offered")),
+                fields=("entry", "start", "practitioner"),
+                name="waitlist_offer_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistoffer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'accepted')), fields=('start', 'practitioner'), name='waitlist_slot_accepted_once'),
+            model_name="waitlistoffer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "accepted")),
+                fields=("start", "practitioner"),
+                name="waitlist_slot_accepted_once",
+            ),
         ),
     ]

@@ -66,10 +66,18 @@ def waitlist_join(
     if not 0 < times_of_day <= ALL_TIMES:
         raise SchedulingError("Choose at least one time of day.", field="times_of_day")
     entry = WaitlistEntry(
-        patient=patient, wants=wants, course=course, appointment=appointment, earliest_date=earliest_date,
-        latest_date=latest_date, weekdays=weekdays, times_of_day=times_of_day, source=source, created_by=by,
+        patient=patient,
+        wants=wants,
+        course=course,
+        appointment=appointment,
+        earliest_date=earliest_date,
+        latest_date=latest_date,
+        weekdays=weekdays,
+        times_of_day=times_of_day,
+        source=source,
+        created_by=by,
         created_at=now,
-    )  # fmt: skip
+    )
     try:
         with transaction.atomic():
             entry.save()

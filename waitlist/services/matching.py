@@ -33,6 +33,7 @@ from waitlist.services.entries import close_answered_entries
 # The candidates the rules in Python look at for one slot: the first this many the SQL lets through.
 MATCH_BATCH = 100
 Want = WaitlistEntry.Want
+MOVABLE = MOVABLE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,19 @@ def offer_slot(*, slot: FreeSlot, now: datetime | None = None) -> list[WaitlistO
 
 _COURSE_FIELDS = ("status", "planned_sessions", "min_interval_days", "max_interval_days", "condition_id")
 _CANDIDATE_FIELDS = (
-    "patient_id", "wants", "course_id", "appointment_id", "created_at",
+    "patient_id",
+    "wants",
+    "course_id",
+    "appointment_id",
+    "created_at",
     *(f"course__{name}" for name in _COURSE_FIELDS),
-    "appointment__start", "appointment__end", "appointment__kind", "appointment__status", "appointment__course_id",
+    "appointment__start",
+    "appointment__end",
+    "appointment__kind",
+    "appointment__status",
+    "appointment__course_id",
     *(f"appointment__course__{name}" for name in _COURSE_FIELDS),
-)  # fmt: skip
+)
 
 
 def _candidates(slot: FreeSlot, *, exclude_ids) -> list[WaitlistEntry]:
@@ -109,20 +118,27 @@ def _candidates(slot: FreeSlot, *, exclude_ids) -> list[WaitlistEntry]:
             wants=Want.NEXT_SESSION,
             course__status__in=TreatmentCourse.BOOKABLE_STATUSES,
             course__condition_id__in=suited,
-        ) | Q(wants=Want.EARLIER, appointment__kind=Appointment.Kind.TREATMENT, appointment__course__condition_id__in=suited)
+        ) | Q(
+            wants=Want.EARLIER,
+            appointment__kind=Appointment.Kind.TREATMENT,
+            appointment__course__condition_id__in=suited,
+        )
     queryset = (
         WaitlistEntry.objects.filter(status=WaitlistEntry.Status.WAITING, earliest_date__lte=day, latest_date__gte=day)
-        .annotate(on_day=F("weekdays").bitand(1 << day.weekday()), at_time=F("times_of_day").bitand(time_of_day(local.hour)))
+        .annotate(
+            on_day=F("weekdays").bitand(1 << day.weekday()),
+            at_time=F("times_of_day").bitand(time_of_day(local.hour)),
+        )
         .filter(on_day__gt=0, at_time__gt=0)
         .filter(wants)
-        .filter(Q(appointment__isnull=True) | Q(appointment__start__gt=slot.start, appointment__status__in=MOVABLE_STATUSES))
+        .filter(Q(appointment__isnull=True) | Q(appointment__start__gt=slot.start, appointment__status__in=MOVABLE))
         .filter(patient__erased_at__isnull=True, patient__email_consent=True)
         .exclude(patient__email="")
         .exclude(pk__in=exclude_ids)
         .select_related("course", "appointment__course")
         .only(*_CANDIDATE_FIELDS)  # what the rules read: a tenth of the columns, and of the time
         .order_by("created_at", "pk")
-    )  # fmt: skip
+    )
     return list(queryset[:MATCH_BATCH])
 
 
@@ -140,8 +156,8 @@ class _Facts:
         course_ids = {e.course_id or (e.appointment.course_id if e.appointment_id else None) for e in entries} - {None}
         patient_ids = {e.patient_id for e in entries}
         sessions, sizes, visits = defaultdict(list), defaultdict(list), defaultdict(list)
-        for course_id, start in Appointment.objects.sessions().filter(course_id__in=course_ids).values_list(
-            "course_id", "start"
+        for course_id, start in (
+            Appointment.objects.sessions().filter(course_id__in=course_ids).values_list("course_id", "start")
         ):
             sessions[course_id].append(start)
         areas = TreatmentArea.objects.filter(courses__in=course_ids).values_list("courses", "size")
@@ -214,12 +230,20 @@ def _plan(chosen, *, slot: FreeSlot, expires_at, now) -> list[WaitlistOffer]:
     emails = Notification.objects.bulk_create(emails)
     offers = [
         WaitlistOffer(
-            entry=entry, start=slot.start, end=end, slot_end=slot.end, practitioner_id=slot.practitioner_id,
-            room_id=slot.room_id, device_id=slot.device_id if entry.kind == Appointment.Kind.TREATMENT else None,
-            freed_by_id=slot.freed_by_id, expires_at=expires_at, created_at=now, notification=email,
+            entry=entry,
+            start=slot.start,
+            end=end,
+            slot_end=slot.end,
+            practitioner_id=slot.practitioner_id,
+            room_id=slot.room_id,
+            device_id=slot.device_id if entry.kind == Appointment.Kind.TREATMENT else None,
+            freed_by_id=slot.freed_by_id,
+            expires_at=expires_at,
+            created_at=now,
+            notification=email,
         )
         for (entry, end), email in zip(chosen, emails, strict=True)
-    ]  # fmt: skip
+    ]
     return WaitlistOffer.objects.bulk_create(offers)
 
 

@@ -92,13 +92,13 @@ def offer_accept(*, offer_id: int, patient_id: int, now: datetime | None = None)
         except SchedulingError as refusal:  # the time no longer suits (the rules changed since the offer)
             log.info("waitlist offer %s: the booking was refused (%s)", mine.pk, refusal.field)
             _close(mine, Status.TAKEN, now=now)
-            return Answer(Status.TAKEN, f"This time can no longer be booked for you: {refusal.message} "
-                          "You stay on the waitlist.")  # fmt: skip
+            return Answer(
+                Status.TAKEN, f"This time can no longer be booked for you: {refusal.message} You stay on the waitlist."
+            )
         mine.status, mine.answered_at, mine.booked = Status.ACCEPTED, now, booked
         mine.save(update_fields=["status", "answered_at", "booked"])
-        WaitlistOffer.objects.filter(pk__in=[o.pk for o in slot if o.status == Status.OFFERED and o.pk != mine.pk]).update(
-            status=Status.TAKEN, answered_at=now
-        )  # fmt: skip
+        others = [o.pk for o in slot if o.status == Status.OFFERED and o.pk != mine.pk]
+        WaitlistOffer.objects.filter(pk__in=others).update(status=Status.TAKEN, answered_at=now)
         WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistEntry.Status.BOOKED, closed_at=now)
         withdraw_offers(entry_ids=[entry.pk], now=now, keep_id=mine.pk)
     return Answer(Status.ACCEPTED, ANSWERED[Status.ACCEPTED], booked)
@@ -109,13 +109,24 @@ def _book(offer: WaitlistOffer, *, entry: WaitlistEntry, moving, now) -> Appoint
     with transaction.atomic():  # a refusal rolls back only this, and the offer's answer is kept
         if moving is not None:
             return appointment_reschedule(
-                appointment=moving, start=offer.start, practitioner=offer.practitioner, room=offer.room,
-                device=offer.device if moving.kind == Appointment.Kind.TREATMENT else None, now=now,
-            )  # fmt: skip
+                appointment=moving,
+                start=offer.start,
+                practitioner=offer.practitioner,
+                room=offer.room,
+                device=offer.device if moving.kind == Appointment.Kind.TREATMENT else None,
+                now=now,
+            )
         return appointment_book(
-            patient=entry.patient, kind=entry.kind, start=offer.start, practitioner=offer.practitioner,
-            room=offer.room, device=offer.device, course=entry.course, notes="Booked from a waitlist offer.", now=now,
-        )  # fmt: skip
+            patient=entry.patient,
+            kind=entry.kind,
+            start=offer.start,
+            practitioner=offer.practitioner,
+            room=offer.room,
+            device=offer.device,
+            course=entry.course,
+            notes="Booked from a waitlist offer.",
+            now=now,
+        )
 
 
 def _close(offer: WaitlistOffer, status: str, *, now) -> Answer:
@@ -157,12 +168,19 @@ def sweep_offers(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _slot_of(offer: WaitlistOffer) -> FreeSlot:
-    return FreeSlot(offer.start, offer.slot_end, offer.practitioner_id, offer.room_id, offer.device_id, offer.freed_by_id)
+    return FreeSlot(
+        offer.start, offer.slot_end, offer.practitioner_id, offer.room_id, offer.device_id, offer.freed_by_id
+    )
 
 
 def _still_free(slot: FreeSlot) -> bool:
     """Whether nobody booked the practitioner, room or laser in the slot meanwhile (one query)."""
     return not guard.find_conflicts(
-        start=slot.start, end=slot.end, blocked_until=slot.end, practitioner_id=slot.practitioner_id,
-        room_id=slot.room_id, device_id=slot.device_id, patient_id=None,
-    )  # fmt: skip
+        start=slot.start,
+        end=slot.end,
+        blocked_until=slot.end,
+        practitioner_id=slot.practitioner_id,
+        room_id=slot.room_id,
+        device_id=slot.device_id,
+        patient_id=None,
+    )
