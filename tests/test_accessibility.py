@@ -87,6 +87,8 @@ VISITS = [
     Visit("scheduling:book_visit", query="q=Byron"),
     Visit("scheduling:book_visit", query="patient={patient}"),
     Visit("queues:index"),
+    Visit("queues:waitlist"),
+    Visit("waitlist:join", {"patient_id": "patient"}, submit="main form[method=post]"),
     Visit("patients:search", query="q=Byron"),
     Visit("patients:create", submit="main form[method=post]"),
     Visit("patients:detail", {"patient_id": "patient"}),
@@ -127,6 +129,8 @@ NOT_PAGES = {
     "patient_links:cancel": "a patient's page (signed link), not a staff page",
     "patient_links:prep": "a patient's page (signed link), not a staff page",
     "patient_links:unsubscribe": "a patient's page (signed link), not a staff page",
+    "waitlist:leave": "POST only: the button on the patient's waitlist page",
+    "waitlist_links:offer": "a patient's page (signed link), not a staff page: tests/test_waitlist_browser.py",
 }
 NOT_PAGE_NAMESPACES = {
     "api": "the JSON API: data, not pages",

@@ -43,6 +43,9 @@ ROUTES = [
     ("scheduling:course_plan", {"pk": "course"}, "get", "book"),
     ("scheduling:book_visit", {}, "get", "book"),
     ("queues:index", {}, "get", "view_schedule"),
+    ("queues:waitlist", {}, "get", "view_schedule"),
+    ("waitlist:join", {"patient_id": "patient"}, "get", "book"),
+    ("waitlist:leave", {"entry_id": 1}, "post", "book"),
     ("patients:search", {}, "get", "view_patients"),
     ("patients:create", {}, "get", "edit_patients"),
     ("patients:detail", {"patient_id": "patient"}, "get", "view_patients"),
@@ -90,7 +93,7 @@ ROUTES = [
 # Outside the matrix: logging in and out, the patients' own signed links, and the admin (which
 # checks Django's model permissions, given to each role's group in clinic.roles.PERMISSIONS).
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
-           "patient_links:unsubscribe"}  # fmt: skip
+           "patient_links:unsubscribe", "waitlist_links:offer"}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):

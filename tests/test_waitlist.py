@@ -209,22 +209,23 @@ def test_the_offer_email_names_the_time_and_carries_its_link_on_the_clinics_base
 def test_the_matcher_asks_a_fixed_number_of_queries_however_long_the_list(
     clinic, frozen, count, django_assert_num_queries
 ):
-    WorkingHoursFactory(practitioner=clinic.practitioner, weekday=5, start_time=time(9), end_time=time(13))
-    patients = PatientFactory.create_batch(count)
-    WaitlistEntry.objects.bulk_create(
-        WaitlistEntry(
-            patient=p,
-            wants="consultation",
-            earliest_date=SLOT_DAY,
-            latest_date=SLOT_DAY,
-            weekdays=MONDAY_ONLY,
-            times_of_day=MORNING if n % 2 else AFTERNOON,
-        )
-        for n, p in enumerate(patients)
-    )
-    slot = FreeSlot(local(22, 10), local(22, 10, 30), clinic.practitioner.pk, clinic.room.pk)
-    # Its offers so far, the candidates, their other visits, their offers today, two inserts (with
-    # course entries among the candidates, their sessions and areas too: eight).
-    with django_assert_num_queries(6):
+    """Patients waiting for a consultation, and one in four for their course's next session, half of
+    them in the morning: a laser slot on Monday morning suits both kinds."""
+    courses = TreatmentCourseFactory.create_batch(count // 4, approved=True, approved_by=clinic.practitioner)
+    entries = [
+        WaitlistEntry(patient=course.patient, wants="next_session", course=course, earliest_date=SLOT_DAY,
+                      latest_date=SLOT_DAY)
+        for course in courses
+    ]  # fmt: skip
+    entries += [
+        WaitlistEntry(patient=patient, wants="consultation", earliest_date=SLOT_DAY, latest_date=SLOT_DAY,
+                      weekdays=MONDAY_ONLY, times_of_day=MORNING if n % 2 else AFTERNOON)
+        for n, patient in enumerate(PatientFactory.create_batch(count - len(courses)))
+    ]  # fmt: skip
+    WaitlistEntry.objects.bulk_create(entries)
+    slot = FreeSlot(local(22, 10), local(22, 10, 30), clinic.practitioner.pk, clinic.room.pk, clinic.device.pk)
+    # Its offers so far, the candidates, their courses' sessions and areas, their other visits, their
+    # offers today, and two inserts.
+    with django_assert_num_queries(8):
         offers = offer_slot(slot=slot)
     assert len(offers) == 3

@@ -145,7 +145,7 @@ def offer_decline(*, offer_id: int, patient_id: int, now: datetime | None = None
         )
         offer.refresh_from_db()
         if declined:
-            offer_slot(slot=_slot_of(offer), now=now)
+            pass_on(_slot_of(offer), now=now)
     return Answer(offer.status, ANSWERED[offer.status])
 
 
@@ -162,9 +162,13 @@ def sweep_offers(*, now: datetime | None = None) -> dict[str, int]:
         slots = {_slot_of(o) for o in expired if o.start > now}
         offered = 0
         for slot in sorted(slots, key=lambda s: (s.start, s.practitioner_id)):
-            if _still_free(slot):
-                offered += len(offer_slot(slot=slot, now=now))
+            offered += len(pass_on(slot, now=now))
     return {"expired": len(expired), "offered": offered}
+
+
+def pass_on(slot: FreeSlot, *, now) -> list[WaitlistOffer]:
+    """Offer a slot whose offers were declined or expired to the next in line, if it is still free."""
+    return offer_slot(slot=slot, now=now) if _still_free(slot) else []
 
 
 def _slot_of(offer: WaitlistOffer) -> FreeSlot:
