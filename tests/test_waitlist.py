@@ -2,7 +2,7 @@
 that frees it, and the sweep that passes unanswered offers on."""
 
 import re
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
@@ -14,7 +14,7 @@ from outbox.models import Notification
 from scheduling.models import Appointment
 from scheduling.services import appointment_cancel, appointment_reschedule
 from tests.conftest import book_treatment, local
-from tests.factories import AppointmentFactory, PatientFactory, TreatmentCourseFactory, WorkingHoursFactory
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentCourseFactory
 from tests.waitlist_helpers import SLOT_DAY, booked_visit, waiting
 from waitlist.models import AFTERNOON, MORNING, WaitlistEntry, WaitlistOffer
 from waitlist.services.matching import FreeSlot, offer_slot
