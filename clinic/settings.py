@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "scheduling",
     "outbox",
     "records",
+    "waitlist",
     "portal",
     "django_ratelimit",
     "api",
@@ -357,7 +358,13 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
     "release-expired-holds": {"task": "scheduling.tasks.release_expired_holds", "schedule": 60.0},
+    "waitlist-sweep": {"task": "waitlist.tasks.sweep_offers", "schedule": 300.0},
 }
+
+# The waitlist (README, "Waitlist"): offers of a freed slot to waiting patients.
+WAITLIST_OFFERS_PER_SLOT = env.int("WAITLIST_OFFERS_PER_SLOT", default=3)  # patients offered one slot at once
+WAITLIST_MAX_OFFERS_PER_DAY = env.int("WAITLIST_MAX_OFFERS_PER_DAY", default=2)  # per patient, clinic day
+WAITLIST_OFFER_HOURS = env.int("WAITLIST_OFFER_HOURS", default=2)  # how long an offer's link holds
 
 # Production hardening: on unless DEBUG, so that `manage.py check --deploy` finds nothing to say.
 # A trial on plain http (docker compose on localhost) switches the https parts off in its .env.

@@ -7,6 +7,7 @@ import clinical.urls
 import patients.urls
 import records.urls
 import scheduling.urls
+import waitlist.urls
 from clinic import second_factor_views, views
 from clinic.forms import AdminLoginForm, LoginForm
 
@@ -36,10 +37,12 @@ urlpatterns = [
     path("api/v1/", include(("api.urls", "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("p/offer/", include((waitlist.urls.patient_urlpatterns, "waitlist_links"))),  # before /p/'s catch-all
     path("p/", include("outbox.urls")),
     path("me/", include("portal.urls")),
     path("book/", include("portal.consultation_urls")),
     path("clinical/", include((clinical_pages, "clinical"))),
-    path("queues/", include((records.urls.queue_urlpatterns, "queues"))),
+    path("queues/", include(([*records.urls.queue_urlpatterns, *waitlist.urls.queue_urlpatterns], "queues"))),
+    path("waitlist/", include((waitlist.urls.staff_urlpatterns, "waitlist"))),
     path("patients/", include((patient_pages, "patients"))),
 ]

@@ -47,7 +47,18 @@ SUBJECTS = {
     Kind.SIGN_IN: "Your link to sign in",
     Kind.SUN_EXPOSURE: "Your {what} on {date} and your time in the sun",
     Kind.HOLD: "Confirm your {what} on {date} at {time}",
+    Kind.WAITLIST_OFFER: "A {what} time has come free: {date} at {time}",
 }
+# What a room above adds to the context of its own kinds of email (`register_kind`): the waitlist's offers.
+_KIND_CONTEXT = {}
+
+
+def register_kind(kind: str, context) -> None:
+    """Let the room that owns `kind` give its emails' context: `context(notification, now=...)` -> dict,
+    called when the row's message is built (the room registers it in its AppConfig.ready)."""
+    _KIND_CONTEXT[kind] = context
+
+
 TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
     Appointment.Kind.CONSULTATION: "Consultation",
@@ -199,6 +210,8 @@ def _context(notification: Notification, *, now: datetime, unsubscribe_url: str)
         if notification.kind == Kind.AFTERCARE and appointment is not None:
             number = appointment.session_number
             context["course_finished"] = number is not None and number >= course.planned_sessions
+    if notification.kind in _KIND_CONTEXT:
+        context.update(_KIND_CONTEXT[notification.kind](notification, now=now))
     return context
 
 

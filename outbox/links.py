@@ -1,5 +1,5 @@
 """Signed, single-purpose links for patients: confirm, ask to cancel, read the prep instructions,
-unsubscribe.
+unsubscribe, and answer a waitlist offer.
 
 A token is `django.core.signing` output salted with its purpose, so a link made for one purpose
 does not work for another. It carries ids only (and an appointment's version), never names or
@@ -12,7 +12,8 @@ three years.
 The sign-in link to the patient's own pages is django-sesame's token instead (`sign_in_url`,
 `sign_in_account`): single use (it signs the account's last sign-in, which signing in moves on),
 30 minutes (SESAME_MAX_AGE), scoped to the portal, and made when the email is built, so no row
-stores it.
+stores it. A waitlist offer's link carries the offer's and the patient's ids (read by
+`waitlist.links`, which owns what the offer may do) and works for WAITLIST_OFFER_HOURS.
 """
 
 from datetime import timedelta
@@ -31,7 +32,9 @@ from scheduling.models import Appointment
 # long as the hold (HOLD_MINUTES), and the hold's own expiry decides.
 APPOINTMENT_PURPOSES = ("confirm", "cancel", "prep", "hold")
 PATIENT_PURPOSES = ("unsubscribe",)
-PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES
+# Tokens whose payload (ids only) the room above reads: `make_payload_token`, `read_payload`.
+PAYLOAD_PURPOSES = ("waitlist_offer",)
+PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES + PAYLOAD_PURPOSES
 
 
 class LinkError(Exception):
@@ -55,9 +58,28 @@ def _salt(purpose: str) -> str:
     return f"patient-link:{purpose}"
 
 
+def make_payload_token(purpose: str, payload: dict[str, int]) -> str:
+    """A signed token for one of PAYLOAD_PURPOSES carrying `payload` (ids, never names)."""
+    if purpose not in PAYLOAD_PURPOSES:
+        raise ValueError(f"{purpose!r} is not a payload purpose.")
+    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+
+
+def read_payload(purpose: str, token: str, *, max_age: timedelta) -> dict:
+    """The payload of a PAYLOAD_PURPOSES token, or LinkError (expired after `max_age`, or not ours)."""
+    if purpose not in PAYLOAD_PURPOSES:
+        raise ValueError(f"{purpose!r} is not a payload purpose.")
+    payload = _loads(purpose, token, max_age=max_age)
+    if not isinstance(payload, dict):
+        raise LinkError(_NOT_VALID)
+    return payload
+
+
 def make_token(purpose: str, *, appointment: Appointment | None = None, patient: Patient | None = None) -> str:
     """The signed token for `purpose`: an appointment's id and version, or a patient's id."""
     salt = _salt(purpose)
+    if purpose in PAYLOAD_PURPOSES:
+        raise ValueError(f"A {purpose} link is made with make_payload_token.")
     if purpose in APPOINTMENT_PURPOSES:
         if appointment is None:
             raise ValueError(f"A {purpose} link needs an appointment.")
@@ -87,20 +109,12 @@ def read_link(purpose: str, token: str) -> Appointment | Patient:
     """The appointment or patient a link was made for, or LinkError saying why it cannot be used."""
     # An unsubscribe link must keep working in old emails (RFC 8058). An appointment link's life is
     # its appointment's: `_appointment` says when it is over.
+    if purpose in PAYLOAD_PURPOSES:
+        raise ValueError(f"A {purpose} link is read with read_payload.")
     max_age = timedelta(days=UNSUBSCRIBE_MAX_AGE_DAYS) if purpose in PATIENT_PURPOSES else None
     if purpose == "hold":
         max_age = timedelta(minutes=settings.HOLD_MINUTES)
-    try:
-        payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
-    except signing.SignatureExpired:
-        raise LinkError(
-            "This link has expired. Please use the link in your most recent email from us, or call the clinic.",
-            status=410,
-        ) from None
-    except signing.BadSignature:
-        raise LinkError(
-            "This link is not valid. Please check that you copied the whole link from your email."
-        ) from None
+    payload = _loads(purpose, token, max_age=max_age)
     try:
         if purpose in PATIENT_PURPOSES:
             return _patient(int(payload["p"]))
@@ -108,9 +122,22 @@ def read_link(purpose: str, token: str) -> Appointment | Patient:
             return _held(int(payload["a"]), int(payload["v"]))
         return _appointment(int(payload["a"]), int(payload["v"]))
     except (KeyError, TypeError, ValueError):  # signed by us, yet not a shape we make
+        raise LinkError(_NOT_VALID) from None
+
+
+_NOT_VALID = "This link is not valid. Please check that you copied the whole link from your email."
+
+
+def _loads(purpose: str, token: str, *, max_age: timedelta | None):
+    try:
+        return signing.loads(token, salt=_salt(purpose), max_age=max_age)
+    except signing.SignatureExpired:
         raise LinkError(
-            "This link is not valid. Please check that you copied the whole link from your email."
+            "This link has expired. Please use the link in your most recent email from us, or call the clinic.",
+            status=410,
         ) from None
+    except signing.BadSignature:
+        raise LinkError(_NOT_VALID) from None
 
 
 def _patient(patient_id: int) -> Patient:

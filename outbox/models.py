@@ -42,6 +42,7 @@ class Notification(models.Model):
         SIGN_IN = "sign_in", "Sign-in link"
         SUN_EXPOSURE = "sun_exposure", "Sun exposure notice"
         HOLD = "hold", "Link to confirm a booking made online"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -85,9 +86,12 @@ class Notification(models.Model):
             models.Index(fields=["patient", "due_at"], name="notification_patient_due"),
         ]
         constraints = [
-            # A sign-in link is about the patient alone; every other email is about a visit or a course.
+            # A sign-in link and a waitlist offer are about the patient alone; every other email is
+            # about a visit or a course.
             models.CheckConstraint(
-                condition=Q(appointment__isnull=False) | Q(course__isnull=False) | Q(kind="sign_in"),
+                condition=Q(appointment__isnull=False)
+                | Q(course__isnull=False)
+                | Q(kind__in=["sign_in", "waitlist_offer"]),
                 name="notification_has_subject",
             ),
         ]

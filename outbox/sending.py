@@ -32,6 +32,16 @@ BEFORE_THE_VISIT = (Kind.CONFIRMATION, Kind.PREP_REMINDER, Kind.DAY_BEFORE, Kind
 CHANGE_NOTICES = (Kind.RESCHEDULED, Kind.CANCELLED)
 
 
+# Why a room above's own kind of email is no longer wanted (`register_unwanted`): a waitlist offer answered.
+_UNWANTED = {}
+
+
+def register_unwanted(kind: str, reason) -> None:
+    """Let the room that owns `kind` say why a row of it is no longer wanted: `reason(notification,
+    now=...)` -> a sentence, or "" to send it."""
+    _UNWANTED[kind] = reason
+
+
 def _setting(name):
     return settings.NOTIFICATIONS[name]
 
@@ -121,6 +131,8 @@ def unwanted_reason(notification, *, now: datetime | None = None) -> str:
             return "The appointment had already started when this email was due to go out."
         if notification.kind == Kind.SUN_EXPOSURE and sun.exposure_keeping_off(appointment) is None:
             return "No planned sun exposure keeps treatment off the appointment's day any more."
+    if notification.kind in _UNWANTED:
+        return _UNWANTED[notification.kind](notification, now=now)
     if notification.kind == Kind.NEXT_SESSION:
         course = notification.course
         sessions = course_sessions(course)

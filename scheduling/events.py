@@ -5,6 +5,9 @@ Scheduling sits below the outbox, so it cannot call it; the outbox listens here 
 same transaction as the change, so a booking and its emails commit or roll back together.
 """
 
+from datetime import datetime
+from typing import NamedTuple
+
 from django.dispatch import Signal
 
 BOOKED = "booked"  # also a held consultation once confirmed
@@ -14,13 +17,30 @@ COMPLETED = "completed"
 NO_SHOW = "no_show"
 CANCELLED = "cancelled"
 
-# Sent with `appointment`, `change` (one of the names above) and `now`. Receivers run inside the
+# Sent with `appointment`, `change` (one of the names above), `now` and, for RESCHEDULED, `left`:
+# the placement the move left (a `Placement`), which is free again. Receivers run inside the
 # service's transaction; an exception in one rolls the change back.
 appointment_changed = Signal()
 
 
-def announce(appointment, change: str, *, now) -> None:
-    appointment_changed.send(sender=type(appointment), appointment=appointment, change=change, now=now)
+class Placement(NamedTuple):
+    """Where an appointment was: its time and resources (ids)."""
+
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    practitioner_id: int
+    room_id: int
+    device_id: int | None
+
+    @classmethod
+    def of(cls, appointment) -> "Placement":
+        a = appointment
+        return cls(a.start, a.end, a.blocked_until, a.practitioner_id, a.room_id, a.device_id)
+
+
+def announce(appointment, change: str, *, now, left: Placement | None = None) -> None:
+    appointment_changed.send(sender=type(appointment), appointment=appointment, change=change, now=now, left=left)
 
 
 COURSE_CANCELLED = "course_cancelled"

@@ -87,6 +87,8 @@ VISITS = [
     Visit("scheduling:book_visit", query="q=Byron"),
     Visit("scheduling:book_visit", query="patient={patient}"),
     Visit("queues:index"),
+    Visit("queues:waitlist"),
+    Visit("waitlist:join", {"patient_id": "patient"}, submit="main form[method=post]"),
     Visit("patients:search", query="q=Byron"),
     Visit("patients:create", submit="main form[method=post]"),
     Visit("patients:detail", {"patient_id": "patient"}),
@@ -139,6 +141,8 @@ NOT_PAGES = {
     "consultation:book": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
     "consultation:held": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
     "consultation:confirm": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
+    "waitlist:leave": "POST only: the button on the patient's waitlist page",
+    "waitlist_links:offer": "a patient's page (signed link), not a staff page: tests/test_waitlist_browser.py",
 }
 NOT_PAGE_NAMESPACES = {
     "api": "the JSON API: data, not pages",

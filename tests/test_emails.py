@@ -349,7 +349,8 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
         room=clinic.room, hold_until=frozen + timedelta(minutes=30),
     )  # fmt: skip
     rows.append(planned(held, Kind.HOLD))
-    assert {row.kind for row in rows} == set(Kind.values)
+    # The waitlist's offer is checked the same way in tests/test_waitlist.py.
+    assert {row.kind for row in rows} == set(Kind.values) - {Kind.WAITLIST_OFFER}
     for row in rows:
         message = build_message(row)
         text, html = bodies(message)
@@ -502,7 +503,8 @@ def test_migrating_gives_existing_rows_ids_of_their_own(clinic):
     assert len(uids) == len(set(uids)) == 2 and all(uid.version == 4 for uid in uids)
     assert len(message_ids) == len(set(message_ids)) == 4
     assert all(re.fullmatch(r"<[0-9a-f-]{36}@127\.0\.0\.1>", message_id) for message_id in message_ids)
-    # On to the latest migrations again, so that the tests after this one find every column.
+    # Back to the latest of every app, so the tests after this one find every table (the waitlist's
+    # depend on a later outbox migration than `after`).
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 

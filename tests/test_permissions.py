@@ -43,6 +43,9 @@ ROUTES = [
     ("scheduling:course_plan", {"pk": "course"}, "get", "book"),
     ("scheduling:book_visit", {}, "get", "book"),
     ("queues:index", {}, "get", "view_schedule"),
+    ("queues:waitlist", {}, "get", "view_schedule"),
+    ("waitlist:join", {"patient_id": "patient"}, "get", "book"),
+    ("waitlist:leave", {"entry_id": 1}, "post", "book"),
     ("patients:search", {}, "get", "view_patients"),
     ("patients:create", {}, "get", "edit_patients"),
     ("patients:detail", {"patient_id": "patient"}, "get", "view_patients"),
@@ -104,7 +107,8 @@ PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_o
           "portal:sun_exposure_cancel"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
            "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes",
-           "consultation:book", "consultation:held", "consultation:confirm", *PORTAL}  # fmt: skip
+           "consultation:book", "consultation:held", "consultation:confirm", "waitlist_links:offer",
+           *PORTAL}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):

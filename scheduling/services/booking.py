@@ -144,6 +144,7 @@ def appointment_reschedule(
             raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
         if appointment.course_id:
             course_rules.check_course_bookable(appointment.course)
+        left = events.Placement.of(appointment)
         appointment.status = Appointment.Status.BOOKED
         appointment.cancel_requested_at = None  # a request to cancel the old time is answered by the move
         appointment.version += 1
@@ -160,7 +161,7 @@ def appointment_reschedule(
             now=now,
             check_spacing=check_spacing,
         )
-        events.announce(appointment, events.RESCHEDULED, now=now)
+        events.announce(appointment, events.RESCHEDULED, now=now, left=left)
     return appointment
 
 

@@ -52,8 +52,15 @@ def move_window(appointment: Appointment) -> MoveWindow:
         return MoveWindow()
     course = appointment.course
     others = list(course_sessions(course).exclude(pk=appointment.pk).values_list("start", flat=True))
-    before = max((start for start in others if start <= appointment.start), default=None)
-    after = min((start for start in others if start > appointment.start), default=None)
+    return window_among(appointment.start, others, course)
+
+
+def window_among(position: datetime, others, course) -> MoveWindow:
+    """`move_window`'s rule on starts read already: the window of a session at `position` among the
+    course's `others` (the sessions either side of it are its neighbours). The waitlist's matcher
+    asks it for many courses at once."""
+    before = max((start for start in others if start <= position), default=None)
+    after = min((start for start in others if start > position), default=None)
     lows, highs = [], []
     if before is not None:
         earliest, latest = interval_window(before, course)
