@@ -3,7 +3,7 @@ patient's own records only (portal.selectors)."""
 
 from django.urls import path
 
-from . import pages, sun, views
+from . import pages, sun, views, waitlist
 
 app_name = "portal"
 
@@ -18,5 +18,7 @@ urlpatterns = [
     path("visits/<int:appointment_id>/ask-to-cancel/", pages.ask_to_cancel, name="ask_to_cancel"),
     path("courses/<int:course_id>/book/", pages.book_next, name="book_next"),
     path("sun/", sun.sun_exposure, name="sun_exposure"),
+    path("waitlist/", waitlist.waitlist, name="waitlist"),
+    path("waitlist/<int:entry_id>/leave/", waitlist.waitlist_cancel, name="waitlist_cancel"),
     path("sun/<int:exposure_id>/cancel/", sun.sun_exposure_cancel, name="sun_exposure_cancel"),
 ]

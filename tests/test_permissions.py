@@ -104,7 +104,7 @@ ROUTES = [
 # codes shown once are steps of logging in.
 PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:visit", "portal:move",
           "portal:cancel", "portal:ask_to_cancel", "portal:book_next", "portal:sun_exposure",
-          "portal:sun_exposure_cancel"}  # fmt: skip
+          "portal:sun_exposure_cancel", "portal:waitlist", "portal:waitlist_cancel"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
            "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes",
            "consultation:book", "consultation:held", "consultation:confirm", "waitlist_links:offer",

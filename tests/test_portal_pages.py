@@ -25,6 +25,7 @@ from tests.conftest import book_treatment, local
 from tests.factories import PatientFactory, PractitionerFactory, TreatmentCourseFactory, WorkingHoursFactory, area
 from tests.portal import completed_session, sign_in
 from tests.test_permissions import PORTAL
+from waitlist.services.entries import waitlist_join
 
 pytestmark = pytest.mark.django_db
 HOME = reverse("portal:home")
@@ -73,15 +74,25 @@ def test_every_patient_url_answers_404_for_another_patients_records(signed_in, c
     theirs = book_treatment(clinic, local(23, 10), patient=other.patient, course=other)
     their_trip = sun_exposure_record(patient=other.patient, first_day=date(2027, 5, 1), last_day=date(2027, 5, 8),
                                      what="Beach")  # fmt: skip
+    their_wait = waitlist_join(patient=other.patient, wants="consultation", earliest_date=date(2027, 4, 1),
+                               latest_date=date(2027, 4, 30))  # fmt: skip
     with_ids = {
         "portal:sun_exposure_cancel": {"exposure_id": their_trip.pk},
+        "portal:waitlist_cancel": {"entry_id": their_wait.pk},
         "portal:visit": {"appointment_id": theirs.pk},
         "portal:move": {"appointment_id": theirs.pk},
         "portal:cancel": {"appointment_id": theirs.pk},
         "portal:ask_to_cancel": {"appointment_id": theirs.pk},
         "portal:book_next": {"course_id": other.pk},
     }
-    without_ids = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:sun_exposure"}
+    without_ids = {
+        "portal:home",
+        "portal:sign_in",
+        "portal:sign_in_link",
+        "portal:sign_out",
+        "portal:sun_exposure",
+        "portal:waitlist",
+    }
     assert set(with_ids) | without_ids == PORTAL  # a new patient URL with an id is tried here too
     for name, kwargs in with_ids.items():
         url = reverse(name, kwargs=kwargs)
@@ -90,6 +101,8 @@ def test_every_patient_url_answers_404_for_another_patients_records(signed_in, c
     theirs.refresh_from_db()
     assert (theirs.status, theirs.start, theirs.cancel_requested_at) == ("booked", local(23, 10), None)
     assert SunExposure.objects.filter(pk=their_trip.pk).exists()
+    their_wait.refresh_from_db()
+    assert their_wait.status == "waiting"
 
 
 def test_the_patient_pages_need_a_patient_session(client, ada, receptionist):

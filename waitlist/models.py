@@ -1,6 +1,7 @@
 """The waitlist: patients waiting for a time (a consultation, a course's next session, or an earlier
 time for a session already booked), and the offers of freed slots made to them."""
 
+from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -170,3 +171,7 @@ class WaitlistOffer(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OFFERED and self.expires_at > timezone.now()
+
+
+# Who put a patient on the waitlist or took them off (reception, or the patient online) is audited.
+auditlog.register(WaitlistEntry)

@@ -90,10 +90,11 @@ def waitlist_leave(*, entry: WaitlistEntry, by=None, now: datetime | None = None
     """Take an entry off the waitlist; its open offers are withdrawn."""
     now = now or timezone.now()
     with transaction.atomic():
-        closed = WaitlistEntry.objects.filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING).update(
-            status=WaitlistEntry.Status.LEFT, closed_at=now
-        )
-        if closed:
+        # Locked and saved, not update(): the audit trail records who took the entry off, and when.
+        current = WaitlistEntry.objects.select_for_update().filter(pk=entry.pk, status=WaitlistEntry.Status.WAITING)
+        for waiting in current:
+            waiting.status, waiting.closed_at = WaitlistEntry.Status.LEFT, now
+            waiting.save(update_fields=["status", "closed_at"])
             withdraw_offers(entry_ids=[entry.pk], now=now)
     entry.refresh_from_db()
     return entry
