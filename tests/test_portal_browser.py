@@ -15,12 +15,13 @@ from scheduling.models import Appointment
 from tests.conftest import MONDAY_MORNING, local
 from tests.portal import completed_session, link_in
 from tests.test_accessibility import AXE_OPTIONS, _blocking
+from waitlist.models import WaitlistEntry
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PHONE = {"width": 390, "height": 844}
 
 
-def test_a_patient_signs_in_from_the_emailed_link_books_the_next_session_and_moves_it(
+def test_a_patient_signs_in_from_the_emailed_link_books_the_next_session_moves_it_and_joins_the_waitlist(
     live_server, page, clinic, time_machine
 ):
     time_machine.move_to(MONDAY_MORNING, tick=True)
@@ -73,6 +74,31 @@ def test_a_patient_signs_in_from_the_emailed_link_books_the_next_session_and_mov
         moved = Appointment.objects.get(pk=booked.pk)
         assert moved.start != booked.start and moved.version == booked.version + 1
         assert local(15, 0) <= moved.start < local(30, 0)
+
+        page.goto(f"{live_server.url}/me/")
+        page.get_by_role("link", name="The waitlist").click()
+        page.get_by_role("heading", name="The waitlist", exact=True).wait_for()
+        check("waitlist page")
+        page.check("input[name=wants][value=earlier]")
+        page.select_option("select[name=appointment]", str(moved.pk))
+        page.fill("input[name=earliest_date]", "2027-03-15")
+        page.fill("input[name=latest_date]", moved.start.date().isoformat())
+        page.get_by_role("button", name="Join the waitlist").click()
+        page.get_by_text("You are on the waitlist").wait_for()
+        check("waitlist page, joined")
+        entry = WaitlistEntry.objects.get(patient=clinic.patient)
+        assert (entry.wants, entry.appointment_id, entry.source) == ("earlier", moved.pk, "patient")
+
+        page.goto(f"{live_server.url}/me/")
+        page.get_by_role("link", name="Planned time in the sun").click()
+        page.get_by_role("heading", name="Planned time in the sun", exact=True).wait_for()
+        check("sun page")
+        page.fill("input[name=what]", "Ski trip")
+        page.fill("input[name=first_day]", "2027-04-10")
+        page.fill("input[name=last_day]", "2027-04-17")
+        page.get_by_role("button", name="Save").click()
+        page.get_by_text("Ski trip: 10 April to 17 April 2027").wait_for()
+        check("sun page, saved")
     finally:
         redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()  # the sign-in email's queued task
     assert found == []
