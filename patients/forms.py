@@ -6,7 +6,22 @@ from patients import services
 from patients.models import Patient
 
 
-class PatientForm(forms.ModelForm):
+class PatientDetailsChecks:
+    """The patient rules a form's phone and date of birth are refused by (`patients.services`), for
+    every form that takes them: the staff's and the online booking page's."""
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        services.check_phone(phone)
+        return phone
+
+    def clean_date_of_birth(self):
+        born = self.cleaned_data["date_of_birth"]
+        services.check_date_of_birth(born)
+        return born
+
+
+class PatientForm(PatientDetailsChecks, forms.ModelForm):
     """A patient's details. The rules are the service's; the form runs them early so that every
     mistake shows at once, and the view still shows whatever the service refuses."""
 
@@ -41,16 +56,6 @@ class PatientForm(forms.ModelForm):
             "notes",
             Submit("save", "Save patient"),
         )
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        services.check_phone(phone)
-        return phone
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        services.check_date_of_birth(born)
-        return born
 
 
 class DuplicateConfirmForm(forms.Form):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from clinic.forms import DatePickerInput
 from patients import services
+from patients.forms import PatientDetailsChecks
 from patients.models import Patient
 
 
@@ -20,7 +21,7 @@ class TelInput(forms.TextInput):
     input_type = "tel"  # a phone's number pad
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(PatientDetailsChecks, forms.Form):
     slot = forms.ChoiceField(label="Choose a time", widget=forms.RadioSelect, error_messages={
         "required": "Choose a time for your consultation.",
         "invalid_choice": "That time is no longer offered. Please choose another.",
@@ -55,16 +56,6 @@ class ConsultationForm(forms.Form):
                 {"value": value, "time": start, "practitioner": str(slot.practitioner), "checked": value == chosen}
             )
         return list(days.items())
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        services.check_phone(phone)
-        return phone
-
-    def clean_date_of_birth(self):
-        born = self.cleaned_data["date_of_birth"]
-        services.check_date_of_birth(born)
-        return born
 
     def chosen(self) -> tuple[datetime, int, int]:
         """The chosen slot's start, practitioner id and room id."""
