@@ -29,7 +29,7 @@ from scheduling.services.patient_requests import appointment_request_cancellatio
 from scheduling.services.slots import is_short_prep, prep_begins
 
 
-def _page(request, template, *, status=200, **context):
+def link_frame(request, template, *, status=200, **context):
     context["clinic"] = _clinic()
     response = render(request, f"patient_links/{template}", context, status=status)
     # The token in the address is a credential: keep it out of other sites' logs and search engines.
@@ -54,18 +54,18 @@ def _visit(appointment: Appointment) -> dict:
     }
 
 
-def _invalid(request, error: LinkError):
-    return _page(request, "invalid.html", status=error.status, message=error.message, gone=error.status == 410)
+def invalid_link(request, error: LinkError):
+    return link_frame(request, "invalid.html", status=error.status, message=error.message, gone=error.status == 410)
 
 
-def _link_page(*methods):
+def link_page(*methods):
     """A patient-link view: no CSRF check (see above), never cached, and any other method answered
     with the clinic's page (405), not Django's bare one."""
 
     def decorate(view):
         def refuse(request):
             error = LinkError("This page cannot do that. Please use the button on the page, or call the clinic.")
-            response = _page(request, "invalid.html", status=405, message=error.message, gone=False)
+            response = link_frame(request, "invalid.html", status=405, message=error.message, gone=False)
             response["Allow"] = ", ".join(methods)
             return response
 
@@ -79,33 +79,33 @@ def _link_page(*methods):
     return decorate
 
 
-@_link_page("GET", "HEAD", "POST")
+@link_page("GET", "HEAD", "POST")
 def confirm(request, token):
     try:
         appointment = read_link("confirm", token)
     except LinkError as error:
-        return _invalid(request, error)
+        return invalid_link(request, error)
     if request.method == "POST":
         try:
             appointment_confirm(appointment=appointment)
         except IllegalTransition:
             appointment.refresh_from_db()  # already confirmed, or past confirming: the page says which
-    return _page(request, "confirm.html", visit=_visit(appointment), status_now=appointment.status)
+    return link_frame(request, "confirm.html", visit=_visit(appointment), status_now=appointment.status)
 
 
-@_link_page("GET", "HEAD", "POST")
+@link_page("GET", "HEAD", "POST")
 def cancel(request, token):
     try:
         appointment = read_link("cancel", token)
     except LinkError as error:
-        return _invalid(request, error)
+        return invalid_link(request, error)
     refusal = ""
     if request.method == "POST":
         try:
             appointment_request_cancellation(appointment=appointment)
         except IllegalTransition as error:
             refusal = error.message
-    return _page(
+    return link_frame(
         request,
         "cancel.html",
         visit=_visit(appointment),
@@ -115,20 +115,20 @@ def cancel(request, token):
     )
 
 
-@_link_page("GET", "HEAD", "POST")
+@link_page("GET", "HEAD", "POST")
 def unknown(request, rest):
     error = LinkError("This link is not valid. Please check that you copied the whole link from your email.")
-    return _page(request, "invalid.html", status=404, message=error.message, gone=False)
+    return link_frame(request, "invalid.html", status=404, message=error.message, gone=False)
 
 
-@_link_page("GET", "HEAD")
+@link_page("GET", "HEAD")
 def prep(request, token):
     try:
         appointment = read_link("prep", token)
     except LinkError as error:
-        return _invalid(request, error)
+        return invalid_link(request, error)
     course = appointment.course
-    return _page(
+    return link_frame(
         request,
         "prep.html",
         visit=_visit(appointment),
@@ -141,12 +141,12 @@ def prep(request, token):
 
 # RFC 8058 one-click unsubscribes are POSTed by mail providers too, with no cookie and no CSRF token;
 # unsubscribing twice is harmless.
-@_link_page("GET", "HEAD", "POST")
+@link_page("GET", "HEAD", "POST")
 def unsubscribe(request, token):
     try:
         patient = read_link("unsubscribe", token)
     except LinkError as error:
-        return _invalid(request, error)
+        return invalid_link(request, error)
     if request.method == "POST":
         patient_unsubscribe(patient=patient)
-    return _page(request, "unsubscribe.html", first_name=patient.first_name, subscribed=patient.email_consent)
+    return link_frame(request, "unsubscribe.html", first_name=patient.first_name, subscribed=patient.email_consent)

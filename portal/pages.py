@@ -14,14 +14,9 @@ from scheduling.services.patient_requests import appointment_request_cancellatio
 from . import booking, selectors
 from .forms import BookForm, SlotForm, patient_message, slot_value
 from .session import patient_required
-from .views import portal_page
+from .views import form_status, portal_page
 
 SUN_PROMISE = "Confirmed online by the patient: no sun or tanning beds for the two weeks before."
-
-
-def _status(request, form, *, asked: bool) -> int:
-    """400 for a choice the page refused; a page that had nothing to offer only shows why."""
-    return 400 if request.method == "POST" and asked and form.errors else 200
 
 
 @patient_required
@@ -66,7 +61,7 @@ def book_next(request, patient, course_id):
     slots = booking.next_session_slots(plan, now=now) if plan is not None else []
     return portal_page(
         request, "book.html", patient=patient, course=course, plan=plan, form=form, call_us=booking.call_us(),
-        slots=[(slot_value(slot), slot) for slot in slots], status=_status(request, form, asked=plan is not None),
+        slots=[(slot_value(slot), slot) for slot in slots], status=form_status(request, form, asked=plan is not None),
     )  # fmt: skip
 
 
@@ -97,7 +92,7 @@ def move(request, patient, appointment_id):
     return portal_page(
         request, "move.html", patient=patient, visit=selectors.visit(appointment, moves=moves, now=now),
         refusal=refusal, form=form, slots=[(slot_value(slot), slot) for slot in slots], call_us=booking.call_us(),
-        status=_status(request, form, asked=not refusal),
+        status=form_status(request, form, asked=not refusal),
     )  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from clinical.services.sun_exposure import sun_exposure_record, sun_exposure_rem
 from records.forms import SunExposureForm
 
 from .session import patient_required
-from .views import portal_page
+from .views import form_status, portal_page
 
 
 @patient_required
@@ -30,8 +30,9 @@ def sun_exposure(request, patient):
             messages.success(request, "Thank you. We will offer no treatment on those days or in the two weeks after.")
             return redirect("portal:sun_exposure")
     planned = SunExposure.objects.filter(patient=patient, last_day__gte=timezone.localdate()).order_by("first_day")
-    status = 400 if request.method == "POST" and form.errors else 200
-    return portal_page(request, "sun.html", patient=patient, form=form, planned=planned, status=status)
+    return portal_page(
+        request, "sun.html", patient=patient, form=form, planned=planned, status=form_status(request, form)
+    )
 
 
 @patient_required

@@ -29,6 +29,11 @@ def portal_page(request, template, *, status=200, **context):
     return response
 
 
+def form_status(request, form, *, asked: bool = True) -> int:
+    """400 for a form the page refused; a page that had nothing to offer (`asked` false) only shows why."""
+    return 400 if request.method == "POST" and asked and form.errors else 200
+
+
 def _throttled(request, email: str) -> bool:
     """Counts this request against both limits, and says whether either is spent."""
     by_address = is_ratelimited(

@@ -15,7 +15,7 @@ from waitlist.models import WaitlistEntry
 from waitlist.services.entries import waitlist_join, waitlist_leave
 
 from .session import patient_required
-from .views import portal_page
+from .views import form_status, portal_page
 
 
 @patient_required
@@ -35,8 +35,9 @@ def waitlist(request, patient):
             messages.success(request, "You are on the waitlist. We will email you when a time comes free.")
             return redirect("portal:waitlist")
     entries = selectors.waiting_entries(patient_id=patient.pk)
-    status = 400 if request.method == "POST" and form.errors else 200
-    return portal_page(request, "waitlist.html", patient=patient, form=form, entries=entries, status=status)
+    return portal_page(
+        request, "waitlist.html", patient=patient, form=form, entries=entries, status=form_status(request, form)
+    )
 
 
 @patient_required

@@ -12,7 +12,7 @@ from clinic.forms import add_service_error
 from clinic.roles import ability_required, can
 from outbox.emails import TITLES
 from outbox.links import LinkError
-from outbox.views import _invalid, _link_page, _page
+from outbox.views import invalid_link, link_frame, link_page
 from patients.models import Patient
 from scheduling.models import Appointment
 from waitlist import selectors
@@ -67,7 +67,7 @@ def queue(request):
     return render(request, "waitlist/queue.html", context)
 
 
-@_link_page("GET", "HEAD", "POST")
+@link_page("GET", "HEAD", "POST")
 def offer(request, token):
     try:
         offer_id, patient_id = read_offer_token(token)
@@ -75,9 +75,9 @@ def offer(request, token):
             raise NOT_YOURS  # a form posting another offer's id than its link's
         current = offer_for_patient(offer_id=offer_id, patient_id=patient_id)
     except LinkError as error:
-        return _invalid(request, error)
+        return invalid_link(request, error)
     except OfferRefused:
-        return _invalid(request, NOT_YOURS)
+        return invalid_link(request, NOT_YOURS)
     answer = None
     if request.method == "POST":
         answer_to = offer_accept if request.POST.get("answer") == "accept" else offer_decline
@@ -95,7 +95,7 @@ def offer(request, token):
         "practitioner": str(current.practitioner),
         "is_treatment": entry.kind == Appointment.Kind.TREATMENT,
     }
-    return _page(
+    return link_frame(
         request,
         "waitlist_offer.html",
         visit=visit,
