@@ -148,7 +148,92 @@ class SunExposure(models.Model):
         return f"{self.what} ({self.first_day:%d %b} to {self.last_day:%d %b %Y})"
 
 
-# The audit trail: every change to assessments, courses and planned sun exposure, with who made it.
+class ConsentText(models.Model):
+    """One version of a consent text the patient signs: a condition's treatment consent (its risks,
+    the prep and aftercare duties) or the clinic's photo consent (two scopes, each given or
+    refused). A version once signed never changes; a new wording is a new version, which asks
+    every patient again at their next visit (clinical.services.consent)."""
+
+    class Kind(models.TextChoices):
+        TREATMENT = "treatment", "Treatment consent"
+        PHOTO = "photo", "Photo consent"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    condition = models.ForeignKey(
+        Condition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consent_texts",
+        help_text="The condition a treatment consent is for; empty for the photo consent.",
+    )
+    version = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    body = models.TextField(help_text="What the patient reads and agrees to, in plain words.")
+    published_at = models.DateTimeField(
+        default=timezone.now, help_text="From when this version is the one patients sign."
+    )
+
+    class Meta:
+        ordering = ["kind", "condition", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["condition", "version"],
+                condition=Q(kind="treatment"),
+                name="consent_text_treatment_version_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["version"], condition=Q(kind="photo"), name="consent_text_photo_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="treatment", condition__isnull=False) | Q(kind="photo", condition__isnull=True),
+                name="consent_text_condition_by_kind",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="consent_text_version_from_one"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}, version {self.version}"
+
+
+class ConsentSignature(models.Model):
+    """A patient's signature under one version of a consent text: their typed full name, when,
+    from which address, and where (online, or on the clinic's tablet at check-in). A photo
+    consent also records each scope given or refused, and its withdrawal."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", "Online, on the patient's pages"
+        TABLET = "tablet", "On the clinic's tablet"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consent_signatures")
+    text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="signatures")
+    typed_name = models.CharField(max_length=201)
+    signed_at = models.DateTimeField(default=timezone.now)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    witnessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The staff member who handed over the tablet.",
+    )
+    photo_clinical = models.BooleanField(null=True, help_text="Photo consent: photos for the clinical record.")
+    photo_marketing = models.BooleanField(null=True, help_text="Photo consent: photos for teaching or marketing.")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        indexes = [models.Index(fields=["patient", "text"], name="consent_signature_patient_text")]
+
+    def __str__(self):
+        return f"{self.typed_name} signed {self.text} on {self.signed_at:%d %b %Y}"
+
+
+# The audit trail: every change to assessments, courses, planned sun exposure and consent, with who made it.
 auditlog.register(Assessment, m2m_fields={"conditions"})
 auditlog.register(TreatmentCourse, m2m_fields={"areas"})
 auditlog.register(SunExposure, exclude_fields=["updated_at"])
+auditlog.register(ConsentText)
+auditlog.register(ConsentSignature)
