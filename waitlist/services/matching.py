@@ -57,9 +57,10 @@ def offer_hours() -> timedelta:
     return timedelta(hours=settings.WAITLIST_OFFER_HOURS)
 
 
-def offer_slot(*, slot: FreeSlot, now: datetime | None = None) -> list[WaitlistOffer]:
+def offer_slot(*, slot: FreeSlot, now: datetime | None = None, passed_over=frozenset()) -> list[WaitlistOffer]:
     """Offer `slot` to up to WAITLIST_OFFERS_PER_SLOT waiting entries it suits (fewer when some of
-    its offers are still open), oldest entry first, and plan their emails; returns the new offers."""
+    its offers are still open), oldest entry first, and plan their emails; returns the new offers.
+    The patients in `passed_over` (ids) were just offered another time and are not offered this one."""
     now = now or timezone.now()
     if slot.start <= now:
         return []
@@ -76,7 +77,7 @@ def offer_slot(*, slot: FreeSlot, now: datetime | None = None) -> list[WaitlistO
         return []
     facts = _Facts.read(entries, slot=slot, now=now)
     chosen = []
-    patients = set()
+    patients = set(passed_over)
     for entry in entries:
         if entry.patient_id in patients:
             continue
