@@ -309,6 +309,9 @@ NOTIFICATIONS = {
 # one client address (django-ratelimit, in the cache below).
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=30)
 ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
+# A hold that expired unconfirmed leaves the applicant's record; it is erased this long after
+# (records.applicants), time enough for reception to see a "why did my booking vanish" call through.
+APPLICANT_KEEP_HOURS = env.int("APPLICANT_KEEP_HOURS", default=72)
 
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)
 # it is Redis. Without it (the quick start on a machine with nothing but Python) it is kombu's
@@ -359,6 +362,7 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},
     "release-expired-holds": {"task": "scheduling.tasks.release_expired_holds", "schedule": 60.0},
     "waitlist-sweep": {"task": "waitlist.tasks.sweep_offers", "schedule": 300.0},
+    "forget-unconfirmed-applicants": {"task": "records.tasks.forget_unconfirmed_applicants", "schedule": 3600.0},
 }
 
 # The waitlist (README, "Waitlist"): offers of a freed slot to waiting patients.
