@@ -27,14 +27,17 @@ def skin_check_answer(*, appointment: Appointment, answer: str, text: str = "", 
         raise SchedulingError(f"Please keep it to {TEXT_LENGTH} characters, or call the clinic.", field="text")
     if appointment.status != Appointment.Status.COMPLETED or appointment.kind != Appointment.Kind.TREATMENT:
         raise SchedulingError("This treatment was not completed, so there is nothing to answer.")
+    values = {"answer": answer, "text": text if answer == Answer.OTHER else "", "answered_at": now}
     with transaction.atomic():
-        check, _ = SkinCheck.objects.select_for_update().get_or_create(appointment=appointment)
-        check.answer = answer
-        check.text = text if answer == Answer.OTHER else ""
-        check.answered_at = now
-        check.answers += 1
-        check.handled_at = check.handled_by = None
-        check.save()
+        check, created = SkinCheck.objects.select_for_update().get_or_create(
+            appointment=appointment, defaults=values | {"answers": 1}
+        )
+        if not created:  # one audit entry per answer: the row is written once each time
+            for name, value in values.items():
+                setattr(check, name, value)
+            check.answers += 1
+            check.handled_at = check.handled_by = None
+            check.save()
     return check
 
 
@@ -46,10 +49,10 @@ def skin_check_handle(*, appointment: Appointment, by, now: datetime) -> SkinChe
     if appointment.status != Appointment.Status.COMPLETED or appointment.kind != Appointment.Kind.TREATMENT:
         raise SchedulingError("This visit is not a completed treatment, so it has no skin check.")
     with transaction.atomic():
-        check, _ = SkinCheck.objects.select_for_update().get_or_create(appointment=appointment)
-        if check.handled_at is not None:
-            return check
-        check.handled_at = now
-        check.handled_by = by
-        check.save()
+        check, created = SkinCheck.objects.select_for_update().get_or_create(
+            appointment=appointment, defaults={"handled_at": now, "handled_by": by}
+        )
+        if not created and check.handled_at is None:
+            check.handled_at, check.handled_by = now, by
+            check.save()
     return check
