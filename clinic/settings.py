@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "clinical",
     "scheduling",
     "outbox",
+    "aftercare",
     "records",
     "waitlist",
     "portal",
@@ -364,6 +365,15 @@ CELERY_BEAT_SCHEDULE = {
     "waitlist-sweep": {"task": "waitlist.tasks.sweep_offers", "schedule": 300.0},
     "forget-unconfirmed-applicants": {"task": "records.tasks.forget_unconfirmed_applicants", "schedule": 3600.0},
 }
+
+# The skin two days after a treatment (README, "The skin two days after"): the email asking how the
+# skin is goes SKIN_CHECK_DAYS after the session at SKIN_CHECK_HOUR clinic time; its answer links work
+# for SKIN_CHECK_LINK_DAYS; a session with no answer SKIN_CHECK_NO_ANSWER_DAYS after the email was
+# sent joins the dermatologists' queue.
+SKIN_CHECK_DAYS = env.int("SKIN_CHECK_DAYS", default=2)
+SKIN_CHECK_HOUR = env.int("SKIN_CHECK_HOUR", default=10)
+SKIN_CHECK_LINK_DAYS = env.int("SKIN_CHECK_LINK_DAYS", default=14)
+SKIN_CHECK_NO_ANSWER_DAYS = env.int("SKIN_CHECK_NO_ANSWER_DAYS", default=2)
 
 # The waitlist (README, "Waitlist"): offers of a freed slot to waiting patients.
 WAITLIST_OFFERS_PER_SLOT = env.int("WAITLIST_OFFERS_PER_SLOT", default=3)  # patients offered one slot at once

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+import aftercare.urls
 import clinical.urls
 import patients.urls
 import records.urls
@@ -25,6 +26,7 @@ second_factor_pages = [
     path("recovery-codes/", second_factor_views.recovery_codes, name="recovery_codes"),
     path("recovery-codes/renew/", second_factor_views.renew_recovery_codes, name="renew_recovery_codes"),
 ]
+queue_pages = [*records.urls.queue_urlpatterns, *waitlist.urls.queue_urlpatterns, *aftercare.urls.queue_urlpatterns]
 patient_pages = [*patients.urls.urlpatterns, *records.urls.patient_urlpatterns]
 
 urlpatterns = [
@@ -38,11 +40,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("p/offer/", include((waitlist.urls.patient_urlpatterns, "waitlist_links"))),  # before /p/'s catch-all
+    path("p/skin/", include((aftercare.urls.patient_urlpatterns, "aftercare_links"))),  # before /p/'s catch-all
     path("p/", include("outbox.urls")),
     path("me/", include("portal.urls")),
     path("book/", include("portal.consultation_urls")),
     path("clinical/", include((clinical_pages, "clinical"))),
-    path("queues/", include(([*records.urls.queue_urlpatterns, *waitlist.urls.queue_urlpatterns], "queues"))),
+    path("queues/", include((queue_pages, "queues"))),
     path("waitlist/", include((waitlist.urls.staff_urlpatterns, "waitlist"))),
     path("patients/", include((patient_pages, "patients"))),
 ]

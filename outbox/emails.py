@@ -48,8 +48,10 @@ SUBJECTS = {
     Kind.SUN_EXPOSURE: "Your {what} on {date} and your time in the sun",
     Kind.HOLD: "Confirm your {what} on {date} at {time}",
     Kind.WAITLIST_OFFER: "A {what} time has come free: {date} at {time}",
+    Kind.SKIN_CHECK: "How is your skin after your treatment?",
 }
-# What a room above adds to the context of its own kinds of email (`register_kind`): the waitlist's offers.
+# What a room above adds to the context of its own kinds of email (`register_kind`): the waitlist's
+# offers, the aftercare's skin check.
 _KIND_CONTEXT = {}
 
 

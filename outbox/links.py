@@ -13,7 +13,9 @@ The sign-in link to the patient's own pages is django-sesame's token instead (`s
 `sign_in_account`): single use (it signs the account's last sign-in, which signing in moves on),
 30 minutes (SESAME_MAX_AGE), scoped to the portal, and made when the email is built, so no row
 stores it. A waitlist offer's link carries the offer's and the patient's ids (read by
-`waitlist.links`, which owns what the offer may do) and works for WAITLIST_OFFER_HOURS.
+`waitlist.links`, which owns what the offer may do) and works for WAITLIST_OFFER_HOURS. The skin
+check's answer links carry the treatment's and the patient's ids and the answer the link stands for
+(read by `aftercare.links`) and work for SKIN_CHECK_LINK_DAYS after the email was built.
 """
 
 from datetime import timedelta
@@ -33,7 +35,7 @@ from scheduling.models import Appointment
 APPOINTMENT_PURPOSES = ("confirm", "cancel", "prep", "hold")
 PATIENT_PURPOSES = ("unsubscribe",)
 # Tokens whose payload (ids only) the room above reads: `make_payload_token`, `read_payload`.
-PAYLOAD_PURPOSES = ("waitlist_offer",)
+PAYLOAD_PURPOSES = ("waitlist_offer", "skin_check")
 PURPOSES = APPOINTMENT_PURPOSES + PATIENT_PURPOSES + PAYLOAD_PURPOSES
 
 

@@ -43,6 +43,7 @@ class Notification(models.Model):
         SUN_EXPOSURE = "sun_exposure", "Sun exposure notice"
         HOLD = "hold", "Link to confirm a booking made online"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        SKIN_CHECK = "skin_check", "Skin check after a treatment"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -131,14 +131,24 @@ def plan_sign_in(patient, *, now) -> Notification:
     return Notification.objects.create(key=key, kind=Kind.SIGN_IN, due_at=now, patient=patient)
 
 
+def skin_check_due(appointment, *, now) -> datetime:
+    """SKIN_CHECK_DAYS after the session, on the clinic's calendar, at SKIN_CHECK_HOUR clinic time (a
+    civil hour whatever the clock change in between); at once when the session was recorded later."""
+    day = timezone.localdate(appointment.start) + timedelta(days=settings.SKIN_CHECK_DAYS)
+    return max(_clinic_time(day, settings.SKIN_CHECK_HOUR), now)
+
+
 def plan_for_completion(appointment, *, now) -> None:
-    """Aftercare at once; prompts to book the next session while none is booked."""
+    """Aftercare at once, the skin check two days after (`skin_check_due`); prompts to book the next
+    session while none is booked."""
     if appointment.kind != Appointment.Kind.TREATMENT:
         return
     patient = appointment.patient
     emails = [
         _email(key=f"a{appointment.pk}.{Kind.AFTERCARE}", kind=Kind.AFTERCARE, due_at=now, patient=patient,
-               appointment=appointment)
+               appointment=appointment),
+        _email(key=f"a{appointment.pk}.{Kind.SKIN_CHECK}", kind=Kind.SKIN_CHECK, patient=patient,
+               due_at=skin_check_due(appointment, now=now), appointment=appointment),
     ]  # fmt: skip
     _store([*emails, *_prompts(appointment.course, after=appointment, now=now)])
 

@@ -9,6 +9,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
+from aftercare.models import SkinCheck
 from clinical.models import Assessment, SunExposure, TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
@@ -17,7 +18,12 @@ TRAIL_LENGTH = 50
 
 # The audited models whose values are clinical, with the fields that are: None for a record that is
 # clinical as a whole (an assessment, a session record: its description names the verdict too).
-CLINICAL_VALUES = {Assessment: None, SessionRecord: None, TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS}
+CLINICAL_VALUES = {
+    Assessment: None,
+    SessionRecord: None,
+    TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS,
+    SkinCheck: None,  # how the skin was after a treatment, in the patient's words
+}
 HIDDEN = "(clinical, hidden)"
 
 
@@ -58,7 +64,7 @@ def _hidden(change):
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
     """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records and planned sun exposure, as lists of primary keys by model."""
+    session records, planned sun exposure and skin-check answers, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
@@ -68,6 +74,7 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
         Appointment: appointments,
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
+        SkinCheck: list(SkinCheck.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
     }
 
 

@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from aftercare.models import SkinCheck
 from clinical.models import Assessment, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 ERASED = "[erased]"
 # Free text anywhere in a patient's records may name them (or where they holiday); erasure empties it.
-FREE_TEXT = ("notes", "cancel_reason", "what")
+FREE_TEXT = ("notes", "cancel_reason", "what", "text")  # "text": a skin-check answer's words
 PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
 
 
@@ -78,6 +79,12 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
         "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
         "sun_exposures": [
             _row(e, skip={"patient"}) for e in SunExposure.objects.filter(patient=patient).select_related("recorded_by")
+        ],
+        "skin_checks": [
+            _row(c)
+            for c in SkinCheck.objects.filter(appointment__patient=patient).select_related(
+                "appointment__patient", "handled_by"
+            )
         ],
         "emails": [
             _row(n, skip={"patient", "key"})
@@ -189,7 +196,7 @@ def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
     """How each record reads after the erasure, loaded a model at a time with the patient its name shows."""
 
     related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
-               SessionRecord: ["appointment__patient"]}  # fmt: skip
+               SessionRecord: ["appointment__patient"], SkinCheck: ["appointment__patient"]}  # fmt: skip
     names = {}
     for model, ids in records.items():
         rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)

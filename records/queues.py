@@ -100,6 +100,7 @@ def index(request):
         "due": {"rows": due[:QUEUE_LENGTH], "more": len(due) > QUEUE_LENGTH},
         "sun_exposure": {"rows": sun[:QUEUE_LENGTH], "more": len(sun) > QUEUE_LENGTH},
         "can_book": can(request.user, "book"),
+        "can_see_skin": can(request.user, "view_clinical"),  # the skin-check queue (aftercare), dermatologists'
         "short_prep": _first(short_prep.order_by("start", "pk")),
         "cancel_requests": _first(cancel_requests),
         "failed": _first(failed),

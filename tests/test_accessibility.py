@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
+from aftercare.models import SkinCheck
 from clinic.roles import ABILITIES, DERMATOLOGIST, MANAGER, RECEPTION
 from clinical.models import SunExposure, TreatmentCourse
 from outbox.models import Notification
@@ -88,6 +89,7 @@ VISITS = [
     Visit("scheduling:book_visit", query="patient={patient}"),
     Visit("queues:index"),
     Visit("queues:waitlist"),
+    Visit("queues:skin"),
     Visit("waitlist:join", {"patient_id": "patient"}, submit="main form[method=post]"),
     Visit("patients:search", query="q=Byron"),
     Visit("patients:create", submit="main form[method=post]"),
@@ -143,6 +145,8 @@ NOT_PAGES = {
     "consultation:confirm": "the public booking page: axe-core in tests/test_portal_consultation_browser.py",
     "waitlist:leave": "POST only: the button on the patient's waitlist page",
     "waitlist_links:offer": "a patient's page (signed link), not a staff page: tests/test_waitlist_browser.py",
+    "aftercare_links:answer": "a patient's page (signed link), not a staff page: tests/test_skin_check_browser.py",
+    "queues:skin_handled": "POST only: the button in the skin-check queue",
 }
 NOT_PAGE_NAMESPACES = {
     "api": "the JSON API: data, not pages",
@@ -204,6 +208,7 @@ def clinic_day(clinic, receptionist, manager, time_machine):
     past = dict(treatment, start=local(1, 10) - timedelta(days=49))
     completed = AppointmentFactory(**past, status=Appointment.Status.COMPLETED)
     SessionRecordFactory(appointment=completed)
+    SkinCheck.objects.create(appointment=completed, answer="other", text="itchy", answered_at=timezone.now())
     booked = book_treatment(clinic, local(1, 10))
     today = dict(practitioner=derm, room=room)
     grace = TreatmentCourseFactory(approved=True, patient=PatientFactory(first_name="Grace"), areas=[area()])

@@ -340,6 +340,7 @@ def test_every_link_in_every_email_is_absolute_on_the_clinics_base_url(clinic, f
     rows.append(Notification.objects.get(appointment=moved, kind=Kind.CANCELLED))
     session = completed_session(clinic, local(26, 10, month=2))
     rows += [course_row(clinic, Kind.AFTERCARE, appointment=session), course_row(clinic, Kind.NEXT_SESSION)]
+    rows.append(course_row(clinic, Kind.SKIN_CHECK, appointment=session))
     patient_account(patient=clinic.patient)
     rows.append(plan_sign_in(clinic.patient, now=frozen))
     sun_exposure_record(patient=clinic.patient, first_day=date(2027, 3, 10), last_day=date(2027, 3, 12), what="skiing")

@@ -44,6 +44,8 @@ ROUTES = [
     ("scheduling:book_visit", {}, "get", "book"),
     ("queues:index", {}, "get", "view_schedule"),
     ("queues:waitlist", {}, "get", "view_schedule"),
+    ("queues:skin", {}, "get", "view_clinical"),
+    ("queues:skin_handled", {"appointment_id": "appointment"}, "post", "treat"),
     ("waitlist:join", {"patient_id": "patient"}, "get", "book"),
     ("waitlist:leave", {"entry_id": 1}, "post", "book"),
     ("patients:search", {}, "get", "view_patients"),
@@ -108,7 +110,7 @@ PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_o
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
            "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes",
            "consultation:book", "consultation:held", "consultation:confirm", "waitlist_links:offer",
-           *PORTAL}  # fmt: skip
+           "aftercare_links:answer", *PORTAL}  # fmt: skip
 
 
 def _named_routes(patterns, namespace=None):
