@@ -11,13 +11,16 @@ from django.db.models import Q
 
 from clinical.models import Assessment, SunExposure, TreatmentCourse
 from patients.models import Patient
+from photos.models import SessionPhoto
 from scheduling.models import Appointment, SessionRecord
 
 TRAIL_LENGTH = 50
 
 # The audited models whose values are clinical, with the fields that are: None for a record that is
 # clinical as a whole (an assessment, a session record: its description names the verdict too).
-CLINICAL_VALUES = {Assessment: None, SessionRecord: None, TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS}
+CLINICAL_VALUES = {
+    Assessment: None, SessionRecord: None, SessionPhoto: None, TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS,
+}  # fmt: skip
 HIDDEN = "(clinical, hidden)"
 
 
@@ -58,7 +61,7 @@ def _hidden(change):
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
     """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records and planned sun exposure, as lists of primary keys by model."""
+    session records, planned sun exposure and photos, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
@@ -68,6 +71,7 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
         Appointment: appointments,
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
+        SessionPhoto: list(SessionPhoto.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
     }
 
 
