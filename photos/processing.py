@@ -73,7 +73,10 @@ def clean_photo(data, *, size: int, max_bytes: int, max_pixels: int) -> CleanPho
     except PhotoRefused:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise PhotoRefused("declares more pixels than a photo has, so it was not opened.") from error
+        raise PhotoRefused(
+            f"declares more pixels than a photo has, so it was not opened (photos up to "
+            f"{max_pixels / 1e6:.0f} megapixels are accepted)."
+        ) from error
     except (UnidentifiedImageError, KeyError) as error:
         raise PhotoRefused("is not a JPEG, PNG, HEIC or WebP image.") from error
     except (OSError, SyntaxError, ValueError) as error:  # Pillow's errors for a broken file
