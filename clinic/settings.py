@@ -233,27 +233,18 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTO_STORAGE = env.str("PHOTO_STORAGE", default="filesystem")
-if PHOTO_STORAGE == "s3":
-    _photo_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env.str("PHOTO_S3_BUCKET"),
-            "endpoint_url": env.str("PHOTO_S3_ENDPOINT_URL", default=None),
-            "region_name": env.str("PHOTO_S3_REGION", default=None),
-            "access_key": env.str("PHOTO_S3_ACCESS_KEY_ID", default=None),
-            "secret_key": env.str("PHOTO_S3_SECRET_ACCESS_KEY", default=None),
-            "location": env.str("PHOTO_S3_PREFIX", default="photos"),
-            "default_acl": "private",
-            "querystring_auth": True,  # no public object URLs; the photo view reads the file itself
-            "file_overwrite": False,
-        },
-    }
-elif PHOTO_STORAGE == "filesystem":
-    _photo_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # base_url None: the storage has no URL to give; the photo view serves the bytes.
-        "OPTIONS": {"location": MEDIA_ROOT / "photos", "base_url": None, "file_permissions_mode": 0o600},
-    }
+if PHOTO_STORAGE == "s3":  # private objects, read by the photo view itself: no object URL is ever given out
+    _photo_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("PHOTO_S3_BUCKET"), "endpoint_url": env.str("PHOTO_S3_ENDPOINT_URL", default=None),
+        "region_name": env.str("PHOTO_S3_REGION", default=None), "location": env.str("PHOTO_S3_PREFIX", default=""),
+        "access_key": env.str("PHOTO_S3_ACCESS_KEY_ID", default=None),
+        "secret_key": env.str("PHOTO_S3_SECRET_ACCESS_KEY", default=None),
+        "default_acl": "private", "querystring_auth": True, "file_overwrite": False,
+    }}  # fmt: skip
+elif PHOTO_STORAGE == "filesystem":  # base_url None: the storage has no URL to give
+    _photo_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {
+        "location": MEDIA_ROOT / "photos", "base_url": None, "file_permissions_mode": 0o600,
+    }}  # fmt: skip
 else:
     raise ImproperlyConfigured("PHOTO_STORAGE is filesystem (the default) or s3.")
 STORAGES = {
