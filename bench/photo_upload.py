@@ -6,7 +6,7 @@ function the upload service calls. Prints time and peak memory; asserts nothing 
 
 Two memory figures: Python's own allocations during a run (tracemalloc; it does not see Pillow's
 image buffers, which are C memory), and the peak resident size of a fresh process that reads the
-file and checks it once (getrusage maxrss), beside the same process's size before the check.
+file and checks it once (VmHWM on Linux, else getrusage's maxrss), beside the same process's size before the check.
 """
 
 import argparse
@@ -63,6 +63,11 @@ def measure(data: bytes, runs: int) -> tuple[list[float], int]:
 
 
 def _maxrss_mb() -> float:
+    # Linux's VmHWM starts afresh at exec; getrusage's maxrss would carry the forking parent's size.
+    status = Path("/proc/self/status")
+    if status.exists():
+        line = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM:"))
+        return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
