@@ -147,7 +147,8 @@ def test_an_upload_stores_cleaned_files_and_reports_each_refusal(clinic, frozen,
         assert dict(reopened.getexif()) == {} and reopened.size == (photo.width, photo.height)
     assert storages["photos"].exists(photo.thumbnail)
     # Random names: nothing in a path says whose photo it is.
-    assert "Byron" not in photo.image and str(appointment.pk) not in photo.image.split("/")[0]
+    assert photo.image == f"{photo.key.hex[:2]}/{photo.key.hex}.jpg"
+    assert photo.thumbnail == f"{photo.key.hex[:2]}/{photo.key.hex}-thumb.jpg"
     folder = Path(storages["photos"].location)
     assert sorted(p.name for p in folder.rglob("*.jpg")) == sorted(
         n.split("/")[-1] for p in result.stored for n in (p.image, p.thumbnail)
