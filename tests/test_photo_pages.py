@@ -89,6 +89,8 @@ def test_a_photo_is_served_to_a_dermatologist_uncached_and_each_look_is_audited(
     assert response["Content-Type"] == "image/jpeg"
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert response.content[:2] == b"\xff\xd8"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
     client.get(reverse("clinical:photo_file", args=[photo.key, "thumbnail"]))
     looks = LogEntry.objects.get_for_object(photo).filter(action=LogEntry.Action.ACCESS).order_by("pk")
     assert [(e.actor, e.additional_data["size"]) for e in looks] == [
