@@ -1,7 +1,9 @@
 """Settings for the clinic scheduler.
 
 Every value that differs between a laptop and a clinic's server comes from the environment, read
-here and nowhere else. See the configuration table in the README.
+here and, for the clinic's own policies (online booking, holds, the waitlist, the skin check, test
+patches, photos), in `clinic/settings_policy.py`, which this module takes in whole; nowhere else.
+See the configuration tables in the README.
 """
 
 from datetime import timedelta
@@ -22,6 +24,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set the SECRET_KEY environment variable (or DEBUG=true for development).")
     SECRET_KEY = "insecure-development-key-only-for-DEBUG"  # noqa: S105  # nosec B105 # DEBUG only (see the check above)
+
+from clinic.settings_policy import *  # noqa: E402,F403 - the clinic's policies, read from the environment there
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
     "scheduling",
     "outbox",
     "aftercare",
+    "photos",
     "records",
     "waitlist",
     "portal",
@@ -117,17 +122,6 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # The audit trail (django-auditlog): who changed which record and when, and who opened a
 # patient's clinical record. The registrations are in each app's models.py.
 AUDITLOG_DISABLE_REMOTE_ADDR = False
-
-# Patients online (portal/): a sign-in link by email (django-sesame), single use, for 30 minutes,
-# good for the patient pages only; the sign-in requests are throttled (django-ratelimit, on the cache
-# below) per address asked for and per client address. What a patient may change online themselves.
-SESAME_MAX_AGE = timedelta(minutes=30)
-SESAME_ONE_TIME = True
-PORTAL_SIGN_IN_RATE_PER_ADDRESS = env.str("PORTAL_SIGN_IN_RATE_PER_ADDRESS", default="3/h")
-PORTAL_SIGN_IN_RATE_PER_CLIENT = env.str("PORTAL_SIGN_IN_RATE_PER_CLIENT", default="20/h")
-PORTAL_NOTICE_HOURS = env.int("PORTAL_NOTICE_HOURS", default=48)  # no online move or cancel closer than this
-PORTAL_MAX_MOVES = env.int("PORTAL_MAX_MOVES", default=2)  # online moves of one visit by the patient
-PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=2)  # a patient session's life from its sign-in
 
 # How often an open day or week board asks whether its appointments changed (scheduling.views.board).
 BOARD_POLL_SECONDS = env.int("BOARD_POLL_SECONDS", default=5)
@@ -228,6 +222,7 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 WHITENOISE_AUTOREFRESH = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "photos": PHOTO_STORAGE_BACKEND,  # noqa: F405 - clinic/settings_policy.py
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG
@@ -305,15 +300,6 @@ NOTIFICATIONS = {
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
 }
 
-# A consultation booked online is held this long for its patient to confirm their address by the
-# emailed link; then the slot is free again. The booking page takes this many holds an hour from
-# one client address (django-ratelimit, in the cache below).
-HOLD_MINUTES = env.int("HOLD_MINUTES", default=30)
-ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
-# A hold that expired unconfirmed leaves the applicant's record; it is erased this long after
-# (records.applicants), time enough for reception to see a "why did my booking vanish" call through.
-APPLICANT_KEEP_HOURS = env.int("APPLICANT_KEEP_HOURS", default=72)
-
 # Celery's broker, chosen here and nowhere else. With REDIS_URL set (docker-compose.yml, production)
 # it is Redis. Without it (the quick start on a machine with nothing but Python) it is kombu's
 # filesystem transport: every message is a file under var/broker/ (BROKER_DIR), shared by the web
@@ -365,20 +351,6 @@ CELERY_BEAT_SCHEDULE = {
     "waitlist-sweep": {"task": "waitlist.tasks.sweep_offers", "schedule": 300.0},
     "forget-unconfirmed-applicants": {"task": "records.tasks.forget_unconfirmed_applicants", "schedule": 3600.0},
 }
-
-# The skin two days after a treatment (README, "The skin two days after"): the email asking how the
-# skin is goes SKIN_CHECK_DAYS after the session at SKIN_CHECK_HOUR clinic time; its answer links work
-# for SKIN_CHECK_LINK_DAYS; a session with no answer SKIN_CHECK_NO_ANSWER_DAYS after the email was
-# sent joins the dermatologists' queue.
-SKIN_CHECK_DAYS = env.int("SKIN_CHECK_DAYS", default=2)
-SKIN_CHECK_HOUR = env.int("SKIN_CHECK_HOUR", default=10)
-SKIN_CHECK_LINK_DAYS = env.int("SKIN_CHECK_LINK_DAYS", default=14)
-SKIN_CHECK_NO_ANSWER_DAYS = env.int("SKIN_CHECK_NO_ANSWER_DAYS", default=2)
-
-# The waitlist (README, "Waitlist"): offers of a freed slot to waiting patients.
-WAITLIST_OFFERS_PER_SLOT = env.int("WAITLIST_OFFERS_PER_SLOT", default=3)  # patients offered one slot at once
-WAITLIST_MAX_OFFERS_PER_DAY = env.int("WAITLIST_MAX_OFFERS_PER_DAY", default=2)  # per patient, clinic day
-WAITLIST_OFFER_HOURS = env.int("WAITLIST_OFFER_HOURS", default=2)  # how long an offer's link holds
 
 # Production hardening: on unless DEBUG, so that `manage.py check --deploy` finds nothing to say.
 # A trial on plain http (docker compose on localhost) switches the https parts off in its .env.

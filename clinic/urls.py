@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 import aftercare.urls
 import clinical.urls
 import patients.urls
+import photos.urls
 import records.urls
 import scheduling.urls
 import waitlist.urls
@@ -18,7 +19,10 @@ handler403 = views.permission_denied
 handler500 = views.server_error
 admin.site.login_form = AdminLoginForm
 # A namespace may gather the pages of several rooms; each room keeps its own views.
-clinical_pages = [*clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns]
+clinical_pages = [
+    *clinical.urls.urlpatterns, *scheduling.urls.clinical_urlpatterns, *records.urls.clinical_urlpatterns,
+    *photos.urls.urlpatterns,
+]  # fmt: skip
 second_factor_pages = [
     path("", second_factor_views.manage, name="manage"),
     path("code/", second_factor_views.code_step, name="verify"),

@@ -12,6 +12,7 @@ from django.db.models import Q
 from aftercare.models import SkinCheck
 from clinical.models import Assessment, SunExposure, TreatmentCourse
 from patients.models import Patient
+from photos.models import SessionPhoto
 from scheduling.models import Appointment, SessionRecord
 
 TRAIL_LENGTH = 50
@@ -21,6 +22,7 @@ TRAIL_LENGTH = 50
 CLINICAL_VALUES = {
     Assessment: None,
     SessionRecord: None,
+    SessionPhoto: None,
     TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS,
     SkinCheck: None,  # how the skin was after a treatment, in the patient's words
 }
@@ -64,7 +66,7 @@ def _hidden(change):
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
     """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records, planned sun exposure and skin-check answers, as lists of primary keys by model."""
+    session records, planned sun exposure, skin-check answers and photos, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
@@ -75,6 +77,7 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
         SkinCheck: list(SkinCheck.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
+        SessionPhoto: list(SessionPhoto.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
     }
 
 

@@ -21,6 +21,7 @@ from clinical.models import Assessment, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
 from patients.models import Patient
+from photos.services import photos_erase, photos_for_export
 from records.audit import entries_about, patient_records
 from scheduling.models import Appointment, SessionRecord
 from scheduling.services import course_cancel, guard
@@ -86,6 +87,8 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
                 "appointment__patient", "handled_by"
             )
         ],
+        # The photos themselves, as base64 JPEG in the document (photos.services.photos_for_export).
+        "photos": photos_for_export(patient_id=patient.pk),
         "emails": [
             _row(n, skip={"patient", "key"})
             for n in Notification.objects.filter(patient=patient).select_related(
@@ -162,6 +165,8 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
                     if texts:
                         obj.save(update_fields=texts)
         planning.plan_for_erasure(patient)
+        # The photos' rows go now, their files and thumbnails once this transaction commits.
+        photos_erase(patient_id=patient.pk)
         _scrub_audit_trail(records)
         LogEntry.objects.log_create(
             patient, action=LogEntry.Action.UPDATE, changes={name: [ERASED, ERASED] for name in PERSONAL},

@@ -132,4 +132,6 @@ def results_queue(request):
         .prefetch_related("areas")
         .order_by("last_session", "pk")
     )
-    return render(request, "clinical/results.html", {"courses": courses, "can_book": can(request.user, "book")})
+    user = request.user
+    context = {"courses": courses, "can_book": can(user, "book"), "can_see_photos": can(user, "view_clinical")}
+    return render(request, "clinical/results.html", context)

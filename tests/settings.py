@@ -1,6 +1,7 @@
 """Test settings: the real settings with a throwaway secret and a fast password hasher."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-secret")
 
@@ -27,3 +28,7 @@ SESSION_COOKIE_AGE = 7 * 24 * 3600
 # tests' own threads would otherwise hold theirs open until the test database is dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 STAFF_2FA_ROLES = []  # off for the suite (force_login personas); tests/test_second_factor*.py turn it on
+# Photos go to a throwaway folder, never var/media/ (tests/test_photos*.py give each test its own).
+STORAGES["photos"]["OPTIONS"]["location"] = os.path.join(  # noqa: F405
+    tempfile.gettempdir(), f"clinic-test-photos-{os.getpid()}"
+)

@@ -104,6 +104,8 @@ VISITS = [
     Visit("clinical:results"),
     Visit("clinical:change", {"course_id": "proposed"}),
     Visit("clinical:record", {"appointment_id": "checked_in"}, submit="main form[method=post]"),
+    Visit("clinical:photos_upload", {"appointment_id": "checked_in"}),  # no photo consent: the refusal
+    Visit("clinical:course_photos", {"course_id": "course"}),
     # The confirmation pages before "not today" and approving a course.
     Visit("scheduling:appointment_defer", {"pk": "checked_in"}, roles=(DERMATOLOGIST,)),
     Visit("clinical:approve", {"course_id": "proposed"}, roles=(DERMATOLOGIST,)),
@@ -127,6 +129,7 @@ NOT_PAGES = {
     "scheduling:appointment_move": "POST only: a card dropped on a board (static/js/board-dnd.js), answers JSON",
     "scheduling:board_changes": "a board's poll: 204 with no body, or a header telling it to fetch itself again",
     "patients:export": "POST only, and a JSON download, not a page",
+    "clinical:photo_file": "a photo's bytes, not a page (tests/test_photos_browser.py checks the pages showing them)",
     "patients:sun_exposure_remove": "POST only: the form on the sun exposure page",
     "scheduling:sun_exposure_confirm": "POST only: the form in the work queues",
     "second_factor:renew_recovery_codes": "POST only: the button on the second-factor page",

@@ -10,8 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Lowest first: an app may import the apps before it, never the ones after it. `clinic` is the
 # project underneath (settings, roles, errors); its root URLconf gathers every room's pages.
 LAYERS = [
-    "clinic", "catalogue", "patients", "clinical", "scheduling", "outbox", "aftercare", "records", "waitlist", "portal",
-    "api", "demo",
+    "clinic", "catalogue", "patients", "clinical", "scheduling", "outbox", "aftercare", "photos", "records",
+    "waitlist", "portal", "api", "demo",
 ]  # fmt: skip
 COMPOSES_EVERYTHING = {"clinic/urls.py"}
 MAX_LINES = 420

@@ -1,0 +1,11 @@
+"""The photo pages, in the `clinical:` namespace beside the session record (clinic/urls.py)."""
+
+from django.urls import path
+
+from photos import views
+
+urlpatterns = [
+    path("appointments/<int:appointment_id>/photos/", views.upload, name="photos_upload"),
+    path("photos/<uuid:key>/<str:size>/", views.photo_file, name="photo_file"),
+    path("courses/<int:course_id>/photos/", views.course_photos, name="course_photos"),
+]
