@@ -11,7 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from catalogue.models import Condition
-from clinical.models import SunExposure
+from clinical.models import ConsentText, SunExposure
 from clinical.services.assessments import assessment_record
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
@@ -95,6 +95,21 @@ def _catalogue_for_transactional_tests(request):
         # committing test notices, as the audit log's foreign key.
         ContentType.objects.clear_cache()
         ensure_catalogue()
+
+
+@pytest.fixture(autouse=True)
+def _no_seeded_consent(request):
+    """The data migration seeds a consent text for each condition, which every treatment's check-in
+    would then need signed. A test starts as a clinic that wrote no consent text yet (nothing to
+    sign), unless it is marked `seeded_consent`; the consent tests write the texts they need."""
+    if request.node.get_closest_marker("seeded_consent"):
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ConsentText.objects.filter(signatures__isnull=True).delete()
 
 
 @pytest.fixture
