@@ -9,7 +9,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 
@@ -58,7 +58,7 @@ def _hidden(change):
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
     """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records and planned sun exposure, as lists of primary keys by model."""
+    session records, planned sun exposure and consent signatures, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
@@ -68,6 +68,7 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
         Appointment: appointments,
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
+        ConsentSignature: list(ConsentSignature.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
     }
 
 

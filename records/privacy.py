@@ -1,7 +1,9 @@
 """A patient's rights over their data: a copy of everything (export) and erasure on request.
 
 Erasure anonymises the person and keeps the anonymous history (appointments, courses, settings)
-for the clinic's statistics. Both are recorded in the audit trail.
+for the clinic's statistics. Consent signatures are kept the same way, as the record of what the
+treatments given were consented to (text, version, time, channel, scopes), without the typed name
+and the client address; a standing photo consent is withdrawn. Both are recorded in the audit trail.
 """
 
 import logging
@@ -16,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, ConsentText, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
 from patients.models import Patient
@@ -30,6 +32,8 @@ ERASED = "[erased]"
 # Free text anywhere in a patient's records may name them (or where they holiday); erasure empties it.
 FREE_TEXT = ("notes", "cancel_reason", "what")
 PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
+# A consent signature's own personal data: the name the patient typed and the address they signed from.
+SIGNATURE_PERSONAL = ("typed_name", "client_address")
 
 
 def _row(obj: models.Model, *, skip=()) -> dict:
@@ -78,6 +82,10 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
         "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
         "sun_exposures": [
             _row(e, skip={"patient"}) for e in SunExposure.objects.filter(patient=patient).select_related("recorded_by")
+        ],
+        "consent_signatures": [
+            _row(s, skip={"patient"}) | {"text_version": s.text.version, "text_as_signed": s.text.body}
+            for s in ConsentSignature.objects.filter(patient=patient).select_related("text", "witnessed_by")
         ],
         "emails": [
             _row(n, skip={"patient", "key"})
@@ -154,6 +162,7 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
                         setattr(obj, name, "")
                     if texts:
                         obj.save(update_fields=texts)
+            _erase_signatures(patient, now)
         planning.plan_for_erasure(patient)
         _scrub_audit_trail(records)
         LogEntry.objects.log_create(
@@ -164,6 +173,15 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
     return patient
 
 
+def _erase_signatures(patient: Patient, now: datetime) -> None:
+    """Keep each signature without the name typed or the address; no photo consent stands any more."""
+    for signature in ConsentSignature.objects.filter(patient=patient).select_related("text"):
+        signature.typed_name, signature.client_address = "", None
+        if signature.text.kind == ConsentText.Kind.PHOTO and signature.withdrawn_at is None:
+            signature.withdrawn_at = now
+        signature.save(update_fields=["typed_name", "client_address", "withdrawn_at"])
+
+
 def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
     """Keep who did what and when; drop the values that could name the patient."""
     names = _names_now(records)
@@ -172,7 +190,7 @@ def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
         entry.object_repr = names.get((model, entry.object_id), f"{model._meta.verbose_name} {entry.object_id}")
         changes = entry.changes_dict
         if changes:
-            personal = PERSONAL if model is Patient else FREE_TEXT
+            personal = PERSONAL if model is Patient else FREE_TEXT + SIGNATURE_PERSONAL
             entry.changes = {name: [ERASED, ERASED] if name in personal else values for name, values in changes.items()}
         entry.changes_text = ""
         entry.serialized_data = None
@@ -189,7 +207,7 @@ def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
     """How each record reads after the erasure, loaded a model at a time with the patient its name shows."""
 
     related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
-               SessionRecord: ["appointment__patient"]}  # fmt: skip
+               SessionRecord: ["appointment__patient"], ConsentSignature: ["text"]}  # fmt: skip
     names = {}
     for model, ids in records.items():
         rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalogue.models import Condition
 from clinical.models import ConsentText, SunExposure
 from clinical.services.assessments import assessment_record
+from clinical.services.consent import consent_sign
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     AssessmentFactory,
@@ -176,5 +177,14 @@ def records(clinic, frozen):
         "sun_exposure": SunExposure.objects.create(
             patient=clinic.patient, first_day=date(2027, 8, 2), last_day=date(2027, 8, 6), what="beach holiday"
         ).pk,
+        "consent_signature": _photo_consent(clinic.patient).pk,
         "catalogue": None,  # filled per route: the first row of its list
     }
+
+
+def _photo_consent(patient):
+    """The patient's answer to a photo consent (which no check-in needs), signed on the tablet."""
+    text = ConsentText.objects.create(kind="photo", version=1, title="Photo consent", body="Photos of the area.",
+                                      published_at=timezone.now())  # fmt: skip
+    return consent_sign(patient=patient, text=text, typed_name=patient.full_name, channel="tablet",
+                        client_address="10.0.0.9", photo_clinical=True, photo_marketing=False)  # fmt: skip

@@ -27,6 +27,20 @@ def current_text(*, kind: str, condition=None, now: datetime | None = None) -> C
     return texts.order_by("-version").first()
 
 
+def next_version(*, kind: str, condition=None) -> int:
+    """The number a new version of the text takes: one more than the highest so far (1 for the first)."""
+    texts = ConsentText.objects.filter(kind=kind)
+    if kind == ConsentText.Kind.TREATMENT:
+        texts = texts.filter(condition=condition)
+    highest = texts.order_by("-version").values_list("version", flat=True).first()
+    return (highest or 0) + 1
+
+
+def is_signed(text: ConsentText) -> bool:
+    """Whether anyone signed this version; a signed version never changes (a new wording is a new version)."""
+    return text.pk is not None and ConsentSignature.objects.filter(text=text).exists()
+
+
 def unsigned_treatment_text(*, patient, condition, now: datetime | None = None) -> ConsentText | None:
     """The current treatment consent for `condition` if `patient` has not signed that version;
     None when it is signed, or when the clinic has no text for the condition."""
