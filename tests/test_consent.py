@@ -17,7 +17,7 @@ from clinical.models import ConsentSignature, ConsentText
 from clinical.services.consent import consent_sign, photo_scopes, unsigned_texts
 from records.privacy import patient_erase, patient_export
 from scheduling.models import Appointment
-from scheduling.services import appointment_check_in
+from scheduling.services import appointment_check_in, appointment_complete
 from tests.conftest import book_treatment, local
 from tests.portal import sign_in
 
@@ -67,7 +67,6 @@ def test_a_new_version_asks_again_at_the_next_visit(clinic, today, time_machine)
     appointment, consent = today
     sign(clinic.patient, consent)
     appointment_check_in(appointment=appointment)
-    appointment_complete = __import__("scheduling.services", fromlist=["appointment_complete"]).appointment_complete
     appointment_complete(appointment=appointment, record={"wavelength_nm": 1064, "fluence_j_cm2": 2, "spot_size_mm": 4,
                                                           "pulses": 500, "skin_reaction": "none"})  # fmt: skip
     second = book_treatment(clinic, local(19, 10, month=4))
