@@ -19,7 +19,8 @@ class SkinCheck(models.Model):
         BLISTERING = "blistering", "Blistering or pain"
         OTHER = "other", "Something else"
 
-    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="skin_check")
+    # No reverse accessor on Appointment: the audit trail would read it at every booking.
+    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="+")
     answer = models.CharField(max_length=12, choices=Answer.choices, blank=True)
     text = models.CharField(max_length=500, blank=True, help_text="The patient's words for something else.")
     answered_at = models.DateTimeField(null=True, blank=True)

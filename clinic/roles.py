@@ -21,12 +21,15 @@ PERMISSIONS = {
         "patients.view_patient", "patients.add_patient", "patients.change_patient", "catalogue.view_condition",
         "scheduling.view_appointment", "clinical.view_treatmentcourse", "outbox.view_notification",
         "catalogue.view_practitioner", "catalogue.view_room", "catalogue.view_laserdevice",
+        "clinical.view_consenttext", "clinical.view_consentsignature",
     ],
     DERMATOLOGIST: [
         "patients.view_patient", "patients.change_patient", "catalogue.view_condition", "clinical.view_assessment",
         "clinical.add_assessment", "clinical.change_assessment", "scheduling.view_appointment",
         "clinical.view_treatmentcourse", "clinical.add_treatmentcourse", "clinical.change_treatmentcourse",
         "scheduling.view_sessionrecord", "scheduling.add_sessionrecord", "outbox.view_notification",
+        "clinical.view_consenttext", "clinical.add_consenttext", "clinical.change_consenttext",
+        "clinical.view_consentsignature",
     ],
     MANAGER: [
         "patients.view_patient", "catalogue.view_condition", "catalogue.add_condition", "catalogue.change_condition",
@@ -39,6 +42,8 @@ PERMISSIONS = {
         "catalogue.add_laserdevice", "catalogue.change_laserdevice", "catalogue.view_treatmentarea",
         "catalogue.add_treatmentarea", "catalogue.change_treatmentarea", "auditlog.view_logentry",
         "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",  # reset a lost phone (clinic/admin.py)
+        "clinical.view_consenttext", "clinical.add_consenttext", "clinical.change_consenttext",
+        "clinical.view_consentsignature",
     ],
 }  # fmt: skip
 

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from catalogue.permissions import acting_dermatologist
 from clinic.errors import SchedulingError
 from clinic.roles import can
+from clinical import consent_admin  # noqa: F401 - consent texts and signatures register themselves
 from clinical.models import Assessment, TreatmentCourse
 from clinical.services.courses import course_approve
 

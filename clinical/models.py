@@ -228,7 +228,8 @@ class ConsentSignature(models.Model):
         indexes = [models.Index(fields=["patient", "text"], name="consent_signature_patient_text")]
 
     def __str__(self):
-        return f"{self.typed_name} signed {self.text} on {self.signed_at:%d %b %Y}"
+        # Without the typed name: the audit trail's description of the record must not name the patient.
+        return f"Signature of {self.text} on {self.signed_at:%d %b %Y}"
 
 
 # The audit trail: every change to assessments, courses, planned sun exposure and consent, with who made it.

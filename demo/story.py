@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from catalogue.models import TreatmentArea
-from clinical.models import Assessment, Contraindication, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, ConsentText, Contraindication, TreatmentCourse
 from clinical.services.courses import course_propose
 from outbox import planning
 from scheduling.models import Appointment, SessionRecord
@@ -313,9 +313,29 @@ class DemoHistory:
                 break
             appointments.append(appt)
             day = timezone.localdate(appt.start) + timedelta(days=course.min_interval_days + 3)
+        if appointments and appointments[0].start <= self.now:
+            self.consents(course, appointments[0], rng=rng)
         done = sum(a.status == Appointment.Status.COMPLETED for a in appointments)
         course.status = (
             TreatmentCourse.Status.COMPLETED if done >= course.planned_sessions else TreatmentCourse.Status.ACTIVE
         )
         course.save(update_fields=["status"])
         return appointments
+
+    def consents(self, course, first, *, rng):
+        """Signed on the tablet before the course's first session, with the photo consent: the
+        first sessions still to come today are left unsigned, for the tablet at their check-in."""
+        signed_at = first.start - timedelta(minutes=10)
+        texts = ConsentText.objects.filter(kind=ConsentText.Kind.TREATMENT, condition=course.condition)
+        photo = ConsentText.objects.filter(kind=ConsentText.Kind.PHOTO).order_by("-version").first()
+        common = dict(patient=course.patient, typed_name=course.patient.full_name, signed_at=signed_at,
+                      client_address="10.0.0.20", channel=ConsentSignature.Channel.TABLET,
+                      witnessed_by=first.practitioner.user)  # fmt: skip
+        treatment = texts.order_by("-version").first()
+        if treatment is not None:
+            ConsentSignature.objects.create(text=treatment, **common)
+        standing = ConsentSignature.objects.filter(patient=course.patient, text__kind=ConsentText.Kind.PHOTO)
+        if photo is not None and not standing.exists():  # one photo consent stands at a time
+            ConsentSignature.objects.create(
+                text=photo, photo_clinical=True, photo_marketing=rng.random() < 0.4, **common
+            )

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from clinic.errors import SchedulingError
+from clinical.services.consent import unsigned_texts
 from scheduling.services import appointment_book, appointment_cancel, appointment_reschedule
 from scheduling.services.patient_requests import appointment_request_cancellation
 
@@ -21,7 +22,9 @@ SUN_PROMISE = "Confirmed online by the patient: no sun or tanning beds for the t
 
 @patient_required
 def home(request, patient):
-    return portal_page(request, "home.html", patient=patient, **selectors.overview(patient))
+    return portal_page(
+        request, "home.html", patient=patient, to_sign=unsigned_texts(patient=patient), **selectors.overview(patient)
+    )
 
 
 @patient_required

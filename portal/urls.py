@@ -3,7 +3,7 @@ patient's own records only (portal.selectors)."""
 
 from django.urls import path
 
-from . import pages, sun, views, waitlist
+from . import consent, pages, sun, views, waitlist
 
 app_name = "portal"
 
@@ -20,5 +20,7 @@ urlpatterns = [
     path("sun/", sun.sun_exposure, name="sun_exposure"),
     path("waitlist/", waitlist.waitlist, name="waitlist"),
     path("waitlist/<int:entry_id>/leave/", waitlist.waitlist_cancel, name="waitlist_cancel"),
+    path("consent/", consent.consent, name="consent"),
+    path("consent/photos/withdraw/", consent.photo_consent_withdraw_view, name="photo_consent_withdraw"),
     path("sun/<int:exposure_id>/cancel/", sun.sun_exposure_cancel, name="sun_exposure_cancel"),
 ]

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from aftercare.models import SkinCheck
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
 from patients.models import Patient
 from photos.models import SessionPhoto
 from scheduling.models import Appointment, SessionRecord
@@ -66,7 +66,8 @@ def _hidden(change):
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
     """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records, planned sun exposure, skin-check answers and photos, as lists of primary keys by model."""
+    session records, planned sun exposure, skin-check answers, photos and consent signatures, as lists
+    of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
@@ -78,6 +79,7 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
         SkinCheck: list(SkinCheck.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SessionPhoto: list(SessionPhoto.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
+        ConsentSignature: list(ConsentSignature.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
     }
 
 

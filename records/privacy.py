@@ -1,7 +1,9 @@
 """A patient's rights over their data: a copy of everything (export) and erasure on request.
 
 Erasure anonymises the person and keeps the anonymous history (appointments, courses, settings)
-for the clinic's statistics. Both are recorded in the audit trail.
+for the clinic's statistics. Consent signatures are kept the same way, as the record of what the
+treatments given were consented to (text, version, time, channel, scopes), without the typed name
+and the client address; a standing photo consent is withdrawn. Both are recorded in the audit trail.
 """
 
 import logging
@@ -11,13 +13,13 @@ from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.contrib.admin.models import LogEntry as AdminLogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
 from aftercare.models import SkinCheck
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, ConsentText, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
 from patients.models import Patient
@@ -32,6 +34,16 @@ ERASED = "[erased]"
 # Free text anywhere in a patient's records may name them (or where they holiday); erasure empties it.
 FREE_TEXT = ("notes", "cancel_reason", "what", "text")  # "text": a skin-check answer's words
 PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
+# A consent signature's own personal data: the name the patient typed and the address they signed from.
+SIGNATURE_PERSONAL = ("typed_name", "client_address")
+
+
+def _is_words(obj: models.Model, name: str) -> bool:
+    """Whether `obj` has a field `name` of free text (a consent signature's `text` is its text's key)."""
+    try:
+        return not obj._meta.get_field(name).is_relation
+    except FieldDoesNotExist:
+        return False
 
 
 def _row(obj: models.Model, *, skip=()) -> dict:
@@ -89,6 +101,10 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
         ],
         # The photos themselves, as base64 JPEG in the document (photos.services.photos_for_export).
         "photos": photos_for_export(patient_id=patient.pk),
+        "consent_signatures": [
+            _row(s, skip={"patient"}) | {"text_version": s.text.version, "text_as_signed": s.text.body}
+            for s in ConsentSignature.objects.filter(patient=patient).select_related("text", "witnessed_by")
+        ],
         "emails": [
             _row(n, skip={"patient", "key"})
             for n in Notification.objects.filter(patient=patient).select_related(
@@ -159,11 +175,12 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
                 if model is Patient:
                     continue
                 for obj in model.objects.filter(pk__in=ids):
-                    texts = [f for f in FREE_TEXT if hasattr(obj, f) and getattr(obj, f)]
+                    texts = [f for f in FREE_TEXT if _is_words(obj, f) and getattr(obj, f)]
                     for name in texts:
                         setattr(obj, name, "")
                     if texts:
                         obj.save(update_fields=texts)
+            _erase_signatures(patient, now)
         planning.plan_for_erasure(patient)
         # The photos' rows go now, their files and thumbnails once this transaction commits.
         photos_erase(patient_id=patient.pk)
@@ -176,6 +193,15 @@ def patient_erase(*, patient: Patient, by, reason: str, now: datetime | None = N
     return patient
 
 
+def _erase_signatures(patient: Patient, now: datetime) -> None:
+    """Keep each signature without the name typed or the address; no photo consent stands any more."""
+    for signature in ConsentSignature.objects.filter(patient=patient).select_related("text"):
+        signature.typed_name, signature.client_address = "", None
+        if signature.text.kind == ConsentText.Kind.PHOTO and signature.withdrawn_at is None:
+            signature.withdrawn_at = now
+        signature.save(update_fields=["typed_name", "client_address", "withdrawn_at"])
+
+
 def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
     """Keep who did what and when; drop the values that could name the patient."""
     names = _names_now(records)
@@ -184,7 +210,7 @@ def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
         entry.object_repr = names.get((model, entry.object_id), f"{model._meta.verbose_name} {entry.object_id}")
         changes = entry.changes_dict
         if changes:
-            personal = PERSONAL if model is Patient else FREE_TEXT
+            personal = PERSONAL if model is Patient else FREE_TEXT + SIGNATURE_PERSONAL
             entry.changes = {name: [ERASED, ERASED] if name in personal else values for name, values in changes.items()}
         entry.changes_text = ""
         entry.serialized_data = None
@@ -201,7 +227,8 @@ def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
     """How each record reads after the erasure, loaded a model at a time with the patient its name shows."""
 
     related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
-               SessionRecord: ["appointment__patient"], SkinCheck: ["appointment__patient"]}  # fmt: skip
+               SessionRecord: ["appointment__patient"], SkinCheck: ["appointment__patient"],
+               ConsentSignature: ["text"]}  # fmt: skip
     names = {}
     for model, ids in records.items():
         rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)

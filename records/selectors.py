@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
 from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
@@ -44,6 +44,7 @@ class PatientOverview:
     past: list[Appointment]
     notifications: list[Notification]
     sun_exposures: list[SunExposure] = field(default_factory=list)  # planned, not yet over
+    consent_signatures: list[ConsentSignature] = field(default_factory=list)  # newest first
 
 
 def _window_days(previous_start: datetime, course: TreatmentCourse) -> tuple[date, date]:
@@ -104,4 +105,7 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
         past=[a for a in reversed(appointments) if a.pk not in upcoming_ids],
         notifications=list(Notification.objects.filter(patient=patient).order_by("-due_at", "-pk")),
         sun_exposures=list(SunExposure.objects.filter(patient=patient, last_day__gte=timezone.localdate(now))),
+        consent_signatures=list(
+            ConsentSignature.objects.filter(patient=patient).select_related("text").order_by("-signed_at", "-pk")
+        ),
     )

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.views import appointments, board, booking, dayboard, daylist, sessions, weekboard
+from scheduling.views import appointments, board, booking, consent, dayboard, daylist, sessions, weekboard
 
 
 class DateConverter:
@@ -30,6 +30,7 @@ urlpatterns = [
     path("week/<isodate:day>/", weekboard.week_board, name="week_board_date"),
     path("appointments/<int:pk>/", appointments.appointment_detail, name="appointment"),
     path("appointments/<int:pk>/check-in/", appointments.appointment_check_in_view, name="appointment_check_in"),
+    path("appointments/<int:pk>/consent/", consent.consent_tablet, name="consent_tablet"),
     path("appointments/<int:pk>/reschedule/", appointments.appointment_reschedule_view, name="appointment_reschedule"),
     path("appointments/<int:pk>/move/", board.appointment_move, name="appointment_move"),
     path("appointments/<int:pk>/sun-confirm/", appointments.sun_exposure_confirm_view, name="sun_exposure_confirm"),

@@ -11,8 +11,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from catalogue.models import Condition
-from clinical.models import SunExposure
+from clinical.models import ConsentText, SunExposure
 from clinical.services.assessments import assessment_record
+from clinical.services.consent import consent_sign
 from tests.browser import chromium, page  # noqa: F401 - fixtures for the browser tests
 from tests.factories import (
     AssessmentFactory,
@@ -97,6 +98,21 @@ def _catalogue_for_transactional_tests(request):
         ensure_catalogue()
 
 
+@pytest.fixture(autouse=True)
+def _no_seeded_consent(request):
+    """The data migration seeds a consent text for each condition, which every treatment's check-in
+    would then need signed. A test starts as a clinic that wrote no consent text yet (nothing to
+    sign), unless it is marked `seeded_consent`; the consent tests write the texts they need."""
+    if request.node.get_closest_marker("seeded_consent"):
+        return
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = (marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ConsentText.objects.filter(signatures__isnull=True).delete()
+
+
 @pytest.fixture
 def clinic(db, dermatologist):
     """A small clinic: one dermatologist working Monday to Friday 09:00-17:00, one room, one laser
@@ -161,5 +177,14 @@ def records(clinic, frozen):
         "sun_exposure": SunExposure.objects.create(
             patient=clinic.patient, first_day=date(2027, 8, 2), last_day=date(2027, 8, 6), what="beach holiday"
         ).pk,
+        "consent_signature": _photo_consent(clinic.patient).pk,
         "catalogue": None,  # filled per route: the first row of its list
     }
+
+
+def _photo_consent(patient):
+    """The patient's answer to a photo consent (which no check-in needs), signed on the tablet."""
+    text = ConsentText.objects.create(kind="photo", version=1, title="Photo consent", body="Photos of the area.",
+                                      published_at=timezone.now())  # fmt: skip
+    return consent_sign(patient=patient, text=text, typed_name=patient.full_name, channel="tablet",
+                        client_address="10.0.0.9", photo_clinical=True, photo_marketing=False)  # fmt: skip

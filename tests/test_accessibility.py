@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from aftercare.models import SkinCheck
 from clinic.roles import ABILITIES, DERMATOLOGIST, MANAGER, RECEPTION
-from clinical.models import SunExposure, TreatmentCourse
+from clinical.models import ConsentText, SunExposure, TreatmentCourse
+from clinical.services.consent import consent_sign
 from outbox.models import Notification
 from scheduling.models import Appointment
 from tests.browser import log_in
@@ -83,6 +84,9 @@ VISITS = [
     Visit("scheduling:appointment", {"pk": "completed"}),
     Visit("scheduling:appointment", {"pk": "cancelled"}),
     Visit("scheduling:appointment_reschedule", {"pk": "booked"}),
+    # The clinic's tablet at check-in (Ada has the treatment consent to sign), and a signature's record.
+    Visit("scheduling:consent_tablet", {"pk": "booked"}, submit="main form[method=post]"),
+    Visit("patients:consent_record", {"patient_id": "patient", "pk": "consent_signature"}),
     Visit("scheduling:course_book", {"pk": "course"}),
     Visit("scheduling:course_plan", {"pk": "unbooked"}),
     Visit("scheduling:book_visit", query="q=Byron"),
@@ -254,7 +258,17 @@ def clinic_day(clinic, receptionist, manager, time_machine):
     )
     # Ada's beach holiday from today keeps her treatment this morning off: the queue's "move or confirm".
     holiday = SunExposure.objects.create(patient=ada, first_day=DAY, last_day=DAY + timedelta(days=2), what="beach")
+    # Ada answered the photo consent on the tablet; the course's treatment consent is still to sign.
+    published = timezone.now() - timedelta(days=30)
+    ConsentText.objects.create(kind="treatment", condition=clinic.course.condition, version=1, title="Tattoo consent",
+                               body="Redness and swelling.\n\nNo sun.", published_at=published)  # fmt: skip
+    photo = ConsentText.objects.create(kind="photo", version=1, title="Photo consent", body="Photos.",
+                                       published_at=published)  # fmt: skip
+    signature = consent_sign(patient=ada, text=photo, typed_name=ada.full_name, channel="tablet",
+                             client_address="10.0.0.9", photo_clinical=True, photo_marketing=False,
+                             witnessed_by=receptionist)  # fmt: skip
     return {
+        "consent_signature": signature.pk,
         "sun_exposure": holiday.pk,
         "patient": ada.pk,
         "other_patient": done_today.patient.pk,

@@ -67,9 +67,9 @@ class TestAdminPagesOnTheDemoClinic:
         assert response.context["cl"].result_count > 0 or model_name in EMPTY_IN_THE_DEMO, model_name
         assert admin_client.get(changelist, {"q": "smith"}).status_code == 200
         add_page = admin_client.get(reverse(f"admin:{app_label}_{model_name}_add")).status_code
-        # Appointments are booked through the booking service and emails planned by it, so the admin
-        # has no add page for either.
-        assert add_page == (403 if model_name in ("appointment", "notification") else 200)
+        # Appointments are booked through the booking service and emails planned by it, and patients
+        # sign consents on their pages or the clinic's tablet, so the admin has no add page for these.
+        assert add_page == (403 if model_name in ("appointment", "notification", "consentsignature") else 200)
 
 
 def test_the_demo_clinic_is_gone_after_its_class():

@@ -463,7 +463,7 @@ def test_the_patient_page_costs_the_same_queries_however_long_the_history(
     url = reverse("patients:detail", args=[history["patient"].pk])
     with CaptureQueriesContext(connection) as short:
         assert client.get(url).status_code == 200
-    assert len(short) <= 13  # session, user, two role checks, the nav's roles, patient, one or two per section
+    assert len(short) <= 14  # session, user, two role checks, the nav's roles, patient, one or two per section
     _more_history(clinic, history["patient"], 6)
     with django_assert_max_num_queries(len(short)):
         page = client.get(url).content.decode()

@@ -33,6 +33,7 @@ ROUTES = [
     ("scheduling:appointment", {"pk": "appointment"}, "get", "view_schedule"),
     ("scheduling:appointment_check_in", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_reschedule", {"pk": "appointment"}, "get", "book"),
+    ("scheduling:consent_tablet", {"pk": "appointment"}, "get", "book"),
     ("scheduling:appointment_cancel", {"pk": "appointment"}, "post", "book"),
     ("scheduling:appointment_move", {"pk": "appointment"}, "post", "book"),
     ("scheduling:board_changes", {}, "get", "view_schedule"),
@@ -54,6 +55,7 @@ ROUTES = [
     ("patients:edit", {"patient_id": "patient"}, "get", "edit_patients"),
     ("patients:export", {"patient_id": "patient"}, "post", "manage_data"),
     ("patients:erase", {"patient_id": "patient"}, "get", "manage_data"),
+    ("patients:consent_record", {"patient_id": "patient", "pk": "consent_signature"}, "get", "view_patients"),
     ("patients:sun_exposure_add", {"patient_id": "patient"}, "get", "edit_patients"),
     ("patients:sun_exposure_edit", {"patient_id": "patient", "pk": "sun_exposure"}, "get", "edit_patients"),
     ("patients:sun_exposure_remove", {"patient_id": "patient", "pk": "sun_exposure"}, "post", "edit_patients"),
@@ -109,7 +111,8 @@ ROUTES = [
 # codes shown once are steps of logging in.
 PORTAL = {"portal:home", "portal:sign_in", "portal:sign_in_link", "portal:sign_out", "portal:visit", "portal:move",
           "portal:cancel", "portal:ask_to_cancel", "portal:book_next", "portal:sun_exposure",
-          "portal:sun_exposure_cancel", "portal:waitlist", "portal:waitlist_cancel"}  # fmt: skip
+          "portal:sun_exposure_cancel", "portal:waitlist", "portal:waitlist_cancel", "portal:consent",
+          "portal:photo_consent_withdraw"}  # fmt: skip
 OUTSIDE = {"login", "logout", "patient_links:confirm", "patient_links:cancel", "patient_links:prep",
            "patient_links:unsubscribe", "second_factor:verify", "second_factor:recovery_codes",
            "consultation:book", "consultation:held", "consultation:confirm", "waitlist_links:offer",

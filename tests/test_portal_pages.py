@@ -92,6 +92,8 @@ def test_every_patient_url_answers_404_for_another_patients_records(signed_in, c
         "portal:sign_out",
         "portal:sun_exposure",
         "portal:waitlist",
+        "portal:consent",  # a text's id is posted, and only the patient's own unsigned texts are signed
+        "portal:photo_consent_withdraw",
     }
     assert set(with_ids) | without_ids == PORTAL  # a new patient URL with an id is tried here too
     for name, kwargs in with_ids.items():

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                     "appointment",
                     models.OneToOneField(
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="skin_check",
+                        related_name="+",
                         to="scheduling.appointment",
                     ),
                 ),

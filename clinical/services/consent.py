@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.errors import SchedulingError
-from clinical.models import ConsentSignature, ConsentText
+from clinical.models import ConsentSignature, ConsentText, TreatmentCourse
 
 CLINICAL = "clinical"
 MARKETING = "marketing"
@@ -25,6 +25,20 @@ def current_text(*, kind: str, condition=None, now: datetime | None = None) -> C
     if kind == ConsentText.Kind.TREATMENT:
         texts = texts.filter(condition=condition)
     return texts.order_by("-version").first()
+
+
+def next_version(*, kind: str, condition=None) -> int:
+    """The number a new version of the text takes: one more than the highest so far (1 for the first)."""
+    texts = ConsentText.objects.filter(kind=kind)
+    if kind == ConsentText.Kind.TREATMENT:
+        texts = texts.filter(condition=condition)
+    highest = texts.order_by("-version").values_list("version", flat=True).first()
+    return (highest or 0) + 1
+
+
+def is_signed(text: ConsentText) -> bool:
+    """Whether anyone signed this version; a signed version never changes (a new wording is a new version)."""
+    return text.pk is not None and ConsentSignature.objects.filter(text=text).exists()
 
 
 def unsigned_treatment_text(*, patient, condition, now: datetime | None = None) -> ConsentText | None:
@@ -43,6 +57,24 @@ def unsigned_photo_text(*, patient, now: datetime | None = None) -> ConsentText 
     if text is None or ConsentSignature.objects.filter(patient=patient, text=text, withdrawn_at=None).exists():
         return None
     return text
+
+
+def unsigned_texts(*, patient, now: datetime | None = None) -> list[ConsentText]:
+    """What the patient has still to sign, for their pages and the clinic's tablet: the current
+    treatment consent of each condition they have an approved or active course for, then the photo
+    consent if they have not answered its current version."""
+    conditions = (
+        TreatmentCourse.objects.filter(patient=patient, status__in=TreatmentCourse.BOOKABLE_STATUSES)
+        .select_related("condition")
+        .order_by("condition__name")
+    )
+    texts = []
+    for condition in dict.fromkeys(course.condition for course in conditions):
+        text = unsigned_treatment_text(patient=patient, condition=condition, now=now)
+        if text is not None:
+            texts.append(text)
+    photo = unsigned_photo_text(patient=patient, now=now)
+    return [*texts, photo] if photo is not None else texts
 
 
 def photo_scopes(*, patient) -> frozenset[str]:

@@ -20,7 +20,7 @@ from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
 
-from . import course_rules, guard, sun
+from . import consent_gate, course_rules, guard, sun
 from .diary import LONGEST_HOLD
 from .prep import PREP_WINDOW, is_short_prep
 from .slots import DEFAULT_VISIT_MINUTES, session_length
@@ -194,6 +194,7 @@ def appointment_check_in(
     now = now or timezone.now()
     if not check_in_day(appointment, now=now):
         raise IllegalTransition("Patients are checked in on the day of their appointment.")
+    consent_gate.require_check_in_consent(appointment, now=now)  # a treatment needs its consent signed
     with transaction.atomic():
         appointment = status_move(appointment, "check_in", Appointment.Status.CHECKED_IN)
         if flags or remarks:

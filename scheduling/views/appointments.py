@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from catalogue.permissions import acting_dermatologist
 from clinic.roles import ability_required, can
+from clinical.services.consent import unsigned_texts
 from clinical.services.courses import proposable_conditions
 from scheduling.forms import CancelForm, CheckInForm, MoveSearchForm, SlotBookForm
 from scheduling.models import Appointment
@@ -30,6 +31,7 @@ from scheduling.services import (
 )
 from scheduling.services.booking import check_in_day, no_show_due
 from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
+from scheduling.services.consent_gate import WHAT_TO_DO, check_in_consent_missing
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.sun import sun_exposure_confirm
 
@@ -68,8 +70,13 @@ def _next_steps(request, appointment) -> dict:
         and not appointment.patient.erased_at
     )
     latest = appointment.patient.assessments.order_by("-assessed_at", "-pk").first() if assesses else None
+    checks_in = movable and check_in_day(appointment, now=now)
     return {
-        "can_check_in": movable and check_in_day(appointment, now=now),
+        "can_check_in": checks_in,
+        # What the patient has to sign, for the tablet; the consent check-in needs (the service's rule).
+        "to_sign": unsigned_texts(patient=appointment.patient, now=now) if checks_in else [],
+        "consent_missing": check_in_consent_missing(appointment, now=now) if checks_in else None,
+        "consent_what_to_do": WHAT_TO_DO,
         "can_no_show": movable and no_show_due(appointment, now=now),
         "can_record": treats
         and appointment.kind == Appointment.Kind.TREATMENT
