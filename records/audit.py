@@ -9,7 +9,7 @@ from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
-from clinical.models import Assessment, SunExposure, TreatmentCourse
+from clinical.models import Assessment, CourseDecision, SunExposure, TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
 
@@ -17,7 +17,12 @@ TRAIL_LENGTH = 50
 
 # The audited models whose values are clinical, with the fields that are: None for a record that is
 # clinical as a whole (an assessment, a session record: its description names the verdict too).
-CLINICAL_VALUES = {Assessment: None, SessionRecord: None, TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS}
+CLINICAL_VALUES = {
+    Assessment: None,
+    SessionRecord: None,
+    CourseDecision: None,  # a results review: the course's score, the decision and its reason
+    TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS,
+}
 HIDDEN = "(clinical, hidden)"
 
 
@@ -57,14 +62,15 @@ def _hidden(change):
 
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
-    """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records and planned sun exposure, as lists of primary keys by model."""
+    """The audited records about one patient: the patient, assessments, courses and their results
+    reviews, appointments, session records and planned sun exposure, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
         Patient: [patient_id],
         Assessment: list(Assessment.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
         TreatmentCourse: list(TreatmentCourse.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
+        CourseDecision: list(CourseDecision.objects.filter(course__patient_id=patient_id).values_list("pk", flat=True)),
         Appointment: appointments,
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
