@@ -63,6 +63,8 @@ ROUTES = [
     ("clinical:approve", {"course_id": "proposed"}, "post", "treat"),
     ("clinical:change", {"course_id": "proposed"}, "get", "treat"),
     ("clinical:record", {"appointment_id": "appointment"}, "get", "treat"),
+    ("clinical:course", {"course_id": "course"}, "get", "view_clinical"),
+    ("clinical:course_decision", {"course_id": "course"}, "post", "treat"),
     ("second_factor:manage", {}, "get", LOGIN),
     ("second_factor:enrol", {}, "get", LOGIN),
     ("second_factor:renew_recovery_codes", {}, "post", LOGIN),

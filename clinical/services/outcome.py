@@ -58,6 +58,7 @@ def course_decide(
     reason = (reason or "").strip()
     if decision not in Decision.values:
         raise SchedulingError("Choose complete, add sessions or stop.", field="decision")
+    given = course
     with transaction.atomic():
         # The course's row lock, last in the order of locks (scheduling.services.guard), as a booking takes it.
         course = TreatmentCourse.objects.select_for_update().select_related("condition", "patient").get(pk=course.pk)
@@ -94,6 +95,7 @@ def course_decide(
                 )
         except IntegrityError:  # a second review of the same sessions committed first
             raise IllegalTransition("This course's results were reviewed already.") from None
+    given.status, given.planned_sessions = course.status, course.planned_sessions  # the caller's copy too
     return review
 
 
