@@ -8,6 +8,9 @@ from .outcome import IMPROVEMENT_WORDS, Scale, score_choices, score_error, score
 
 def _checked(scale):
     def validate(value):
+        # A select's validators see the choice as typed ("3"), before it is coerced to a number.
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            value = int(value)
         error = score_error(scale, value)
         if error:
             raise forms.ValidationError(error)
@@ -35,14 +38,12 @@ def outcome_score_field(condition: Condition, *, required: bool, label: str, hel
             error_messages={"invalid_choice": "Choose a point of the improvement scale, 0 to 4."},
         )
     low, high = score_range(scale)
-    message = score_error(scale, high + 1)
     return forms.IntegerField(
         label=f"{label} (estimated clearance, %)",
         required=required,
-        min_value=low,
-        max_value=high,
         validators=[_checked(scale)],
-        widget=forms.NumberInput(attrs={"step": 1, "inputmode": "numeric"}),
+        # The bounds only hint the browser; the rule is `score_error`'s.
+        widget=forms.NumberInput(attrs={"min": low, "max": high, "step": 1, "inputmode": "numeric"}),
         help_text=help_text or f"How much has cleared, in percent: {low} % none, {high} % all.",
-        error_messages={"min_value": message, "max_value": message, "invalid": "A whole percentage, 0 to 100."},
+        error_messages={"invalid": f"A whole percentage, {low} to {high}."},
     )
