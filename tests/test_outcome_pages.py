@@ -166,3 +166,15 @@ def test_the_results_queue_and_the_patient_page_link_the_course_page(client, der
     client.force_login(dermatologist.user)
     client.post(reverse("clinical:course_decision", args=[course.pk]), {"outcome_score": "90", "decision": "complete"})
     assert link not in client.get(reverse("clinical:results")).content.decode()
+
+
+def test_a_manager_sets_a_conditions_scale_in_the_admin(client, manager):
+    condition = Condition.objects.get(slug="pigmentation")
+    client.force_login(manager)
+    url = reverse("admin:catalogue_condition_change", args=[condition.pk])
+    assert "Estimated clearance (0–100 %)" in client.get(url).content.decode()
+    fields = ("name", "slug", "default_sessions", "min_sessions", "max_sessions", "min_interval_days")
+    form = {field: getattr(condition, field) for field in fields + ("max_interval_days", "aftercare_text")}
+    assert client.post(url, form | {"active": "on", "outcome_scale": "improvement"}).status_code == 302
+    condition.refresh_from_db()
+    assert condition.outcome_scale == Condition.OutcomeScale.IMPROVEMENT
