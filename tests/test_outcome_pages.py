@@ -63,14 +63,15 @@ def test_the_session_form_offers_the_improvement_scale_in_words(client, dermatol
     assert SessionRecord.objects.get().outcome_score == 3
 
 
-def _finished(clinic, scores=(None, 20, 45)):
+def _finished(clinic, scores=(None, 20, 45), earlier=timedelta(0)):
     course = clinic.course
     course.status, course.planned_sessions = TreatmentCourse.Status.COMPLETED, len(scores)
     course.save()
     for index, score in enumerate(scores):
         session = AppointmentFactory(
             kind="treatment", patient=clinic.patient, course=course, device=clinic.device,
-            start=timezone.now() - timedelta(weeks=6 * (len(scores) - index)), status=Appointment.Status.COMPLETED,
+            start=timezone.now() - earlier - timedelta(weeks=6 * (len(scores) - index)),
+            status=Appointment.Status.COMPLETED,
         )  # fmt: skip
         SessionRecordFactory(appointment=session, outcome_score=score, fluence_j_cm2=f"{2 + index}.00")
     return course
@@ -96,7 +97,7 @@ def test_the_course_page_costs_the_same_queries_however_many_sessions(client, de
     _finished(clinic, scores=(10,))
     with CaptureQueriesContext(connection) as few:
         client.get(url)
-    _finished(clinic, scores=(10, 20, 30, 40))
+    _finished(clinic, scores=(10, 20, 30, 40), earlier=timedelta(days=1))
     with CaptureQueriesContext(connection) as more:
         assert len(client.get(url).context["outcome"].sessions) == 5
     assert len(more) == len(few)
