@@ -1,6 +1,7 @@
 """Outcome scores: the condition's scale and its one rule, the session record's score through the
 service and the API, the results review's decision (complete, add sessions, stop), and the chart."""
 
+import json
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
@@ -16,6 +17,7 @@ from clinic.errors import IllegalTransition, SchedulingError
 from clinical.models import CourseDecision, TreatmentCourse
 from clinical.services.outcome import course_decide, undecided
 from records.outcome_chart import ChartPoint, outcome_chart
+from records.privacy import patient_erase, patient_export
 from scheduling.models import Appointment, SessionRecord
 from scheduling.services import appointment_check_in, appointment_complete
 from scheduling.services.course_rules import check_course_bookable, takes_another_session
@@ -290,3 +292,17 @@ def test_an_empty_course_renders_a_chart_that_says_so(points):
     assert list(root.iter(f"{SVG}polyline")) == []
     assert "No outcome scores recorded yet" in {t.text for t in root.iter(f"{SVG}text")}
     assert "No outcome score has been recorded" in root.find(f"{SVG}desc").text
+
+
+def test_a_review_is_exported_and_its_reason_erased_with_the_patient(dermatologist, manager, frozen):
+    course = completed(slug="acne-scars", planned=4)
+    course_decide(course=course, by=dermatologist, outcome_score=1, decision="stop", reason="Mrs Byron moved away.")
+    [exported] = json.loads(patient_export(patient=course.patient, by=manager))["courses"]
+    assert [(r["decision"], r["outcome_score"], r["reason"]) for r in exported["results_reviews"]] == [
+        ("stop", 1, "Mrs Byron moved away.")
+    ]
+    patient_erase(patient=course.patient, by=manager, reason="Written request")
+    review = CourseDecision.objects.get()
+    assert (review.reason, review.outcome_score) == ("", 1)
+    entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(CourseDecision))
+    assert "Mrs Byron" not in json.dumps(entry.changes_dict)
