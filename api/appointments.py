@@ -183,6 +183,12 @@ class SessionRecordSerializer(serializers.Serializer):
     pulses = WholeNumberField(min_value=1, max_value=2_147_483_647)
     skin_reaction = serializers.ChoiceField(choices=SessionRecord.Reaction.choices)
     area = pk_field(TreatmentArea.objects.all(), required=False, allow_null=True)
+    outcome_score = WholeNumberField(
+        required=False,
+        allow_null=True,
+        help_text="The result so far on the condition's scale (its `outcome_scale`): estimated clearance 0-100 "
+        "(percent) or global aesthetic improvement 0-4. Checked by the service against the course's condition.",
+    )
     notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
 
     def validate_fluence_j_cm2(self, value):

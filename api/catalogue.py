@@ -19,6 +19,7 @@ class ConditionSerializer(serializers.ModelSerializer):
             "max_sessions",
             "min_interval_days",
             "max_interval_days",
+            "outcome_scale",
             "active",
         ]
 

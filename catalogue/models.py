@@ -19,6 +19,12 @@ class Condition(models.Model):
     is proposed and the dermatologist may change them there.
     """
 
+    class OutcomeScale(models.TextChoices):
+        """How a session's and a course's outcome is scored (catalogue.outcome holds the rule)."""
+
+        CLEARANCE = "clearance", "Estimated clearance (0–100 %)"
+        IMPROVEMENT = "improvement", "Global aesthetic improvement (0–4)"
+
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     default_sessions = models.PositiveSmallIntegerField()
@@ -40,6 +46,13 @@ class Condition(models.Model):
         "Shown in the day-before note.",
     )
     aftercare_text = models.TextField(help_text="Shown to the patient in the aftercare email.")
+    outcome_scale = models.CharField(
+        max_length=12,
+        choices=OutcomeScale.choices,
+        default=OutcomeScale.IMPROVEMENT,
+        help_text="How the dermatologist scores each session and the course: estimated clearance in percent "
+        "(tattoos, pigment) or the 0–4 global aesthetic improvement scale (scars, wrinkles).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -1,10 +1,13 @@
-"""Forms of the dermatologist's pages: the assessment, and proposing or changing a course."""
+"""Forms of the dermatologist's pages: the assessment, proposing or changing a course, and its
+results review."""
 
 from django import forms
 
+from catalogue.forms import outcome_score_field
 from catalogue.models import Condition, TreatmentArea
-from clinical.models import Contraindication
+from clinical.models import Contraindication, CourseDecision
 from clinical.services.courses import MAX_INTERVAL_DAYS, MAX_SESSIONS, plan_errors
+from clinical.services.outcome import REASON_MAX, sessions_left_to_add
 from patients.models import SkinType
 
 
@@ -72,3 +75,41 @@ class AssessmentForm(forms.Form):
         error_messages={"required": "Say whether the patient is a good candidate."},
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class CourseDecisionForm(forms.Form):
+    """The results review: the course's score on its condition's scale and the decision. How many
+    sessions may be added, and whether a reason is needed, is the service's rule (`course_decide`)."""
+
+    decision = forms.ChoiceField(
+        choices=CourseDecision.Decision.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose complete, add sessions or stop."},
+    )
+    added_sessions = forms.IntegerField(
+        label="Sessions to add",
+        required=False,
+        min_value=1,
+        help_text="Only when adding sessions.",
+        error_messages={"min_value": "Add at least one session."},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Needed when the treatment stops.",
+    )
+
+    def __init__(self, *args, course, **kwargs):
+        super().__init__(*args, **kwargs)
+        left = sessions_left_to_add(course)
+        self.fields["added_sessions"].help_text = (
+            f"Only when adding sessions: up to {left} more ({course.condition} allows "
+            f"{course.condition.max_sessions} in all)."
+            if left
+            else f"This course already has the {course.condition.max_sessions} sessions {course.condition} allows."
+        )
+        score = outcome_score_field(course.condition, required=True, label="Course outcome")
+        score.error_messages["required"] = "Score the course's outcome."
+        self.fields = {"outcome_score": score} | self.fields

@@ -232,9 +232,49 @@ class ConsentSignature(models.Model):
         return f"Signature of {self.text} on {self.signed_at:%d %b %Y}"
 
 
-# The audit trail: every change to assessments, courses, planned sun exposure and consent, with who made it.
+class CourseDecision(models.Model):
+    """The results review of a course whose planned sessions are done: the dermatologist's
+    course-level score (on the condition's scale, catalogue.outcome) and what happens next.
+
+    `sessions` is the course's planned sessions when it was reviewed: a course given more sessions
+    comes back to the review once those are done too, and one review per count is all the table takes.
+    """
+
+    class Decision(models.TextChoices):
+        COMPLETE = "complete", "Complete: the course has done what it can"
+        ADD_SESSIONS = "add_sessions", "Add sessions"
+        STOP = "stop", "Stop treatment"
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="decisions")
+    sessions = models.PositiveSmallIntegerField(help_text="The course's planned sessions when it was reviewed.")
+    outcome_score = models.PositiveSmallIntegerField()
+    decision = models.CharField(max_length=12, choices=Decision.choices)
+    added_sessions = models.PositiveSmallIntegerField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the treatment stops (or any remark).")
+    decided_by = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="course_decisions")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "sessions"], name="course_decision_once_per_count"),
+            models.CheckConstraint(condition=Q(outcome_score__lte=100), name="course_decision_score_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(decision="add_sessions", added_sessions__gte=1)
+                | (~Q(decision="add_sessions") & Q(added_sessions__isnull=True)),
+                name="course_decision_added_sessions_with_add",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Results review of {self.course}: {self.get_decision_display()}"
+
+
+# The audit trail: every change to assessments, courses, their reviews, planned sun exposure and consent,
+# with who made it.
 auditlog.register(Assessment, m2m_fields={"conditions"})
 auditlog.register(TreatmentCourse, m2m_fields={"areas"})
+auditlog.register(CourseDecision)
 auditlog.register(SunExposure, exclude_fields=["updated_at"])
 auditlog.register(ConsentText)
 auditlog.register(ConsentSignature)

@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from aftercare.models import SkinCheck
-from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, CourseDecision, SunExposure, TreatmentCourse
 from patients.models import Patient
 from photos.models import SessionPhoto
 from scheduling.models import Appointment, SessionRecord
@@ -23,6 +23,7 @@ CLINICAL_VALUES = {
     Assessment: None,
     SessionRecord: None,
     SessionPhoto: None,
+    CourseDecision: None,  # a results review: the course's score, the decision and its reason
     TreatmentCourse: TreatmentCourse.CLINICAL_FIELDS,
     SkinCheck: None,  # how the skin was after a treatment, in the patient's words
 }
@@ -65,15 +66,16 @@ def _hidden(change):
 
 
 def patient_records(patient_id: int) -> dict[type, list[int]]:
-    """The audited records about one patient: the patient, assessments, courses, appointments,
-    session records, planned sun exposure, skin-check answers, photos and consent signatures, as lists
-    of primary keys by model."""
+    """The audited records about one patient: the patient, assessments, courses and their results
+    reviews, appointments, session records, planned sun exposure, skin-check answers, photos and
+    consent signatures, as lists of primary keys by model."""
 
     appointments = list(Appointment.objects.filter(patient_id=patient_id).values_list("pk", flat=True))
     return {
         Patient: [patient_id],
         Assessment: list(Assessment.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
         TreatmentCourse: list(TreatmentCourse.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),
+        CourseDecision: list(CourseDecision.objects.filter(course__patient_id=patient_id).values_list("pk", flat=True)),
         Appointment: appointments,
         SessionRecord: list(SessionRecord.objects.filter(appointment_id__in=appointments).values_list("pk", flat=True)),
         SunExposure: list(SunExposure.objects.filter(patient_id=patient_id).values_list("pk", flat=True)),

@@ -16,10 +16,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from aftercare.models import SkinCheck
-from clinical.models import Assessment, ConsentSignature, ConsentText, SunExposure, TreatmentCourse
+from clinical.models import Assessment, ConsentSignature, ConsentText, CourseDecision, SunExposure, TreatmentCourse
 from outbox import planning
 from outbox.models import Notification
 from patients.models import Patient
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ERASED = "[erased]"
 # Free text anywhere in a patient's records may name them (or where they holiday); erasure empties it.
-FREE_TEXT = ("notes", "cancel_reason", "what", "text")  # "text": a skin-check answer's words
+FREE_TEXT = ("notes", "cancel_reason", "what", "text", "reason")  # "text": a skin-check answer's words
 PERSONAL = ("first_name", "last_name", "date_of_birth", "email", "phone", "notes")
 # A consent signature's own personal data: the name the patient typed and the address they signed from.
 SIGNATURE_PERSONAL = ("typed_name", "client_address")
@@ -84,10 +85,12 @@ def patient_export(*, patient: Patient, by, now: datetime | None = None) -> str:
             )
         ],
         "courses": [
-            _row(c, skip={"patient"}) | {"areas": [str(area) for area in c.areas.all()]}
+            _row(c, skip={"patient"})
+            | {"areas": [str(area) for area in c.areas.all()]}
+            | {"results_reviews": [_row(d, skip={"course"}) for d in c.decisions.all()]}
             for c in TreatmentCourse.objects.filter(patient=patient)
             .select_related("condition", "assessment__patient", "proposed_by__user", "approved_by__user")
-            .prefetch_related("areas")
+            .prefetch_related("areas", Prefetch("decisions", CourseDecision.objects.select_related("decided_by__user")))
         ],
         "appointments": [_row(a, skip={"patient"}) | {"session_record": _session_record(a)} for a in appointments],
         "sun_exposures": [
@@ -228,7 +231,7 @@ def _names_now(records: dict[type, list[int]]) -> dict[tuple[type, int], str]:
 
     related = {Assessment: ["patient"], TreatmentCourse: ["patient", "condition"], Appointment: ["patient"],
                SessionRecord: ["appointment__patient"], SkinCheck: ["appointment__patient"],
-               ConsentSignature: ["text"]}  # fmt: skip
+               ConsentSignature: ["text"], CourseDecision: ["course__patient", "course__condition"]}  # fmt: skip
     names = {}
     for model, ids in records.items():
         rows = model.objects.select_related(*related.get(model, [])).in_bulk(ids)

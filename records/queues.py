@@ -1,5 +1,6 @@
 """The work queues: reception's under /queues/ (what needs chasing today, one query per queue), and
-the dermatologists' results-review queue. They read across courses, appointments and emails."""
+the dermatologists' results-review queue (completed courses awaiting their decision). They read
+across courses, appointments and emails."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_safe
 
 from clinic.roles import ability_required, can
 from clinical.models import TreatmentCourse
+from clinical.services.outcome import undecided
 from outbox.models import Notification
 from scheduling.models import Appointment
 from scheduling.services.slots import interval_window
@@ -114,7 +116,8 @@ app_name = "queues"
 @require_safe
 @ability_required("oversee_courses")
 def results_queue(request):
-    """Completed courses whose patient has no review booked after the course's last session."""
+    """Completed courses not yet reviewed (no decision for their planned sessions), the longest
+    waiting first, each with the patient's review visit if one is booked after the last session."""
     last_session = Appointment.objects.filter(
         course=OuterRef("pk"), kind=Appointment.Kind.TREATMENT, status=Appointment.Status.COMPLETED
     ).order_by("-start")
@@ -123,15 +126,18 @@ def results_queue(request):
         kind=Appointment.Kind.REVIEW,
         status__in=Appointment.ACTIVE_STATUSES,
         start__gt=OuterRef("last_session"),
-    )
+    ).order_by("start")
     courses = (
-        TreatmentCourse.objects.filter(status=TreatmentCourse.Status.COMPLETED)
+        undecided(TreatmentCourse.objects.filter(status=TreatmentCourse.Status.COMPLETED))
         .annotate(last_session=Subquery(last_session.values("start")[:1]))
-        .filter(~Exists(review_after))
+        .annotate(review_at=Subquery(review_after.values("start")[:1]))
         .select_related("patient", "condition", "approved_by__user")
         .prefetch_related("areas")
         .order_by("last_session", "pk")
     )
-    user = request.user
-    context = {"courses": courses, "can_book": can(user, "book"), "can_see_photos": can(user, "view_clinical")}
+    context = {
+        "courses": courses,
+        "can_book": can(request.user, "book"),
+        "clinical": can(request.user, "view_clinical"),
+    }
     return render(request, "clinical/results.html", context)

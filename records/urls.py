@@ -3,7 +3,7 @@ beside patients/urls.py, the results queue in `clinical`, the work queues in `qu
 
 from django.urls import path
 
-from records import consent, queues, sun_exposure, views
+from records import consent, courses, queues, sun_exposure, views
 
 patient_urlpatterns = [
     path("search/", views.search, name="search"),
@@ -17,6 +17,8 @@ patient_urlpatterns = [
 ]
 clinical_urlpatterns = [
     path("courses/results/", queues.results_queue, name="results"),
+    path("courses/<int:course_id>/", courses.course_page, name="course"),
+    path("courses/<int:course_id>/decision/", courses.course_decision, name="course_decision"),
 ]
 queue_urlpatterns = [
     path("", queues.index, name="index"),

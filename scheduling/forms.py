@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from catalogue.forms import outcome_score_field
 from catalogue.models import Condition, LaserDevice, Practitioner, Room
 from clinic.forms import DatePickerInput
 from patients.models import Patient
@@ -250,3 +251,7 @@ class SessionRecordForm(forms.Form):
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = course.areas.all()
+        # Before the notes: the result so far, on the condition's scale (none yet at a first session).
+        notes = self.fields.pop("notes")
+        self.fields["outcome_score"] = outcome_score_field(course.condition, required=False, label="Outcome so far")
+        self.fields["notes"] = notes

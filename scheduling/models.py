@@ -264,6 +264,8 @@ class SessionRecord(models.Model):
     spot_size_mm = models.DecimalField("spot size (mm)", max_digits=4, decimal_places=1)
     pulses = models.PositiveIntegerField()
     skin_reaction = models.CharField(max_length=20, choices=Reaction.choices)
+    # On the condition's scale (catalogue.outcome): percent cleared, or 0-4 improvement; none at a first session.
+    outcome_score = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="session_records")
     recorded_at = models.DateTimeField(default=timezone.now)
@@ -277,6 +279,8 @@ class SessionRecord(models.Model):
             models.CheckConstraint(condition=Q(fluence_j_cm2__gt=0), name="session_fluence_positive"),
             models.CheckConstraint(condition=Q(spot_size_mm__gt=0), name="session_spot_size_positive"),
             models.CheckConstraint(condition=Q(pulses__gte=1), name="session_at_least_one_pulse"),
+            # The widest scale's bounds; the condition's own scale is checked by catalogue.outcome.
+            models.CheckConstraint(condition=Q(outcome_score__lte=100), name="session_outcome_score_at_most_100"),
         ]
 
     def __str__(self):

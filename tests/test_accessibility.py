@@ -110,6 +110,9 @@ VISITS = [
     Visit("clinical:record", {"appointment_id": "checked_in"}, submit="main form[method=post]"),
     Visit("clinical:photos_upload", {"appointment_id": "checked_in"}),  # no photo consent: the refusal
     Visit("clinical:course_photos", {"course_id": "course"}),
+    Visit("clinical:course", {"course_id": "course"}),
+    # A completed course awaiting its results review: the chart, and the review's form refused empty.
+    Visit("clinical:course", {"course_id": "finished"}, submit="main form[method=post]"),
     # The confirmation pages before "not today" and approving a course.
     Visit("scheduling:appointment_defer", {"pk": "checked_in"}, roles=(DERMATOLOGIST,)),
     Visit("clinical:approve", {"course_id": "proposed"}, roles=(DERMATOLOGIST,)),
@@ -130,6 +133,7 @@ NOT_PAGES = {
     "scheduling:appointment_cancel": "POST only: the form on the appointment page",
     "scheduling:appointment_no_show": "POST only: the form on the appointment page",
     "scheduling:appointment_complete": "POST only: the form on the appointment page",
+    "clinical:course_decision": "POST only: the results review's form on the course page",
     "scheduling:appointment_move": "POST only: a card dropped on a board (static/js/board-dnd.js), answers JSON",
     "scheduling:board_changes": "a board's poll: 204 with no body, or a header telling it to fetch itself again",
     "patients:export": "POST only, and a JSON download, not a page",
@@ -214,7 +218,7 @@ def clinic_day(clinic, receptionist, manager, time_machine):
     )
     past = dict(treatment, start=local(1, 10) - timedelta(days=49))
     completed = AppointmentFactory(**past, status=Appointment.Status.COMPLETED)
-    SessionRecordFactory(appointment=completed)
+    SessionRecordFactory(appointment=completed, outcome_score=30)
     SkinCheck.objects.create(appointment=completed, answer="other", text="itchy", answered_at=timezone.now())
     booked = book_treatment(clinic, local(1, 10))
     today = dict(practitioner=derm, room=room)
@@ -242,10 +246,12 @@ def clinic_day(clinic, receptionist, manager, time_machine):
     finished = TreatmentCourseFactory(
         approved=True, patient=PatientFactory(first_name="Rosalind"), status=TreatmentCourse.Status.COMPLETED
     )
-    AppointmentFactory(
-        **dict(treatment, patient=finished.patient, course=finished, start=local(1, 9) - timedelta(days=30)),
-        status=Appointment.Status.COMPLETED,
-    )
+    for weeks, score in ((14, 20), (8, None), (4, 45)):
+        done = AppointmentFactory(
+            **dict(treatment, patient=finished.patient, course=finished, start=local(1, 9) - timedelta(weeks=weeks)),
+            status=Appointment.Status.COMPLETED,
+        )
+        SessionRecordFactory(appointment=done, outcome_score=score)
     Notification.objects.create(
         patient=ada,
         appointment=booked,
@@ -274,6 +280,7 @@ def clinic_day(clinic, receptionist, manager, time_machine):
         "other_patient": done_today.patient.pk,
         "course": clinic.course.pk,
         "unbooked": unbooked.pk,
+        "finished": finished.pk,
         "proposed": proposed.pk,
         "assessment": clinic.course.assessment.pk,
         "booked": booked.pk,

@@ -255,7 +255,7 @@ def test_a_manager_edits_a_conditions_advice_for_the_two_weeks_and_the_day_befor
     form = {
         field: getattr(condition, field)
         for field in ("name", "slug", "default_sessions", "min_sessions", "max_sessions", "min_interval_days")
-        + ("max_interval_days", "aftercare_text")
+        + ("max_interval_days", "aftercare_text", "outcome_scale")
     }
     form |= {"active": "on", "prep_text": "No self-tan on the area.", "day_before_text": "Shave the area."}
     assert client.post(url, form).status_code == 302

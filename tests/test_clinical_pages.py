@@ -526,7 +526,9 @@ def completed_course(last_session_start, **overrides):
     return course
 
 
-def test_results_list_completed_courses_without_a_review_after_the_last_session(client, dermatologist, frozen):
+def test_results_list_undecided_completed_courses_with_the_review_visit_booked_after_the_last_session(
+    client, dermatologist, frozen
+):
     now = timezone.now()
     waiting_longer = completed_course(now - timedelta(days=60), patient=PatientFactory(last_name="Longer"))
     waiting = completed_course(now - timedelta(days=10), patient=PatientFactory(last_name="Waiting"))
@@ -540,7 +542,10 @@ def test_results_list_completed_courses_without_a_review_after_the_last_session(
     )
     client.force_login(dermatologist.user)
     response = client.get(reverse("clinical:results"))
-    assert list(response.context["courses"]) == [waiting_longer, reviewed_before, waiting, cancelled_review]
+    listed = list(response.context["courses"])
+    assert listed == [waiting_longer, reviewed_before, reviewed, waiting, cancelled_review]
+    # The visit booked after the last session is shown; one before it, or cancelled, is not.
+    assert [course.review_at for course in listed] == [None, None, now + timedelta(days=5), None, None]
     assert "Longer" in response.content.decode()
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 
 from catalogue.models import ClinicClosure, TimeOff
+from catalogue.outcome import check_score
 from clinic.errors import BookingConflict, Contention, IllegalTransition, SchedulingError
 from scheduling import events
 from scheduling.availability import epoch, working_intervals
@@ -213,8 +214,8 @@ def appointment_check_in(
 @guard.retrying
 def appointment_complete(*, appointment: Appointment, record: dict | None = None) -> Appointment:
     """Complete a checked-in appointment. A treatment keeps a session record: pass its fields as
-    `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area and
-    notes) unless one was recorded already."""
+    `record` (wavelength_nm, fluence_j_cm2, spot_size_mm, pulses, skin_reaction, optional area,
+    outcome_score on the condition's scale and notes) unless one was recorded already."""
     with transaction.atomic():
         appointment = status_move(appointment, "complete", Appointment.Status.COMPLETED)
         if appointment.kind == Appointment.Kind.TREATMENT:
@@ -229,6 +230,7 @@ def appointment_complete(*, appointment: Appointment, record: dict | None = None
                 area = fields.get("area")
                 if area is not None and not appointment.course.areas.filter(pk=area.pk).exists():
                     raise SchedulingError(f"{area} is not an area of this course.", field="area")
+                check_score(condition=appointment.course.condition, score=fields.get("outcome_score"))
                 SessionRecord.objects.create(appointment=appointment, recorded_by=recorded_by, **fields)
         if appointment.course_id:
             course_rules.refresh_course(appointment.course)
