@@ -55,7 +55,7 @@ def test_photos_added_on_two_sessions_are_compared_side_by_side(live_server, pag
     add_photos(page, live_server, first, "before", files)
     add_photos(page, live_server, second, "after", [str(tmp_path / "after.png")])
     assert page.locator("img.photo-thumb").count() == 1
-    assert page.evaluate("document.querySelector('img.photo-thumb').naturalWidth") > 0  # served through the view
+    loaded(page, "img.photo-thumb")  # served through the view
     assert SessionPhoto.objects.count() == 3
 
     page.click("text=Compare the course's photos")
@@ -67,6 +67,16 @@ def test_photos_added_on_two_sessions_are_compared_side_by_side(live_server, pag
     assert first_pane.is_visible() and not second_pane.is_visible()
     page.click("label[for=show-second]")
     assert second_pane.is_visible() and not first_pane.is_visible()
-    assert page.evaluate("document.querySelector('.pane-second img').naturalWidth") > 0
+    loaded(page, ".pane-second img")
     found = _blocking(Axe().run(page, options=AXE_OPTIONS), "course photos")
     assert found == []
+
+
+def loaded(page, selector):
+    """Wait until the image has loaded with pixels (a busy machine serves it after the page); a
+    broken one times out with the selector named."""
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0; }",
+        arg=selector,
+        timeout=15_000,
+    )
