@@ -21,6 +21,7 @@ class ConditionAdmin(admin.ModelAdmin):
         "max_sessions",
         "min_interval_days",
         "max_interval_days",
+        "test_patch_required",
         "active",
     ]
     list_filter = ["active"]
@@ -29,7 +30,7 @@ class ConditionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "active"]}),
         ("Protocol", {"fields": [("default_sessions", "min_sessions", "max_sessions"),
-                                 ("min_interval_days", "max_interval_days")]}),
+                                 ("min_interval_days", "max_interval_days"), "test_patch_required"]}),
         (
             "What the patient is told",
             {

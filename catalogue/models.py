@@ -40,6 +40,12 @@ class Condition(models.Model):
         "Shown in the day-before note.",
     )
     aftercare_text = models.TextField(help_text="Shown to the patient in the aftercare email.")
+    test_patch_required = models.BooleanField(
+        "test patch first",
+        default=False,
+        help_text="A course for this condition has a test patch at least TEST_PATCH_WAIT_DAYS before its first "
+        "session, whatever the patient's skin type (the skin types in TEST_PATCH_SKIN_TYPES always have one).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -304,6 +304,13 @@ NOTIFICATIONS = {
     "SEND_BATCH_SIZE": 25,  # rows per send task, sent over one connection to the mail server
 }
 
+# The test patch before a course's first session (scheduling/services/test_patch.py): courses of a
+# condition that asks for one, and of patients of these Fitzpatrick skin types (their assessment's),
+# have a short patch visit with a laser first, and their first session waits this many clinic days.
+TEST_PATCH_SKIN_TYPES = [int(t) for t in env.list("TEST_PATCH_SKIN_TYPES", default=["4", "5", "6"])]
+TEST_PATCH_MINUTES = env.int("TEST_PATCH_MINUTES", default=15)
+TEST_PATCH_WAIT_DAYS = env.int("TEST_PATCH_WAIT_DAYS", default=7)
+
 # A consultation booked online is held this long for its patient to confirm their address by the
 # emailed link; then the slot is free again. The booking page takes this many holds an hour from
 # one client address (django-ratelimit, in the cache below).

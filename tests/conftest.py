@@ -80,6 +80,7 @@ def ensure_catalogue():
     for module in (
         "patients.migrations.0003_seed_conditions",
         "catalogue.migrations.0002_condition_day_before_text",
+        "catalogue.migrations.0004_condition_test_patch_required",
         "scheduling.migrations.0002_seed_treatment_areas",
     ):
         importlib.import_module(module).seed(Catalogue, None)
