@@ -1,10 +1,10 @@
 from django.db import migrations, models
 
-# The seeded conditions whose protocol asks for a test patch whatever the skin type: pigment
-# lesions and tattoo ink, where a pico laser's reaction (hypo- or hyperpigmentation, ink
-# darkening) is least predictable. Acne scars and wrinkles stay off (their patients' skin types
-# decide, through TEST_PATCH_SKIN_TYPES).
-PATCH_FIRST = ("pigmentation", "tattoo-removal")
+# The seeded condition whose protocol asks for a test patch whatever the skin type: pigment
+# lesions, where a pico laser's effect on melanin (post-inflammatory darkening or lightening) is the
+# least predictable. The others stay off and their patients' skin types decide (TEST_PATCH_SKIN_TYPES);
+# a clinic that patches every tattoo switches tattoo removal on in the admin.
+PATCH_FIRST = ("pigmentation",)
 
 
 def seed(apps, schema_editor):
