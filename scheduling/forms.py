@@ -250,3 +250,10 @@ class SessionRecordForm(forms.Form):
     def __init__(self, *args, course, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = course.areas.all()
+
+
+class PatchResultForm(forms.Form):
+    """A dermatologist's reading of a test patch."""
+
+    result = forms.ChoiceField(choices=Appointment.PatchResult.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.utils import formats, timezone
 
 from clinic.errors import SchedulingError
@@ -46,6 +46,27 @@ def needs_test_patch(*, condition_requires: bool, skin_type: int | None) -> bool
     """Whether a course needs a test patch: its condition asks for one, or its assessment's
     Fitzpatrick skin type is one the clinic always patches."""
     return bool(condition_requires) or (skin_type is not None and skin_type in settings.TEST_PATCH_SKIN_TYPES)
+
+
+def needs_test_patch_q(prefix: str = "") -> Q:
+    """`needs_test_patch` as a filter on courses (`prefix` leads from the queried model to the course)."""
+    return Q(**{f"{prefix}condition__test_patch_required": True}) | Q(
+        **{f"{prefix}assessment__skin_type__in": list(settings.TEST_PATCH_SKIN_TYPES)}
+    )
+
+
+def courses_awaiting_patch():
+    """Approved courses, nothing booked yet, that need a test patch and have none: reception's
+    "Test patch to book", oldest approval first."""
+    patches = Appointment.objects.filter(
+        course=OuterRef("pk"), kind=Appointment.Kind.TEST_PATCH, status__in=PATCH_STATUSES
+    )
+    return (
+        TreatmentCourse.objects.filter(needs_test_patch_q(), status=TreatmentCourse.Status.APPROVED)
+        .exclude(Exists(patches))
+        .select_related("patient", "condition")
+        .order_by("approved_at", "pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -124,6 +145,17 @@ def patch_step(course, *, before: datetime | None = None, exclude_id: int | None
         result=result or "",
         later=bool(later),
     )
+
+
+def step_among(*, condition_requires: bool, skin_type: int | None, patches) -> PatchStep:
+    """`patch_step`'s answer from rows read already (a patient page's): `patches` are the course's
+    test patch appointments, any status."""
+    held = [a for a in patches if a.status in PATCH_STATUSES]
+    latest = max(held, key=lambda a: (a.start, a.pk), default=None)
+    needed = needs_test_patch(condition_requires=condition_requires, skin_type=skin_type)
+    if latest is None:
+        return PatchStep(needed=needed)
+    return PatchStep(needed, latest.pk, latest.start, latest.status, latest.patch_result)
 
 
 def first_session_earliest(course, *, step: PatchStep | None = None) -> datetime | None:
