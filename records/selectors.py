@@ -112,8 +112,12 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
         patient=patient,
         clinical=clinical,
         assessments=list(assessments),
-        courses=[_progress(course, sessions.get(course.pk, []), today=timezone.localdate(now),
-                           patches=patches.get(course.pk, [])) for course in courses],  # fmt: skip
+        courses=[
+            _progress(
+                course, sessions.get(course.pk, []), today=timezone.localdate(now), patches=patches.get(course.pk, [])
+            )
+            for course in courses
+        ],  # fmt: skip
         upcoming=upcoming,
         past=[a for a in reversed(appointments) if a.pk not in upcoming_ids],
         notifications=list(Notification.objects.filter(patient=patient).order_by("-due_at", "-pk")),

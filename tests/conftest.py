@@ -148,12 +148,20 @@ def book_treatment(clinic, start, **overrides):
     return appointment_book(**arguments | overrides)
 
 
+def patch_course(clinic):
+    """An approved course of the clinic's patient with no session yet, to book a test patch on."""
+    pigmentation = Condition.objects.get(slug="pigmentation")
+    return TreatmentCourseFactory(patient=clinic.patient, approved=True, condition=pigmentation)
+
+
 @pytest.fixture
 def records(clinic, frozen):
     """One of each record the staff pages open, by name, for tables of URLs (ids)."""
     proposed = TreatmentCourseFactory(patient=clinic.patient, planned_sessions=3)
     return {
         "appointment": book_treatment(clinic, local(1, 10)).pk,
+        # A test patch of another course, for its result page (scheduling.services.test_patch).
+        "patch": book_treatment(clinic, local(1, 14), kind="test_patch", course=patch_course(clinic)).pk,
         "course": clinic.course.pk,
         "proposed": proposed.pk,
         "patient": clinic.patient.pk,

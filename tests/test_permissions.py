@@ -63,6 +63,7 @@ ROUTES = [
     ("clinical:approve", {"course_id": "proposed"}, "post", "treat"),
     ("clinical:change", {"course_id": "proposed"}, "get", "treat"),
     ("clinical:record", {"appointment_id": "appointment"}, "get", "treat"),
+    ("clinical:patch_result", {"appointment_id": "patch"}, "get", "treat"),
     ("second_factor:manage", {}, "get", LOGIN),
     ("second_factor:enrol", {}, "get", LOGIN),
     ("second_factor:renew_recovery_codes", {}, "post", LOGIN),

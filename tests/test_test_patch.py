@@ -12,7 +12,6 @@ from rest_framework.test import APIClient
 from catalogue.models import Condition
 from clinic.errors import SchedulingError
 from outbox.models import Notification
-from scheduling.models import Appointment
 from scheduling.services import (
     appointment_book,
     appointment_check_in,
@@ -206,9 +205,10 @@ def test_a_mild_result_lets_the_first_session_be_checked_in(patched, frozen, tim
 
 def test_a_result_is_recorded_once_the_patch_has_begun_and_audited(patched, frozen, time_machine):
     patch = book_patch(patched, local(2, 9))
-    assert "once the test patch has been done" in refusal(
-        test_patch.patch_result_record, appointment=patch, result="mild", by=patched.practitioner
-    ).message
+    assert (
+        "once the test patch has been done"
+        in refusal(test_patch.patch_result_record, appointment=patch, result="mild", by=patched.practitioner).message
+    )
     done = record(patch, "no_reaction", patched.practitioner, time_machine)
     assert (done.patch_result, done.patch_result_by) == ("no_reaction", patched.practitioner)
     entry = LogEntry.objects.get_for_object(patch).filter(action=LogEntry.Action.UPDATE).latest("timestamp")
@@ -257,7 +257,8 @@ def test_the_planner_starts_a_fresh_course_after_the_wait(patched, frozen):
     book_patch(patched, local(19, 9))  # the plan would start at 15 March (two weeks' prep) without it
     plan = course_plan(course=patched.course)
     assert timezone.localdate(plan[0].start) == date(2027, 3, 26)
-    gaps = [(timezone.localdate(b.start) - timezone.localdate(a.start)).days for a, b in zip(plan, plan[1:])]
+    days = [timezone.localdate(session.start) for session in plan]
+    gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
     assert min(gaps) >= patched.course.min_interval_days
 
 
@@ -309,8 +310,9 @@ def test_the_course_booking_page_offers_patch_slots_first_and_books_one(client, 
     assert b"Test patch first (15 minutes, with a laser)" in page.content
     assert b'name="kind" value="test_patch"' in page.content
     slot = page.context["slots"][0]
-    answer = client.post(url, {"kind": "test_patch", "start": slot.start.isoformat(), "practitioner": slot.practitioner.pk,
-                               "room": slot.room.pk, "device": slot.device.pk})  # fmt: skip
+    posted = {"kind": "test_patch", "start": slot.start.isoformat(), "practitioner": slot.practitioner.pk,
+              "room": slot.room.pk, "device": slot.device.pk}  # fmt: skip
+    answer = client.post(url, posted)
     assert answer.status_code == 302
     page = client.get(url)
     assert "Test patch booked for Tue 2 Mar 2027 09:00; first session from Tue 9 Mar 2027" in page.content.decode()
@@ -366,7 +368,8 @@ def test_only_a_dermatologist_records_the_result(client, receptionist, manager, 
     assert (patch.patch_result, patch.patch_result_notes) == ("mild", "Faint redness at 20 minutes.")
     detail = client.get(reverse("scheduling:appointment", args=[patch.pk])).content.decode()
     assert "Mild reaction, recorded" in detail
-    assert client.get(reverse("clinical:patch_result", args=[book_treatment(patched, local(9, 10)).pk])).status_code == 404
+    treatment = book_treatment(patched, local(9, 10))
+    assert client.get(reverse("clinical:patch_result", args=[treatment.pk])).status_code == 404
 
 
 def test_a_result_too_early_is_refused_on_the_form(client, patched, frozen):
@@ -375,3 +378,24 @@ def test_a_result_too_early_is_refused_on_the_form(client, patched, frozen):
     answer = client.post(reverse("clinical:patch_result", args=[patch.pk]), {"result": "mild"})
     assert answer.status_code == 200
     assert "once the test patch has been done" in answer.content.decode()
+
+
+# --- Settings ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"TEST_PATCH_SKIN_TYPES": [0, 4]},
+        {"TEST_PATCH_MINUTES": 12},
+        {"TEST_PATCH_MINUTES": 0},
+        {"TEST_PATCH_WAIT_DAYS": 0},
+    ],  # fmt: skip
+)
+def test_a_test_patch_setting_out_of_range_is_refused_at_start_up(settings, wrong):
+    from django.core.checks import run_checks
+
+    assert [m.id for m in run_checks(tags=["clinic"])] == []
+    for name, value in wrong.items():
+        setattr(settings, name, value)
+    assert [m.id for m in run_checks(tags=["clinic"])] == ["clinic.E011"]

@@ -6,47 +6,75 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0004_condition_test_patch_required'),
-        ('clinical', '0002_sun_exposure'),
-        ('patients', '0007_patient_user'),
-        ('scheduling', '0011_appointment_hold'),
+        ("catalogue", "0004_condition_test_patch_required"),
+        ("clinical", "0002_sun_exposure"),
+        ("patients", "0007_patient_user"),
+        ("scheduling", "0011_appointment_hold"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='patch_result',
-            field=models.CharField(blank=True, choices=[('no_reaction', 'No reaction'), ('mild', 'Mild reaction'), ('unsuitable', 'Unsuitable')], max_length=12),
+            model_name="appointment",
+            name="patch_result",
+            field=models.CharField(
+                blank=True,
+                choices=[("no_reaction", "No reaction"), ("mild", "Mild reaction"), ("unsuitable", "Unsuitable")],
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='patch_result_at',
+            model_name="appointment",
+            name="patch_result_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='patch_result_by',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalogue.practitioner'),
+            model_name="appointment",
+            name="patch_result_by",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="catalogue.practitioner",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='patch_result_notes',
+            model_name="appointment",
+            name="patch_result_notes",
             field=models.TextField(blank=True),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='kind',
-            field=models.CharField(choices=[('consultation', 'Consultation'), ('treatment', 'Treatment'), ('review', 'Review'), ('test_patch', 'Test patch')], max_length=12),
+            model_name="appointment",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("consultation", "Consultation"),
+                    ("treatment", "Treatment"),
+                    ("review", "Review"),
+                    ("test_patch", "Test patch"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'test_patch'), _negated=True), models.Q(('course__isnull', False), ('device__isnull', False)), _connector='OR'), name='test_patch_has_course_and_device'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind", "test_patch"), _negated=True),
+                    models.Q(("course__isnull", False), ("device__isnull", False)),
+                    _connector="OR",
+                ),
+                name="test_patch_has_course_and_device",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'test_patch'), ('patch_result', ''), _connector='OR'), name='patch_result_only_on_a_test_patch'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "test_patch"), ("patch_result", ""), _connector="OR"),
+                name="patch_result_only_on_a_test_patch",
+            ),
         ),
     ]

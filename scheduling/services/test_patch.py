@@ -131,8 +131,13 @@ def patch_step(course, *, before: datetime | None = None, exclude_id: int | None
             patch_result=Subquery(patches.values("patch_result")[:1]),
         )
         .values_list(
-            "condition__test_patch_required", "assessment__skin_type", "patch_id", "patch_start", "patch_status",
-            "patch_result", "earlier",
+            "condition__test_patch_required",
+            "assessment__skin_type",
+            "patch_id",
+            "patch_start",
+            "patch_status",
+            "patch_result",
+            "earlier",
         )  # fmt: skip
         .get()
     )

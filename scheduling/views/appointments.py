@@ -27,12 +27,12 @@ from scheduling.services import (
     appointment_reschedule,
     find_move_slots,
     move_window,
+    test_patch,
 )
 from scheduling.services.booking import check_in_day, no_show_due
 from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.sun import sun_exposure_confirm
-from scheduling.services import test_patch
 
 from . import refuse, sun_override
 
