@@ -399,3 +399,50 @@ def test_a_test_patch_setting_out_of_range_is_refused_at_start_up(settings, wron
     for name, value in wrong.items():
         setattr(settings, name, value)
     assert [m.id for m in run_checks(tags=["clinic"])] == ["clinic.E011"]
+
+
+# --- The slot search's read ----------------------------------------------------------------------
+
+
+def test_the_slot_searchs_patch_read_is_the_orms(patched, frozen, time_machine):
+    from scheduling.services import calendar_rows
+
+    def both():
+        (read,) = calendar_rows.fetch(calendar_rows.patch_facts(patched.course.pk))
+        return read, test_patch.patch_step(patched.course)
+
+    read, orm = both()
+    assert read == orm and read.needed and not read.booked
+    patch = book_patch(patched, local(2, 9))
+    record(patch, "mild", patched.practitioner, time_machine)
+    read, orm = both()
+    assert read == orm and (read.patch_id, read.start, read.result) == (patch.pk, local(2, 9), "mild")
+
+
+def test_a_first_sessions_search_reads_the_patch_in_the_calendars_round_trip(patched, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    book_patch(patched, local(2, 9))
+    with CaptureQueriesContext(connection) as captured:
+        find_slots(start_date=date(2027, 3, 1), days=14, course=patched.course, limit=1)
+    # The calendar with the course's areas, patch, latest session and sun exposure, then the diary.
+    assert len(captured) == (2 if connection.vendor == "postgresql" else 10)
+
+
+def test_the_patch_queue_costs_one_query_however_long(client, receptionist, patched, frozen):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(receptionist)
+
+    def reads():
+        with CaptureQueriesContext(connection) as captured:
+            rows = client.get(reverse("queues:index")).context["patch_due"]["rows"]
+        return len(rows), len(captured)
+
+    one, few = reads()
+    for _ in range(3):
+        TreatmentCourseFactory(approved=True, condition=patched.course.condition)
+    four, more = reads()
+    assert (one, four, more) == (1, 4, few)

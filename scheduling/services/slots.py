@@ -157,7 +157,7 @@ def open_slots(
     reads = []  # a course's areas and latest session, a patient's sun exposure: in the calendar's round trip
     if course is not None:
         patient_id, condition = course.patient_id, course.condition_id
-        reads += [calendar_rows.area_sizes(course.pk),
+        reads += [calendar_rows.area_sizes(course.pk), calendar_rows.patch_facts(course.pk),
                   calendar_rows.latest_session_start(course.pk, ignore_ids=ignore_appointment_ids)]  # fmt: skip
     treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window, or is kept off the sun
     if treatment and patient_id is not None:
@@ -170,11 +170,11 @@ def open_slots(
     if course is not None and kind == Appointment.Kind.TEST_PATCH:
         length = test_patch.patch_length()
     elif course is not None:
-        sizes, previous_start = calendar.also[:2]  # the latest of `course_sessions(course)` not ignored
+        sizes, patch, previous_start = calendar.also[:3]  # the latest of `course_sessions(course)` not ignored
         length = session_length(course, sizes=sizes)
         if previous_start is not None:
             earliest = max(earliest or previous_start, interval_window(previous_start, course)[0])
-        elif (ready := test_patch.first_session_earliest(course)) is not None:  # the patch's wait
+        elif (ready := test_patch.first_session_earliest(course, step=patch)) is not None:  # the patch's wait
             earliest = max(earliest or ready, ready)
     if length is None:
         length = timedelta(minutes=DEFAULT_VISIT_MINUTES)
