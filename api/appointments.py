@@ -82,13 +82,15 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "hold_expires_at",
             "short_prep",
             "sun_exposure",
+            "patch_result",
         ]
         read_only_fields = fields
         extra_kwargs = {
+            "patch_result": {"help_text": "A test patch's result, once a dermatologist recorded it; empty otherwise."},
             "hold_expires_at": {
                 "help_text": "Until when a consultation booked online is held for its patient to confirm "
                 "(status `held`); null otherwise. Past it, the hold holds nothing and is released."
-            }
+            },
         }
 
     def get_short_prep(self, appointment) -> bool:

@@ -83,7 +83,8 @@ def overview(patient: Patient, *, now: datetime | None = None) -> dict:
         patches = [a for a in appointments if a.course_id == course.pk and a.kind == Appointment.Kind.TEST_PATCH]
         step = step_among(condition_requires=course.condition.test_patch_required,
                           skin_type=course.assessed_skin_type, patches=patches)  # fmt: skip
-        patch = step_words(step) if course.status in TreatmentCourse.BOOKABLE_STATUSES else ""
+        shown_step = course.status in TreatmentCourse.BOOKABLE_STATUSES and (step.booked or not sessions)
+        patch = step_words(step) if shown_step else ""
         courses.append(Course(course, done, course.planned_sessions, next_session(course, sessions, now=now), sessions,
                               patch))  # fmt: skip
     emails = Notification.objects.filter(patient=patient, status=Notification.Status.SENT).select_related(

@@ -64,7 +64,10 @@ def _progress(course: TreatmentCourse, sessions: list[Appointment], *, today: da
         sessions=sessions,
         done=sum(s.status == Appointment.Status.COMPLETED for s in held),
         held=len(held),
-        patch=step_words(step) if course.status in TreatmentCourse.BOOKABLE_STATUSES else "",
+        # A course with sessions and no patch began before it needed one: no step to show.
+        patch=step_words(step)
+        if course.status in TreatmentCourse.BOOKABLE_STATUSES and (step.booked or not held)
+        else "",
     )
     if takes_another_session(course, held=len(held)):
         progress.next_sequence = len(held) + 1

@@ -446,3 +446,26 @@ def test_the_patch_queue_costs_one_query_however_long(client, receptionist, patc
         TreatmentCourseFactory(approved=True, condition=patched.course.condition)
     four, more = reads()
     assert (one, four, more) == (1, 4, few)
+
+
+def test_the_patch_confirmation_email_says_what_a_test_patch_is(patched, frozen):
+    from outbox.emails import build_message
+
+    patch = book_patch(patched, local(2, 9))
+    message = build_message(patch.notifications.get(kind=Notification.Kind.CONFIRMATION))
+    assert message.subject.startswith("Your test patch on ")
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert "A few laser pulses on a small patch of skin" in body and "about 15 minutes" in body
+        assert "sun-free" not in body  # no prep window of its own
+
+
+def test_a_course_treated_before_it_needed_a_patch_goes_on(client, receptionist, patched, frozen):
+    from tests.factories import AppointmentFactory
+
+    AppointmentFactory(kind="treatment", patient=patched.patient, course=patched.course, device=patched.device,
+                       practitioner=patched.practitioner, room=patched.room, start=local(1, 10, month=1),
+                       status="completed")  # fmt: skip
+    assert book_treatment(patched, local(22, 10)).session_number == 2
+    client.force_login(receptionist)
+    assert "Test patch" not in client.get(reverse("patients:detail", args=[patched.patient.pk])).content.decode()

@@ -106,7 +106,7 @@ def course_book(request, pk):
     bookable = takes_another_session(course, held=held)
     step = test_patch.patch_step(course)
     # A course that needs a test patch and has none offers patch slots first (test_patch.py).
-    patch_due = bookable and step.needed and not step.booked
+    patch_due = bookable and not held and step.needed and not step.booked
     kind = Appointment.Kind.TEST_PATCH if patch_due else Appointment.Kind.TREATMENT
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
     # for the course's interval, which the slot search keeps by itself.
