@@ -26,6 +26,8 @@ from clinical.models import TreatmentCourse
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
 
+from . import guard
+
 SUITABLE = (Appointment.PatchResult.NO_REACTION, Appointment.PatchResult.MILD)
 # A patch that did not happen (cancelled, missed, an expired hold) is no patch.
 PATCH_STATUSES = (
@@ -250,11 +252,16 @@ def check_in_allowed(appointment: Appointment) -> None:
         raise SchedulingError(reason, field="status")
 
 
+@guard.retrying
 @transaction.atomic
 def patch_result_record(*, appointment: Appointment, result: str, notes: str = "", by, now: datetime | None = None):
     """A dermatologist records a test patch's result (no reaction, mild, unsuitable), once the
-    patch has begun; `by` is their Practitioner. The audit trail keeps every change."""
+    patch has begun; `by` is their Practitioner. The audit trail keeps every change.
+
+    It takes the patient's lock first (the order of locks, guard.py), as a booking of the course's
+    first session does, so that a booking never reads a result this one is changing."""
     now = now or timezone.now()
+    guard.lock_resources(patients=[appointment.patient_id])
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
     if appointment.kind != Appointment.Kind.TEST_PATCH:
         raise SchedulingError("Only a test patch has a patch result.", field="result")
