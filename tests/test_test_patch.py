@@ -469,3 +469,11 @@ def test_a_course_treated_before_it_needed_a_patch_goes_on(client, receptionist,
     assert book_treatment(patched, local(22, 10)).session_number == 2
     client.force_login(receptionist)
     assert "Test patch" not in client.get(reverse("patients:detail", args=[patched.patient.pk])).content.decode()
+
+
+def test_the_boards_show_a_patch_card(client, receptionist, patched, frozen):
+    book_patch(patched, local(2, 9))
+    client.force_login(receptionist)
+    day = client.get(reverse("scheduling:day_board_date", kwargs={"day": date(2027, 3, 2)})).content.decode()
+    week = client.get(reverse("scheduling:week_board_date", kwargs={"day": date(2027, 3, 1)})).content.decode()
+    assert f"{patched.course.condition} · Test patch" in day and "Test patch" in week
