@@ -60,6 +60,12 @@ class AppointmentSerializer(serializers.ModelSerializer):
     short_prep = serializers.SerializerMethodField(
         help_text="A treatment booked inside the 14-day prep window, with the acknowledgement recorded."
     )
+    patch_result = serializers.ChoiceField(
+        choices=Appointment.PatchResult.choices,
+        allow_blank=True,  # "" until a dermatologist records a patch's result, and on every other visit
+        read_only=True,
+        help_text="A test patch's result, once a dermatologist recorded it; empty otherwise.",
+    )
     sun_exposure = serializers.SerializerMethodField(
         help_text="A treatment kept during the patient's planned sun exposure or the 14 days after it, "
         "with the acknowledgement recorded."
@@ -82,13 +88,14 @@ class AppointmentSerializer(serializers.ModelSerializer):
             "hold_expires_at",
             "short_prep",
             "sun_exposure",
+            "patch_result",
         ]
         read_only_fields = fields
         extra_kwargs = {
             "hold_expires_at": {
                 "help_text": "Until when a consultation booked online is held for its patient to confirm "
                 "(status `held`); null otherwise. Past it, the hold holds nothing and is released."
-            }
+            },
         }
 
     def get_short_prep(self, appointment) -> bool:

@@ -97,8 +97,10 @@ class AvailabilityQuerySerializer(serializers.Serializer):
                 message = f"The appointment gives the length, kind and patient; leave out {', '.join(given)}."
                 raise serializers.ValidationError({"appointment": message})
             return attrs
-        if "length" in attrs and "course" in attrs:
+        if "length" in attrs and "course" in attrs:  # a test patch's length is TEST_PATCH_MINUTES too
             raise serializers.ValidationError({"duration": "Give a duration or a course, not both."})
+        if attrs["kind"] == Appointment.Kind.TEST_PATCH and "course" not in attrs:
+            raise serializers.ValidationError({"course": "A test patch is searched for on a course (its laser)."})
         if attrs["kind"] == Appointment.Kind.TREATMENT and "length" not in attrs and "course" not in attrs:
             raise serializers.ValidationError({"duration": "Give a course or a duration to search for treatments."})
         if "length" in attrs:

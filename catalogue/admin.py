@@ -22,6 +22,7 @@ class ConditionAdmin(admin.ModelAdmin):
         "min_interval_days",
         "max_interval_days",
         "outcome_scale",
+        "test_patch_required",
         "active",
     ]
     list_filter = ["active"]
@@ -30,7 +31,7 @@ class ConditionAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "slug", "active"]}),
         ("Protocol", {"fields": [("default_sessions", "min_sessions", "max_sessions"),
-                                 ("min_interval_days", "max_interval_days"), "outcome_scale"]}),
+                                 ("min_interval_days", "max_interval_days"), "outcome_scale", "test_patch_required"]}),
         (
             "What the patient is told",
             {

@@ -53,6 +53,12 @@ class Condition(models.Model):
         help_text="How the dermatologist scores each session and the course: estimated clearance in percent "
         "(tattoos, pigment) or the 0–4 global aesthetic improvement scale (scars, wrinkles).",
     )
+    test_patch_required = models.BooleanField(
+        "test patch first",
+        default=False,
+        help_text="A course for this condition has a test patch at least TEST_PATCH_WAIT_DAYS before its first "
+        "session, whatever the patient's skin type (the skin types in TEST_PATCH_SKIN_TYPES always have one).",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

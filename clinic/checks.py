@@ -13,6 +13,7 @@ migrate; `check --deploy` adds the production ones). Registered in clinic.apps.C
 | clinic.E008 | an `EMAIL_BACKEND` that cannot be imported |
 | clinic.E009 | `TRUSTED_PROXY_COUNT` not a whole number of at least 1 |
 | clinic.E010 | `STAFF_2FA_ROLES` naming a role the clinic does not have (clinic.roles.ROLES) |
+| clinic.E011 | a test patch setting out of range (skin types I-VI, minutes 5-240 in fives, a wait of a day or more) |
 """
 
 import re
@@ -167,3 +168,18 @@ def check_second_factor_roles(app_configs=None, **kwargs):
             id="clinic.E010",
         )
     ]
+
+
+@register(TAG)
+def check_test_patch(app_configs=None, **kwargs):
+    types = getattr(settings, "TEST_PATCH_SKIN_TYPES", [4, 5, 6])
+    minutes = getattr(settings, "TEST_PATCH_MINUTES", 15)
+    wait = getattr(settings, "TEST_PATCH_WAIT_DAYS", 7)
+    wrong = []
+    if any(not 1 <= t <= 6 for t in types):
+        wrong.append(f"TEST_PATCH_SKIN_TYPES {types!r} holds a type outside Fitzpatrick 1 to 6")
+    if not (isinstance(minutes, int) and 5 <= minutes <= 240 and minutes % 5 == 0):
+        wrong.append(f"TEST_PATCH_MINUTES {minutes!r} is not 5 to 240 in fives (a booking's length)")
+    if not (isinstance(wait, int) and wait >= 1):
+        wrong.append(f"TEST_PATCH_WAIT_DAYS {wait!r} is not a whole number of days of at least 1")
+    return [Error(f"{problem}.", hint="See the README's test patch settings.", id="clinic.E011") for problem in wrong]

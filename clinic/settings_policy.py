@@ -35,6 +35,13 @@ ONLINE_BOOKING_RATE = env.str("ONLINE_BOOKING_RATE", default="10/h")
 # (records.applicants), time enough for reception to see a "why did my booking vanish" call through.
 APPLICANT_KEEP_HOURS = env.int("APPLICANT_KEEP_HOURS", default=72)
 
+# The test patch before a course's first session (scheduling/services/test_patch.py): courses of a
+# condition that asks for one, and of patients of these Fitzpatrick skin types (their assessment's),
+# have a short patch visit with a laser first, and their first session waits this many clinic days.
+TEST_PATCH_SKIN_TYPES = [int(t) for t in env.list("TEST_PATCH_SKIN_TYPES", default=["4", "5", "6"])]
+TEST_PATCH_MINUTES = env.int("TEST_PATCH_MINUTES", default=15)
+TEST_PATCH_WAIT_DAYS = env.int("TEST_PATCH_WAIT_DAYS", default=7)
+
 # The skin two days after a treatment (README, "The skin two days after"): the email asking how the
 # skin is goes SKIN_CHECK_DAYS after the session at SKIN_CHECK_HOUR clinic time; its answer links work
 # for SKIN_CHECK_LINK_DAYS; a session with no answer SKIN_CHECK_NO_ANSWER_DAYS after the email was

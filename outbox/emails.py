@@ -65,6 +65,7 @@ TITLES = {
     Appointment.Kind.TREATMENT: "Laser treatment",
     Appointment.Kind.CONSULTATION: "Consultation",
     Appointment.Kind.REVIEW: "Review appointment",
+    Appointment.Kind.TEST_PATCH: "Test patch",
 }
 
 
@@ -227,6 +228,7 @@ def _visit(appointment: Appointment) -> dict:
         "practitioner": str(appointment.practitioner),
         "is_treatment": appointment.kind == Appointment.Kind.TREATMENT,
         "is_consultation": appointment.kind == Appointment.Kind.CONSULTATION,
+        "is_test_patch": appointment.kind == Appointment.Kind.TEST_PATCH,
     }
 
 

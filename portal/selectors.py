@@ -8,6 +8,7 @@ preparation and aftercare advice, the course's progress.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import F
 from django.http import Http404
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
 from scheduling.services.slots import is_short_prep, prep_begins
+from scheduling.services.test_patch import step_among, step_words
 
 from .booking import NextSession, change_refusal, move_refusal, moves_by_patient, next_session
 
@@ -41,6 +43,7 @@ class Course:
     planned: int
     next: NextSession | None
     sessions: list[Appointment] = field(default_factory=list)
+    patch: str = ""  # the test patch step before the first session, read-only ("Test patch booked for ...")
 
 
 def _appointments(patient: Patient):
@@ -72,10 +75,18 @@ def overview(patient: Patient, *, now: datetime | None = None) -> dict:
     moves = moves_by_patient(patient, [a.pk for a in upcoming])
     courses = []
     shown = TreatmentCourse.objects.filter(patient=patient).exclude(status=TreatmentCourse.Status.PROPOSED)
-    for course in shown.select_related("condition").order_by("-created_at", "-pk"):
+    # The assessment's skin type decides a test patch (test_patch.needs_test_patch); it is not shown.
+    shown = shown.select_related("condition").annotate(assessed_skin_type=F("assessment__skin_type"))
+    for course in shown.order_by("-created_at", "-pk"):
         sessions = [a for a in appointments if a.course_id == course.pk and a.is_session]
         done = sum(a.status == Appointment.Status.COMPLETED for a in sessions)
-        courses.append(Course(course, done, course.planned_sessions, next_session(course, sessions, now=now), sessions))
+        patches = [a for a in appointments if a.course_id == course.pk and a.kind == Appointment.Kind.TEST_PATCH]
+        step = step_among(condition_requires=course.condition.test_patch_required,
+                          skin_type=course.assessed_skin_type, patches=patches)  # fmt: skip
+        shown_step = course.status in TreatmentCourse.BOOKABLE_STATUSES and (step.booked or not sessions)
+        patch = step_words(step) if shown_step else ""
+        courses.append(Course(course, done, course.planned_sessions, next_session(course, sessions, now=now), sessions,
+                              patch))  # fmt: skip
     emails = Notification.objects.filter(patient=patient, status=Notification.Status.SENT).select_related(
         "appointment__practitioner__user"
     )

@@ -17,6 +17,7 @@ from outbox.models import Notification
 from scheduling.models import Appointment
 from scheduling.services.slots import interval_window
 from scheduling.services.sun import flagged_sessions
+from scheduling.services.test_patch import courses_awaiting_patch
 
 # Each queue shows its first rows; a longer queue says so rather than loading everything.
 QUEUE_LENGTH = 100
@@ -100,6 +101,7 @@ def index(request):
     context = {
         "now": now,
         "due": {"rows": due[:QUEUE_LENGTH], "more": len(due) > QUEUE_LENGTH},
+        "patch_due": _first(courses_awaiting_patch()),
         "sun_exposure": {"rows": sun[:QUEUE_LENGTH], "more": len(sun) > QUEUE_LENGTH},
         "can_book": can(request.user, "book"),
         "can_see_skin": can(request.user, "view_clinical"),  # the skin-check queue (aftercare), dermatologists'

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from django.db.models import F
 from django.utils import timezone
 
 from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
@@ -11,6 +12,7 @@ from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.slots import interval_window
+from scheduling.services.test_patch import step_among, step_words
 
 
 @dataclass
@@ -24,6 +26,7 @@ class CourseProgress:
     next_sequence: int | None = None  # the first session not booked yet, if the course can book it
     next_window: tuple[date, date] | None = None  # its first and last allowed local days
     window_missed: bool = False  # the last allowed day has passed with the session unbooked
+    patch: str = ""  # the test patch step, in words ("Test patch to book"), for a course that needs one
 
     @property
     def planned(self) -> int:
@@ -53,13 +56,19 @@ def _window_days(previous_start: datetime, course: TreatmentCourse) -> tuple[dat
     return timezone.localdate(earliest), timezone.localdate(latest) - timedelta(days=1)
 
 
-def _progress(course: TreatmentCourse, sessions: list[Appointment], *, today: date) -> CourseProgress:
+def _progress(course: TreatmentCourse, sessions: list[Appointment], *, today: date, patches=()) -> CourseProgress:
     held = [s for s in sessions if s.status in Appointment.ACTIVE_STATUSES]
+    step = step_among(condition_requires=course.condition.test_patch_required, skin_type=course.assessed_skin_type,
+                      patches=patches)  # fmt: skip
     progress = CourseProgress(
         course=course,
         sessions=sessions,
         done=sum(s.status == Appointment.Status.COMPLETED for s in held),
         held=len(held),
+        # A course with sessions and no patch began before it needed one: no step to show.
+        patch=step_words(step)
+        if course.status in TreatmentCourse.BOOKABLE_STATUSES and (step.booked or not held)
+        else "",
     )
     if takes_another_session(course, held=len(held)):
         progress.next_sequence = len(held) + 1
@@ -89,18 +98,30 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
         appointments = appointments.select_related("session_record")
     appointments = list(appointments.order_by("start", "pk"))
     number_sessions(appointments)  # a patient's appointments hold every session of their courses
-    courses = TreatmentCourse.objects.filter(patient=patient).select_related("condition").prefetch_related("areas")
+    # The assessment's skin type only (test_patch.needs_test_patch), not its clinical details.
+    courses = (
+        TreatmentCourse.objects.filter(patient=patient).select_related("condition").prefetch_related("areas")
+        .annotate(assessed_skin_type=F("assessment__skin_type"))
+    )  # fmt: skip
     sessions: dict[int, list[Appointment]] = {}
+    patches: dict[int, list[Appointment]] = {}
     for appointment in appointments:
         if appointment.kind == Appointment.Kind.TREATMENT and appointment.course_id:
             sessions.setdefault(appointment.course_id, []).append(appointment)
+        elif appointment.kind == Appointment.Kind.TEST_PATCH:
+            patches.setdefault(appointment.course_id, []).append(appointment)
     upcoming = [a for a in appointments if a.status in Appointment.UPCOMING_STATUSES and a.end > now]
     upcoming_ids = {a.pk for a in upcoming}
     return PatientOverview(
         patient=patient,
         clinical=clinical,
         assessments=list(assessments),
-        courses=[_progress(course, sessions.get(course.pk, []), today=timezone.localdate(now)) for course in courses],
+        courses=[
+            _progress(
+                course, sessions.get(course.pk, []), today=timezone.localdate(now), patches=patches.get(course.pk, [])
+            )
+            for course in courses
+        ],  # fmt: skip
         upcoming=upcoming,
         past=[a for a in reversed(appointments) if a.pk not in upcoming_ids],
         notifications=list(Notification.objects.filter(patient=patient).order_by("-due_at", "-pk")),

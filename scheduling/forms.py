@@ -255,3 +255,10 @@ class SessionRecordForm(forms.Form):
         notes = self.fields.pop("notes")
         self.fields["outcome_score"] = outcome_score_field(course.condition, required=False, label="Outcome so far")
         self.fields["notes"] = notes
+
+
+class PatchResultForm(forms.Form):
+    """A dermatologist's reading of a test patch."""
+
+    result = forms.ChoiceField(choices=Appointment.PatchResult.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))

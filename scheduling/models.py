@@ -36,6 +36,13 @@ class Appointment(models.Model):
         CONSULTATION = "consultation", "Consultation"
         TREATMENT = "treatment", "Treatment"
         REVIEW = "review", "Review"
+        # A short visit with a laser before a course's first session (scheduling/services/test_patch.py).
+        TEST_PATCH = "test_patch", "Test patch"
+
+    class PatchResult(models.TextChoices):
+        NO_REACTION = "no_reaction", "No reaction"
+        MILD = "mild", "Mild reaction"
+        UNSUITABLE = "unsuitable", "Unsuitable"
 
     class Status(models.TextChoices):
         BOOKED = "booked", "Booked"
@@ -51,6 +58,8 @@ class Appointment(models.Model):
     # Statuses that hold their resources; cancelled, no-show and released appointments free them. A
     # held one holds them only until `hold_expires_at` (see scheduling/services/holds.py).
     ACTIVE_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED, Status.HELD)
+    # Kinds that need a laser set up for the course's condition.
+    LASER_KINDS = (Kind.TREATMENT, Kind.TEST_PATCH)
     # Statuses of a visit still to happen (a completed one is in the past whatever its time).
     UPCOMING_STATUSES = (Status.BOOKED, Status.CONFIRMED, Status.CHECKED_IN)
 
@@ -102,6 +111,13 @@ class Appointment(models.Model):
     calendar_uid = models.UUIDField(
         default=uuid.uuid4, editable=False, help_text="The UID of its event in the patient's calendar."
     )
+    # A test patch's result, recorded by a dermatologist (scheduling.services.test_patch.patch_result_record).
+    patch_result = models.CharField(max_length=12, choices=PatchResult.choices, blank=True)
+    patch_result_notes = models.TextField(blank=True)
+    patch_result_by = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    patch_result_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
     cancel_requested_at = models.DateTimeField(
         null=True, blank=True, help_text="When the patient asked, by their email link, to cancel."
@@ -134,6 +150,13 @@ class Appointment(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="treatment") | Q(course__isnull=False, device__isnull=False),
                 name="treatment_has_course_and_device",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="test_patch") | Q(course__isnull=False, device__isnull=False),
+                name="test_patch_has_course_and_device",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="test_patch") | Q(patch_result=""), name="patch_result_only_on_a_test_patch"
             ),
             models.CheckConstraint(
                 condition=~Q(status="held") | Q(hold_expires_at__isnull=False, kind="consultation"),

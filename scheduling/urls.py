@@ -4,7 +4,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
-from scheduling.views import appointments, board, booking, consent, dayboard, daylist, sessions, weekboard
+from scheduling.views import appointments, board, booking, consent, dayboard, daylist, patch, sessions, weekboard
 
 
 class DateConverter:
@@ -46,4 +46,5 @@ urlpatterns = [
 # dermatologist's pages (clinic/urls.py mounts it in the `clinical` namespace).
 clinical_urlpatterns = [
     path("appointments/<int:appointment_id>/record/", sessions.record_session, name="record"),
+    path("appointments/<int:appointment_id>/patch-result/", patch.patch_result, name="patch_result"),
 ]

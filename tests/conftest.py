@@ -82,6 +82,7 @@ def ensure_catalogue():
         "patients.migrations.0003_seed_conditions",
         "catalogue.migrations.0002_condition_day_before_text",
         "catalogue.migrations.0004_condition_outcome_scale",
+        "catalogue.migrations.0005_condition_test_patch_required",
         "scheduling.migrations.0002_seed_treatment_areas",
     ):
         importlib.import_module(module).seed(Catalogue, None)
@@ -164,12 +165,20 @@ def book_treatment(clinic, start, **overrides):
     return appointment_book(**arguments | overrides)
 
 
+def patch_course(clinic):
+    """An approved course of the clinic's patient with no session yet, to book a test patch on."""
+    pigmentation = Condition.objects.get(slug="pigmentation")
+    return TreatmentCourseFactory(patient=clinic.patient, approved=True, condition=pigmentation)
+
+
 @pytest.fixture
 def records(clinic, frozen):
     """One of each record the staff pages open, by name, for tables of URLs (ids)."""
     proposed = TreatmentCourseFactory(patient=clinic.patient, planned_sessions=3)
     return {
         "appointment": book_treatment(clinic, local(1, 10)).pk,
+        # A test patch of another course, for its result page (scheduling.services.test_patch).
+        "patch": book_treatment(clinic, local(1, 14), kind="test_patch", course=patch_course(clinic)).pk,
         "course": clinic.course.pk,
         "proposed": proposed.pk,
         "patient": clinic.patient.pk,

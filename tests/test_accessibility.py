@@ -113,6 +113,8 @@ VISITS = [
     Visit("clinical:course", {"course_id": "course"}),
     # A completed course awaiting its results review: the chart, and the review's form refused empty.
     Visit("clinical:course", {"course_id": "finished"}, submit="main form[method=post]"),
+    Visit("scheduling:appointment", {"pk": "patch"}),
+    Visit("clinical:patch_result", {"appointment_id": "patch"}, submit="main form[method=post]"),
     # The confirmation pages before "not today" and approving a course.
     Visit("scheduling:appointment_defer", {"pk": "checked_in"}, roles=(DERMATOLOGIST,)),
     Visit("clinical:approve", {"course_id": "proposed"}, roles=(DERMATOLOGIST,)),
@@ -242,6 +244,11 @@ def clinic_day(clinic, receptionist, manager, time_machine):
         **today, patient=PatientFactory(first_name="Hedy"), start=local(2, 15), cancel_requested_at=timezone.now()
     )
     unbooked = TreatmentCourseFactory(approved=True, patient=PatientFactory(first_name="Ida"), areas=[area()])
+    # Ida's test patch last Friday, its result still to record.
+    patch_start = local(1, 9) - timedelta(days=3)
+    patch = AppointmentFactory(**dict(treatment, kind=Appointment.Kind.TEST_PATCH, patient=unbooked.patient,
+                                      course=unbooked, start=patch_start, end=patch_start + timedelta(minutes=15)),
+                               status=Appointment.Status.COMPLETED)  # fmt: skip
     proposed = TreatmentCourseFactory(patient=ada, planned_sessions=3)
     finished = TreatmentCourseFactory(
         approved=True, patient=PatientFactory(first_name="Rosalind"), status=TreatmentCourse.Status.COMPLETED
@@ -288,6 +295,7 @@ def clinic_day(clinic, receptionist, manager, time_machine):
         "completed": completed.pk,
         "cancelled": cancelled.pk,
         "room": room.pk,
+        "patch": patch.pk,
     }
 
 

@@ -222,6 +222,7 @@ def test_booking_a_treatment_answers_201_with_the_appointment(api, clinic, cours
         "hold_expires_at": None,
         "short_prep": False,
         "sun_exposure": False,
+        "patch_result": "",
     }
     assert Appointment.objects.get(pk=body["id"]).booked_by == receptionist
 

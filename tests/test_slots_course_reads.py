@@ -69,8 +69,8 @@ def test_a_course_search_reads_its_areas_and_latest_session_with_the_calendar(cl
     with CaptureQueriesContext(connection) as captured:
         slots = find_slots(start_date=frozen.date(), days=7, course=clinic.course, limit=1)
     assert slots[0].end - slots[0].start == orm_length(clinic.course)
-    # One round trip (with the patient's planned sun exposure), then the diary.
-    assert len(captured) == (2 if connection.vendor == "postgresql" else 9)
+    # One round trip (with the patient's planned sun exposure and the course's test patch), then the diary.
+    assert len(captured) == (2 if connection.vendor == "postgresql" else 10)
 
 
 @pytest.mark.parametrize("model", [Patient, Practitioner, Room, LaserDevice, TreatmentCourse])

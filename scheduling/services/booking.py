@@ -21,7 +21,7 @@ from scheduling import events
 from scheduling.availability import epoch, working_intervals
 from scheduling.models import Appointment, SessionRecord
 
-from . import consent_gate, course_rules, guard, sun
+from . import consent_gate, course_rules, guard, sun, test_patch
 from .diary import LONGEST_HOLD
 from .prep import PREP_WINDOW, is_short_prep
 from .slots import DEFAULT_VISIT_MINUTES, session_length
@@ -68,16 +68,17 @@ def appointment_book(
     """
     now = now or timezone.now()
     if kind not in Appointment.Kind.values:
-        raise SchedulingError("Choose consultation, treatment or review.", field="kind")
+        raise SchedulingError("Choose consultation, treatment, review or test patch.", field="kind")
     if hold_until is not None and (kind != Appointment.Kind.CONSULTATION or hold_until <= now):
         raise SchedulingError("Only a consultation is held, and until a time to come.", field="kind")
     if patient.erased_at is not None:
         raise SchedulingError(ERASED, field="patient")
-    if kind == Appointment.Kind.TREATMENT:
+    if kind in Appointment.LASER_KINDS:
+        what = Appointment.Kind(kind).label.lower()
         if course is None:
-            raise SchedulingError("A treatment is booked on a course.", field="course")
+            raise SchedulingError(f"A {what} is booked on a course.", field="course")
         if device is None:
-            raise SchedulingError("A treatment needs a laser device.", field="device")
+            raise SchedulingError(f"A {what} needs a laser device.", field="device")
     if course is not None:
         if course.patient_id != patient.pk:
             raise SchedulingError("That course belongs to another patient.", field="course")
@@ -88,6 +89,8 @@ def appointment_book(
             raise SchedulingError(
                 "The course has no treatment areas, so its session length is unknown.", field="course"
             )
+    elif kind == Appointment.Kind.TEST_PATCH:
+        length = test_patch.patch_length()
     else:  # consultations and reviews, also those linked to a course, are visits of their own length
         length = _visit_length(duration_minutes)
     status = Appointment.Status.BOOKED if hold_until is None else Appointment.Status.HELD
@@ -195,6 +198,7 @@ def appointment_check_in(
     now = now or timezone.now()
     if not check_in_day(appointment, now=now):
         raise IllegalTransition("Patients are checked in on the day of their appointment.")
+    test_patch.check_in_allowed(appointment)
     consent_gate.require_check_in_consent(appointment, now=now)  # a treatment needs its consent signed
     with transaction.atomic():
         appointment = status_move(appointment, "check_in", Appointment.Status.CHECKED_IN)
@@ -362,6 +366,7 @@ def _place(appointment, *, start, length, practitioner, room, device, acknowledg
         )
     sun.keep_or_refuse(appointment, exposure_id=check.sun_exposure_id, acknowledged=acknowledge_sun_exposure, by=by,
                        now=now)  # fmt: skip
+    test_patch.check_placement(appointment, start=start)
     if check.conflicts:
         raise BookingConflict(check.conflicts)
     appointment.start, appointment.end, appointment.blocked_until = start, end, blocked_until

@@ -1,6 +1,6 @@
 """The catalogue rows slot search weighs: working hours with their practitioners, time off,
 closures, rooms and lasers, for `slots.Calendar.load`; and a course's, for its next session: its
-areas' sizes and its latest session's start.
+areas' sizes, its latest session's start and its test patch (test_patch.patch_step's answer).
 
 The queries are SQL written once, as the diary's are: building these small queries through the
 ORM took several times longer than the database took to answer them, and a one-practitioner
@@ -19,12 +19,22 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from catalogue.models import ClinicClosure, LaserDevice, Practitioner, Room, TimeOff, TreatmentArea, WorkingHours
+from catalogue.models import (
+    ClinicClosure,
+    Condition,
+    LaserDevice,
+    Practitioner,
+    Room,
+    TimeOff,
+    TreatmentArea,
+    WorkingHours,
+)
 from clinic.sql import converted, converters, table
-from clinical.models import SunExposure, TreatmentCourse
+from clinical.models import Assessment, SunExposure, TreatmentCourse
 from scheduling.availability import dates
 from scheduling.models import Appointment
 
+from . import test_patch
 from .diary import EPOCH_SQL
 
 _USER_FIELDS = ("id", "username", "first_name", "last_name")  # what a practitioner's name needs
@@ -51,6 +61,15 @@ _AREA_SIZES_SQL = "SELECT a.size FROM {areas} a JOIN {through} c ON a.id = c.{ar
 _LATEST_SESSION_SQL = (
     "SELECT MAX(start) FROM {appointments} WHERE course_id = %s AND kind = %s AND status IN ({active}){not_ignored}"
 )
+# What `test_patch.patch_step` reads: the condition's flag, the assessment's skin type and the course's
+# latest test patch that happened or is to come.
+_PATCH_SQL = """
+SELECT c.test_patch_required, a.skin_type, p.id, p.start, p.status, p.patch_result
+FROM {courses} t JOIN {conditions} c ON c.id = t.condition_id LEFT JOIN {assessments} a ON a.id = t.assessment_id
+LEFT JOIN (SELECT id, start, status, patch_result FROM {appointments}
+           WHERE course_id = %s AND kind = %s AND status IN ({held}) ORDER BY start DESC, id DESC LIMIT 1) p ON 1 = 1
+WHERE t.id = %s
+"""
 # A patient's planned sun exposure whose days, or the prep window after them, reach the searched days.
 _SUN_SQL = (
     "SELECT first_day, last_day, what FROM {exposures} WHERE patient_id = %s AND first_day <= %s AND last_day >= %s"
@@ -235,6 +254,25 @@ def latest_session_start(course_id: int, *, ignore_ids=()) -> Read:
         return converted(db, [start], converters(db.alias, Appointment, ("start",)))[0]
 
     return Read(sql, params, parse)
+
+
+def patch_facts(course_id: int) -> Read:
+    """The course's test patch step, a `test_patch.PatchStep`, as `test_patch.patch_step(course)` reads it."""
+    held = [str(status) for status in test_patch.PATCH_STATUSES]
+    sql = _PATCH_SQL.format(
+        courses=table(TreatmentCourse), conditions=table(Condition), assessments=table(Assessment),
+        appointments=table(Appointment), held=", ".join(["%s"] * len(held)),
+    )  # fmt: skip
+    db = connection
+
+    def parse(rows):
+        requires, skin_type, patch_id, start, status, result = rows[0]
+        if start is not None:
+            start = converted(db, [start], converters(db.alias, Appointment, ("start",)))[0]
+        needed = test_patch.needs_test_patch(condition_requires=bool(requires), skin_type=skin_type)
+        return test_patch.PatchStep(needed, patch_id, start, status or "", result or "")
+
+    return Read(sql, [course_id, str(Appointment.Kind.TEST_PATCH), *held, course_id], parse)
 
 
 def sun_exposures(patient_id: int, *, first: date, last: date, prep: timedelta) -> Read:

@@ -18,6 +18,7 @@ from catalogue.models import LaserDevice, Practitioner, Room
 from scheduling.availability import day_bounds
 from scheduling.models import Appointment
 
+from . import test_patch
 from .slots import Slot, course_sessions, interval_window, open_slots
 
 MOVABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
@@ -47,12 +48,25 @@ def move_window(appointment: Appointment) -> MoveWindow:
     `max_interval_days` (calendar days on the clinic clock) after the session before it, and the
     same before the session after it. The neighbours are the course's other sessions on either
     side of the session's present time; a visit, or a session alone in its course, has no window.
+    A test patch stays the wait before the first session, and a first session the wait after its
+    course's patch (test_patch.py); a first session whose patch forbids it has an empty window.
     """
+    if appointment.kind == Appointment.Kind.TEST_PATCH and appointment.course_id:
+        return MoveWindow(latest=test_patch.patch_latest(appointment.course))
     if not appointment.is_session:
         return MoveWindow()
     course = appointment.course
     others = list(course_sessions(course).exclude(pk=appointment.pk).values_list("start", flat=True))
-    return window_among(appointment.start, others, course)
+    window = window_among(appointment.start, others, course)
+    if any(start < appointment.start for start in others):
+        return window
+    try:
+        ready = test_patch.first_session_earliest(course)
+    except test_patch.SchedulingError:
+        return MoveWindow(appointment.start, appointment.start)  # empty: nothing to offer
+    if ready is not None and (window.earliest is None or ready > window.earliest):
+        return MoveWindow(ready, window.latest)
+    return window
 
 
 def window_among(position: datetime, others, course) -> MoveWindow:

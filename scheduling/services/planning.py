@@ -12,7 +12,7 @@ from clinical.models import TreatmentCourse
 from scheduling.availability import dates, day_bounds
 from scheduling.models import Appointment
 
-from . import calendar_rows, guard
+from . import calendar_rows, guard, test_patch
 from .booking import appointment_book, appointment_reschedule
 from .slots import (
     PREP_WINDOW,
@@ -91,6 +91,10 @@ def course_plan(
             else:
                 first_day = max(start_date, timezone.localdate(now))
                 earliest = timezone.make_aware(datetime.combine(first_day, datetime.min.time()))
+            # A course that needs a test patch starts no earlier than the patch's wait allows.
+            ready = test_patch.first_session_earliest(course)
+            if ready is not None and ready > earliest:
+                earliest = ready
             latest = earliest + timedelta(days=FIRST_SESSION_SEARCH_DAYS)
         else:
             earliest, latest = interval_window(anchor.start, course)

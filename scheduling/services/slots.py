@@ -39,7 +39,7 @@ from scheduling.availability import (
 )
 from scheduling.models import Appointment
 
-from . import calendar_rows
+from . import calendar_rows, test_patch
 from .diary import Diary, Whose, busy_rows, window_spans
 from .prep import PREP_WINDOW, is_short_prep, prep_begins  # noqa: F401  (imported from here too)
 from .sun import kept_off_days
@@ -157,7 +157,7 @@ def open_slots(
     reads = []  # a course's areas and latest session, a patient's sun exposure: in the calendar's round trip
     if course is not None:
         patient_id, condition = course.patient_id, course.condition_id
-        reads += [calendar_rows.area_sizes(course.pk),
+        reads += [calendar_rows.area_sizes(course.pk), calendar_rows.patch_facts(course.pk),
                   calendar_rows.latest_session_start(course.pk, ignore_ids=ignore_appointment_ids)]  # fmt: skip
     treatment = kind == Appointment.Kind.TREATMENT  # nothing else has a prep window, or is kept off the sun
     if treatment and patient_id is not None:
@@ -167,11 +167,15 @@ def open_slots(
         device=device, also=tuple(reads),
     )  # fmt: skip
     kept_off = kept_off_days(calendar.also[-1]) if treatment and patient_id is not None else set()
-    if course is not None:
-        sizes, previous_start = calendar.also[:2]  # the latest of `course_sessions(course)` not ignored
+    if course is not None and kind == Appointment.Kind.TEST_PATCH:
+        length = test_patch.patch_length()
+    elif course is not None:
+        sizes, patch, previous_start = calendar.also[:3]  # the latest of `course_sessions(course)` not ignored
         length = session_length(course, sizes=sizes)
         if previous_start is not None:
             earliest = max(earliest or previous_start, interval_window(previous_start, course)[0])
+        elif (ready := test_patch.first_session_earliest(course, step=patch)) is not None:  # the patch's wait
+            earliest = max(earliest or ready, ready)
     if length is None:
         length = timedelta(minutes=DEFAULT_VISIT_MINUTES)
     if length <= timedelta(0):
@@ -240,7 +244,7 @@ class Calendar:
             calendar_rows.rooms(room_id=room.pk if room else None),
             *also,
         ]
-        if kind == Appointment.Kind.TREATMENT:
+        if kind in Appointment.LASER_KINDS:
             condition_id = getattr(condition, "pk", condition)
             reads.append(calendar_rows.lasers(condition_id=condition_id, device_id=device.pk if device else None))
         (practitioners, rules), off, closed, rooms, *rest = calendar_rows.fetch(*reads)

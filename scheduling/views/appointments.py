@@ -28,6 +28,7 @@ from scheduling.services import (
     appointment_reschedule,
     find_move_slots,
     move_window,
+    test_patch,
 )
 from scheduling.services.booking import check_in_day, no_show_due
 from scheduling.services.check_in import appointment_defer, check_in_flags, defer_blocker, unconfirmed_prep
@@ -51,6 +52,7 @@ def _load(pk: int) -> Appointment:
         "device",
         "booked_by",
         "short_prep_acknowledged_by",
+        "patch_result_by__user",
     )
     return get_object_or_404(Appointment.objects.select_related(*related).with_session_numbers(), pk=pk)
 
@@ -87,6 +89,11 @@ def _next_steps(request, appointment) -> dict:
         and appointment.kind != Appointment.Kind.TREATMENT
         and appointment.status == Appointment.Status.CHECKED_IN,
         "can_assess": assesses,
+        # A test patch's result, once the patch has begun (test_patch.patch_result_record's rule).
+        "can_record_patch": treats
+        and appointment.kind == Appointment.Kind.TEST_PATCH
+        and appointment.status in test_patch.PATCH_STATUSES
+        and appointment.start <= now,
         # The consultation's outcome, once recorded, leads on to its course proposal.
         "latest_assessment": latest,
         "proposable": proposable_conditions(latest) if latest else [],

@@ -35,6 +35,7 @@ from scheduling.services import (
     find_slots,
     session_length,
     sun,
+    test_patch,
 )
 from scheduling.services.course_rules import takes_another_session
 from scheduling.services.freecells import BOOKABLE, cell_state
@@ -71,20 +72,22 @@ def course_book(request, pk):
     if request.method == "POST":
         form = SlotBookForm(request.POST)
         posted = request.POST.get("start")
+        # A test patch slot says so; the service decides whether the course may have it.
+        kind = Appointment.Kind.TEST_PATCH if request.POST.get("kind") == "test_patch" else Appointment.Kind.TREATMENT
         if form.is_valid():
             try:
                 appointment = appointment_book(
-                    patient=course.patient,
-                    kind=Appointment.Kind.TREATMENT,
-                    course=course,
-                    booked_by=request.user,
-                    **form.cleaned_data,
+                    patient=course.patient, kind=kind, course=course, booked_by=request.user, **form.cleaned_data
                 )
             except SchedulingError as error:
                 conflicts = refuse(request, error)
                 sun_refused = sun_override(error, form)
                 course.refresh_from_db()
             else:
+                if kind == Appointment.Kind.TEST_PATCH:
+                    messages.success(request, f"Test patch booked for {_when(appointment.start)} with "
+                                              f"{appointment.practitioner}.")  # fmt: skip
+                    return redirect("scheduling:course_book", pk=course.pk)
                 messages.success(
                     request,
                     f"Session {appointment.session_number} of {course.planned_sessions} booked for "
@@ -101,16 +104,20 @@ def course_book(request, pk):
     number_sessions(sessions)  # they are all the course's sessions
     held = sum(1 for a in sessions if a.is_active)
     bookable = takes_another_session(course, held=held)
+    step = test_patch.patch_step(course)
+    # A course that needs a test patch and has none offers patch slots first (test_patch.py).
+    patch_due = bookable and not held and step.needed and not step.booked
+    kind = Appointment.Kind.TEST_PATCH if patch_due else Appointment.Kind.TREATMENT
     # A first session waits out the two sun-free weeks unless asked otherwise; a later one waits
     # for the course's interval, which the slot search keeps by itself.
-    prep_ready = None if held else timezone.now() + PREP_WINDOW
+    prep_ready = None if held or patch_due else timezone.now() + PREP_WINDOW
     first_day = timezone.localdate(prep_ready) if prep_ready else timezone.localdate()
     search = CourseBookSearchForm(request.GET or None, initial={"date": first_day})
     wanted = _valid(search)
     picked = wanted.get("start") if not wanted.get("date") else None  # a time clicked on the day board
     picked_refusal, slots, refused = None, [], False
     if bookable and picked:
-        terms = {"course": course, "kind": Appointment.Kind.TREATMENT, **_picked_resources(wanted)}
+        terms = {"course": course, "kind": kind, **_picked_resources(wanted)}
         try:
             slots = picked_slot(picked, **terms)
         except SchedulingError as error:
@@ -127,6 +134,7 @@ def course_book(request, pk):
         try:
             slots = find_slots(
                 course=course,
+                kind=kind,
                 start_date=wanted.get("date") or (timezone.localdate(picked) if picked else first_day),
                 earliest=picked or (None if wanted.get("date") else prep_ready),
                 days=SEARCH_DAYS,
@@ -149,6 +157,10 @@ def course_book(request, pk):
         "posted": posted,
         "conflicts": conflicts,
         "sun_refused": sun_refused,
+        "patch_due": patch_due,
+        "patch_words": test_patch.step_words(step),
+        "slot_kind": kind if patch_due else "",
+        "patch_minutes": test_patch.patch_length().seconds // 60,
     }
     return render(request, "scheduling/course_book.html", context)
 
