@@ -2,7 +2,9 @@
 check-in show the same forms, one per unsigned text, and sign through `consent_sign`."""
 
 from django import forms
+from django.contrib import messages
 
+from clinic.client import client_address
 from clinic.errors import SchedulingError
 from clinic.forms import add_service_error
 from clinical.models import ConsentSignature, ConsentText
@@ -74,6 +76,21 @@ def sign_form(
     except SchedulingError as error:
         add_service_error(form, error)
         return None
+
+
+def sign_posted(request, sign_forms: list[ConsentSignForm], *, patient, channel: str, witnessed_by=None) -> bool:
+    """Sign the text whose form was posted, with the thanks as a message; False when it was
+    refused (on its form, or as a message when the text is no longer one to sign), for a 400."""
+    form = posted_form(sign_forms)
+    if form is None:
+        messages.error(request, GONE)
+        return False
+    signed = sign_form(
+        form, patient=patient, channel=channel, client_address=client_address(request), witnessed_by=witnessed_by
+    )
+    if signed is not None:
+        messages.success(request, f"Thank you: “{form.text.title}” is signed.")
+    return signed is not None
 
 
 GONE = "That consent was signed already, or a newer version replaced it. Please read the one shown here."

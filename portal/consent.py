@@ -6,9 +6,9 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from clinic.client import client_address
-from clinical.consent_forms import GONE, consent_forms, posted_form, sign_form
+from clinical.consent_forms import consent_forms, sign_posted
 from clinical.models import ConsentSignature, ConsentText
+from clinical.selectors import consent_signatures
 from clinical.services.consent import photo_consent_withdraw, photo_scopes, unsigned_texts
 
 from .session import patient_required
@@ -21,21 +21,12 @@ def consent(request, patient):
     sign_forms = consent_forms(unsigned_texts(patient=patient), patient=patient, data=request.POST or None)
     status = 200
     if request.method == "POST":
-        form = posted_form(sign_forms)
-        if form is None:
-            messages.error(request, GONE)
-            status = 400
-        elif sign_form(
-            form, patient=patient, channel=ConsentSignature.Channel.ONLINE, client_address=client_address(request)
-        ):
-            messages.success(request, f"Thank you: “{form.text.title}” is signed.")
+        if sign_posted(request, sign_forms, patient=patient, channel=ConsentSignature.Channel.ONLINE):
             return redirect("portal:consent")
-        else:
-            status = 400
-    signed = ConsentSignature.objects.filter(patient=patient).select_related("text").order_by("-signed_at", "-pk")
+        status = 400
     return portal_page(
-        request, "consent.html", patient=patient, forms=sign_forms, signed=signed, scopes=photo_scopes(patient=patient),
-        photo=ConsentText.Kind.PHOTO, status=status,
+        request, "consent.html", patient=patient, forms=sign_forms, signed=consent_signatures(patient),
+        scopes=photo_scopes(patient=patient), photo=ConsentText.Kind.PHOTO, status=status,
     )  # fmt: skip
 
 

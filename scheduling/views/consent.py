@@ -3,14 +3,12 @@ the patient, who reads each unsigned text in full, types their full name and sig
 keeps the channel (tablet), the client address and the staff member who handed it over as the
 witness. The rules are `clinical.services.consent`'s, the same the patient's own pages call."""
 
-from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from clinic.client import client_address
 from clinic.roles import ability_required
-from clinical.consent_forms import GONE, consent_forms, posted_form, sign_form
+from clinical.consent_forms import consent_forms, sign_posted
 from clinical.models import ConsentSignature
 from clinical.services.consent import unsigned_texts
 from scheduling.models import Appointment
@@ -26,17 +24,9 @@ def consent_tablet(request, pk):
     sign_forms = consent_forms(unsigned_texts(patient=patient), patient=patient, data=request.POST or None)
     status = 200
     if request.method == "POST":
-        form = posted_form(sign_forms)
-        if form is None:
-            messages.error(request, GONE)
-            status = 400
-        elif sign_form(
-            form, patient=patient, channel=ConsentSignature.Channel.TABLET, client_address=client_address(request),
-            witnessed_by=request.user,
-        ):  # fmt: skip
-            messages.success(request, f"Thank you: “{form.text.title}” is signed.")
+        channel = ConsentSignature.Channel.TABLET
+        if sign_posted(request, sign_forms, patient=patient, channel=channel, witnessed_by=request.user):
             return redirect("scheduling:consent_tablet", pk=appointment.pk)
-        else:
-            status = 400
+        status = 400
     context = {"appointment": appointment, "patient": patient, "forms": sign_forms, "hide_staff_menu": True}
     return render(request, "scheduling/consent_tablet.html", context, status=status)
