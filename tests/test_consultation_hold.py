@@ -110,6 +110,12 @@ def test_an_expired_hold_is_offered_and_given_to_a_booking_before_any_sweep(clin
     assert (held.status, visit.status) == ("released", "booked")
 
 
+def test_a_search_weighs_holds_as_of_its_own_now_not_the_wall_clock(clinic, frozen):
+    hold(clinic)  # held until frozen + 30 minutes, on the wall clock too
+    assert local(1, 10) not in consultation_starts(clinic, now=frozen + timedelta(minutes=29))
+    assert local(1, 10) in consultation_starts(clinic, now=frozen + timedelta(minutes=30))
+
+
 def test_the_link_email_of_a_released_hold_is_not_sent(clinic, frozen, time_machine):
     held = hold(clinic)
     row = Notification.objects.get(appointment=held)

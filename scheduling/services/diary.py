@@ -44,12 +44,18 @@ _SPAN_SQL = "(start < %s AND start > %s AND blocked_until > %s)"
 
 
 def busy_rows(
-    spans: list[tuple[datetime, datetime]], *, turnover: timedelta, ignore_ids=(), whose: "Whose | None" = None
+    spans: list[tuple[datetime, datetime]],
+    *,
+    turnover: timedelta,
+    ignore_ids=(),
+    whose: "Whose | None" = None,
+    now: datetime | None = None,
 ) -> Iterator[tuple[int, int, int | None, int, int, int, int]]:
     """Every active appointment that can hold a practitioner, room, laser or patient during the
     `spans` (a slot at a span's end still keeps its room and laser for `turnover`), or only those
     of `whose`, as (practitioner, room, device, patient, start, end, blocked until) in start order,
-    with the times in epoch seconds. The query runs when the first row is asked for; its cursor
+    with the times in epoch seconds; a hold expired by `now` (the search's, the present by
+    default) holds nothing. The query runs when the first row is asked for; its cursor
     closes once the rows are all read or the iterator is dropped."""
     if not spans:
         return
@@ -75,7 +81,7 @@ def busy_rows(
         where=where,
         not_ignored=f" AND id NOT IN ({', '.join(['%s'] * len(ignore_ids))})" if ignore_ids else "",
     )
-    params = [*active, at(timezone.now()), *where_params, *ignore_ids]  # a hold past its expiry holds nothing
+    params = [*active, at(now or timezone.now()), *where_params, *ignore_ids]  # a hold past its expiry holds nothing
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(500):

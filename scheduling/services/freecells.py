@@ -46,13 +46,14 @@ class _Day:
     starts (epoch seconds) with their aware instants, and who is at work for a visit's length."""
 
     def __init__(self, *, day, kind, condition, patient, length, now):
-        self.day, self.now = day, epoch(now or timezone.now())
+        now = now or timezone.now()
+        self.day, self.now = day, epoch(now)
         self.seconds = int((length or timedelta(minutes=BOARD_MINUTES)).total_seconds())
         self.tz = timezone.get_default_timezone()
         first, last = day_bounds(day, self.tz)
         self.bounds = (epoch(first), epoch(last))
         self.calendar = Calendar.load(first=day, last=day, kind=kind, condition=condition)
-        self.diary = self.calendar.diary((first, last), patient_id=patient.pk if patient is not None else None)
+        self.diary = self.calendar.diary((first, last), patient_id=patient.pk if patient is not None else None, now=now)
         self.diary.read_to(self.bounds[1])
         self.starts = range(self.bounds[0], self.bounds[1], GRID)
         self.at = {start: _at(start) for start in self.starts}  # every row is keyed by the same starts

@@ -248,7 +248,9 @@ def _best_slot(calendar, course, preferred, usual, earliest, latest, now, ignore
             if group == []:
                 continue
             if index not in diaries:  # its query runs when the sweep first reads it
-                diaries[index] = calendar.diary(window, patient_id=course.patient_id, ignore_ids=ignore, days=group)
+                diaries[index] = calendar.diary(
+                    window, patient_id=course.patient_id, ignore_ids=ignore, days=group, now=now
+                )
             diary = diaries[index]
             starts = calendar.free_starts(
                 diary, days=days if group is None else group, window=window, length=length, practitioners=practitioners

@@ -186,7 +186,7 @@ def open_slots(
     if window is None:
         return
     diary = calendar.diary(
-        window, patient_id=patient_id, ignore_ids=ignore_appointment_ids, narrow=practitioner is not None
+        window, patient_id=patient_id, ignore_ids=ignore_appointment_ids, narrow=practitioner is not None, now=now
     )
     searched = [day for day in dates(start_date, last_date) if day not in kept_off]
     starts = calendar.free_starts(diary, days=searched, window=window, length=length)
@@ -276,12 +276,13 @@ class Calendar:
         ignore_ids=(),
         days: list | None = None,
         narrow: bool = False,
+        now: datetime | None = None,
     ) -> Diary:
         """Who and what is busy during `window`, or only on those of its local `days` when given:
         one query, run when the diary is first read. `narrow` is for searching this calendar's
         practitioners when they are a few of the clinic's: the query reads only their and the
         patient's appointments and those of the first room and laser, and one more reads the other
-        rooms' and lasers' only if a free start finds the first ones taken."""
+        rooms' and lasers' only if a free start finds the first ones taken. Holds expired by `now` hold nothing."""
         # A slot ending at the window's end still keeps its room and laser for their turnover.
         turnover = timedelta(
             minutes=max(
@@ -290,23 +291,19 @@ class Calendar:
         )
         spans = window_spans(window, days)
         seconds = int(turnover.total_seconds())
+
+        def rows(whose: Whose | None = None):
+            return busy_rows(spans, turnover=turnover, ignore_ids=ignore_ids, whose=whose, now=now)
+
         if not narrow:
-            return Diary(
-                busy_rows(spans, turnover=turnover, ignore_ids=ignore_ids), patient_id=patient_id, turnover=seconds
-            )
+            return Diary(rows(), patient_id=patient_id, turnover=seconds)
         whose = Whose(
             practitioner_ids=tuple(p.pk for p in self.practitioners),
             patient_id=patient_id,
             room_ids=tuple(r.pk for r in self.rooms[:1]),
             device_ids=tuple(d.pk for d in self.devices[:1] if d is not None),
         )
-        return Diary(
-            busy_rows(spans, turnover=turnover, ignore_ids=ignore_ids, whose=whose),
-            patient_id=patient_id,
-            turnover=seconds,
-            whose=whose,
-            read_holds=lambda: busy_rows(spans, turnover=turnover, ignore_ids=ignore_ids),
-        )
+        return Diary(rows(whose), patient_id=patient_id, turnover=seconds, whose=whose, read_holds=rows)
 
     def free_starts(
         self,
