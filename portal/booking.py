@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
+from clinic.errors import IllegalTransition
 from clinical.models import TreatmentCourse
 from scheduling.models import Appointment
 from scheduling.services import MOVABLE_STATUSES, PREP_WINDOW, MoveWindow, Slot, find_move_slots, find_slots
@@ -126,6 +127,19 @@ def move_refusal(appointment: Appointment, *, moves: int, now: datetime) -> str:
     if moves >= settings.PORTAL_MAX_MOVES:
         return f"A visit can be moved online {settings.PORTAL_MAX_MOVES} times; this one has been."
     return ""
+
+
+def online_move_rule(patient, *, now: datetime):
+    """`move_refusal` as the reschedule's `caller_rule`: the patient's moves are counted on the
+    row the move has locked, so two moves of one visit at once cannot both take the last one left."""
+
+    def check(appointment: Appointment) -> None:
+        moves = moves_by_patient(patient, [appointment.pk]).get(appointment.pk, 0)
+        refusal = move_refusal(appointment, moves=moves, now=now)
+        if refusal:
+            raise IllegalTransition(refusal)
+
+    return check
 
 
 def patient_move_window(appointment: Appointment, *, now: datetime) -> MoveWindow:

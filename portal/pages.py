@@ -85,6 +85,7 @@ def move(request, patient, appointment_id):
                 appointment_reschedule(
                     appointment=appointment, start=slot.start, practitioner=slot.practitioner, room=slot.room,
                     device=slot.device, by=patient.user, now=now,
+                    caller_rule=booking.online_move_rule(patient, now=now),  # counted under the move's locks
                 )  # fmt: skip
             except SchedulingError as error:
                 form.add_error(None, patient_message(error))

@@ -234,3 +234,38 @@ def test_a_course_stays_active_when_its_only_session_is_cancelled_while_another_
         assert all(isinstance(r, Appointment) for r in results), results
         course.refresh_from_db()
         assert course.status == "active", results
+
+
+def test_two_online_moves_of_one_visit_at_once_cannot_both_take_its_last_move(frozen, settings):
+    from auditlog.context import set_actor
+
+    from patients.services import patient_account
+    from portal.booking import online_move_rule
+    from scheduling.services import appointment_reschedule
+
+    settings.PORTAL_MAX_MOVES = 1
+    practitioner, room = working_all_week(PractitionerFactory()), RoomFactory()
+    patient = PatientFactory()
+    patient_account(patient=patient)
+    patient.refresh_from_db()
+    visit = appointment_book(
+        patient=patient, kind="consultation", start=local(22, 10), practitioner=practitioner, room=room
+    )
+
+    def move_to(hour):
+        def move():
+            with set_actor(patient.user):  # as the patient's page request does (auditlog's middleware)
+                return appointment_reschedule(
+                    appointment=Appointment.objects.get(pk=visit.pk), start=local(23, hour), by=patient.user,
+                    caller_rule=online_move_rule(patient, now=frozen),
+                )  # fmt: skip
+
+        return move
+
+    results = run_in_threads([move_to(10), move_to(14)])
+    moved = [r for r in results if isinstance(r, Appointment)]
+    refused = [r for r in results if isinstance(r, SchedulingError)]
+    assert len(moved) == 1 and len(refused) == 1, results
+    assert "can be moved online 1 times" in refused[0].message
+    visit.refresh_from_db()
+    assert visit.start == moved[0].start and visit.version == 2

@@ -8,6 +8,7 @@ the one order guard.py describes, and a transaction the database stops for conte
 run again (`guard.retrying`), or answered as a conflict.
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -129,9 +130,12 @@ def appointment_reschedule(
     by=None,
     now: datetime | None = None,
     check_spacing: bool = True,
+    caller_rule: Callable[[Appointment], None] | None = None,
 ) -> Appointment:
     """Move a booked or confirmed appointment, keeping its length; it needs confirming again (and
-    acknowledging again, as a booking, inside the prep window or planned sun exposure)."""
+    acknowledging again, as a booking, inside the prep window or planned sun exposure).
+    `caller_rule` (a patient's online limits, say) weighs the locked, reread row and raises a
+    SchedulingError to refuse: checked under the locks, two moves at once cannot both pass it."""
     now = now or timezone.now()
     with _booking_transaction(appointment):
         # The order of locks (guard.py): the resources the move leaves and those it takes, then the
@@ -146,6 +150,8 @@ def appointment_reschedule(
             raise Contention()  # moved meanwhile off resources this one has not locked: start again
         if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
             raise IllegalTransition(f"A {appointment.get_status_display().lower()} appointment cannot be moved.")
+        if caller_rule is not None:
+            caller_rule(appointment)
         if appointment.course_id:
             course_rules.check_course_bookable(appointment.course)
         left = events.Placement.of(appointment)
