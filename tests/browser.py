@@ -59,3 +59,10 @@ def screenshot(page, name):
     folder = DOCS_SCREENSHOTS if os.environ.get("SAVE_SCREENSHOTS") else Path(tempfile.gettempdir()) / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def settle(page):
+    """Wait until the page has loaded and no htmx request is in flight (htmx marks its element while
+    one is), before checking it: "networkidle" would wait out half a second of silence every time."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")

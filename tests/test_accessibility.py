@@ -18,7 +18,7 @@ from clinical.models import ConsentText, SunExposure, TreatmentCourse
 from clinical.services.consent import consent_sign
 from outbox.models import Notification
 from scheduling.models import Appointment
-from tests.browser import log_in
+from tests.browser import log_in, settle
 from tests.conftest import MONDAY_MORNING, book_treatment, local
 from tests.factories import (
     AppointmentFactory,
@@ -311,7 +311,7 @@ def _blocking(results, url) -> list[str]:
 
 
 def _check(page, axe, url) -> list[str]:
-    page.wait_for_load_state("networkidle")
+    settle(page)
     return _blocking(axe.run(page, options=AXE_OPTIONS), url)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from clinical.models import ConsentSignature, ConsentText
 from scheduling.models import Appointment
-from tests.browser import log_in
+from tests.browser import log_in, settle
 from tests.conftest import MONDAY_MORNING, book_treatment, local
 from tests.portal import sign_in_path
 from tests.test_accessibility import AXE_OPTIONS, _blocking
@@ -36,7 +36,7 @@ def _checker(page, width):
     axe, found = Axe(), []
 
     def check(what):
-        page.wait_for_load_state("networkidle")
+        settle(page)
         found.extend(_blocking(axe.run(page, options=AXE_OPTIONS), what))
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{what} scrolls sideways"
 

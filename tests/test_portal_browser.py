@@ -12,6 +12,7 @@ from django.core.cache import cache
 from outbox import sending
 from outbox.models import Notification
 from scheduling.models import Appointment
+from tests.browser import settle
 from tests.conftest import MONDAY_MORNING, local
 from tests.portal import completed_session, link_in
 from tests.test_accessibility import AXE_OPTIONS, _blocking
@@ -31,7 +32,7 @@ def test_a_patient_signs_in_from_the_emailed_link_books_the_next_session_moves_i
     page.set_viewport_size(PHONE)
 
     def check(what):
-        page.wait_for_load_state("networkidle")
+        settle(page)
         found.extend(_blocking(axe.run(page, options=AXE_OPTIONS), what))
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], f"{what} scrolls sideways"
 

@@ -9,6 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from outbox.emails import build_message
 from outbox.models import Notification
 from scheduling.models import Appointment
+from tests.browser import settle
 from tests.conftest import MONDAY_MORNING
 from tests.test_accessibility import AXE_OPTIONS, _blocking
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def check(page, axe, step) -> list[str]:
-    page.wait_for_load_state("networkidle")
+    settle(page)
     wider = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
     return _blocking(axe.run(page, options=AXE_OPTIONS), step) + ([f"{step}: scrolls sideways"] if wider else [])
 
