@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from api.common import (
     CONFLICT,
+    DERMATOLOGISTS_ONLY,
     FIELD_ERRORS,
     STATE_ERROR,
     TEXT_MAX,
@@ -24,6 +25,7 @@ from api.common import (
     valid,
 )
 from catalogue.models import LaserDevice, Practitioner, Room, TreatmentArea
+from catalogue.permissions import acting_dermatologist
 from clinical.models import TreatmentCourse
 from patients.models import Patient
 from scheduling.availability import day_bounds
@@ -38,6 +40,7 @@ from scheduling.services import (
     appointment_reschedule,
 )
 from scheduling.services.check_in import QUESTIONS, check_in_flags
+from scheduling.services.test_patch import patch_result_record
 
 SUN_ACKNOWLEDGEMENT = (
     "The dermatologist agrees to treat during the patient's planned sun exposure or the 14 days after it "
@@ -209,6 +212,11 @@ class SessionRecordSerializer(serializers.Serializer):
         return value
 
 
+class PatchResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=Appointment.PatchResult.choices)
+    notes = TextField(required=False, allow_blank=True, max_length=TEXT_MAX)
+
+
 APPOINTMENT_MOVED = {200: AppointmentSerializer, 400: FIELD_ERRORS, 409: STATE_ERROR}
 
 
@@ -217,7 +225,9 @@ class AppointmentViewSet(MatrixViewSet):
     abilities = {
         **dict.fromkeys(("create", "reschedule", "cancel", "confirm", "check_in", "no_show"), "book"),
         "complete": "treat",
+        "patch_result": "treat",
     }
+    dermatologists = ("patch_result",)  # written in a dermatologist's name, as on the pages
     queryset = Appointment.objects.with_session_numbers()
     serializer_class = AppointmentSerializer
     pagination_class = Pages
@@ -310,4 +320,13 @@ class AppointmentViewSet(MatrixViewSet):
     def no_show(self, request, pk=None):
         """Record that the patient did not come; possible once the appointment has started."""
         appointment = appointment_no_show(appointment=self.get_object())
+        return Response(self.get_serializer(appointment).data)
+
+    @extend_schema(request=PatchResultSerializer, responses={**APPOINTMENT_MOVED, 403: DERMATOLOGISTS_ONLY})
+    @action(detail=True, methods=["post"], url_path="patch-result")
+    def patch_result(self, request, pk=None):
+        """A dermatologist records a test patch's result once the patch has been done (or changes it);
+        the course's first session can be booked once it is no reaction or mild."""
+        data = valid(PatchResultSerializer, request.data)
+        appointment = patch_result_record(appointment=self.get_object(), by=acting_dermatologist(request.user), **data)
         return Response(self.get_serializer(appointment).data)

@@ -25,9 +25,10 @@ from api.common import (
 from catalogue.models import Condition, LaserDevice, Practitioner, Room, TreatmentArea
 from catalogue.permissions import acting_dermatologist
 from clinic.roles import can
-from clinical.models import Assessment, TreatmentCourse
+from clinical.models import Assessment, CourseDecision, TreatmentCourse
 from clinical.services.assessments import assessment_for_proposal
 from clinical.services.courses import MAX_SESSIONS, course_approve, course_propose, plan_errors, protocol_plan
+from clinical.services.outcome import REASON_MAX, course_decide
 from patients.models import Patient
 from scheduling.models import Appointment
 from scheduling.services import course_book_plan, course_plan
@@ -143,10 +144,35 @@ class BookPlanSerializer(serializers.Serializer):
     acknowledge_short_prep = FlagField(default=False)
 
 
+class CourseReviewSerializer(serializers.Serializer):
+    outcome_score = WholeNumberField(
+        help_text="The course's result on its condition's scale (`outcome_scale`): estimated clearance 0-100 "
+        "(percent) or global aesthetic improvement 0-4."
+    )
+    decision = serializers.ChoiceField(choices=CourseDecision.Decision.choices)
+    added_sessions = WholeNumberField(
+        required=False, allow_null=True, help_text="With `add_sessions`: how many, up to the condition's maximum."
+    )
+    reason = TextField(required=False, allow_blank=True, max_length=REASON_MAX, help_text="Needed to stop.")
+
+
+class CourseDecisionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CourseDecision
+        fields = ["id", "course", "sessions", "outcome_score", "decision", "added_sessions", "reason",
+                  "decided_by", "decided_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReviewedCourseSerializer(serializers.Serializer):
+    review = CourseDecisionSerializer()
+    course = CourseSerializer()
+
+
 @extend_schema(tags=["courses"])
 class CourseViewSet(MatrixViewSet):
-    abilities = {"create": "treat", "approve": "treat", "book_plan": "book"}
-    dermatologists = ("create", "approve")  # written in a dermatologist's name, as on the pages
+    abilities = {"create": "treat", "approve": "treat", "book_plan": "book", "review": "treat"}
+    dermatologists = ("create", "approve", "review")  # written in a dermatologist's name, as on the pages
     queryset = TreatmentCourse.objects.select_related("patient", "condition").prefetch_related("areas")
     serializer_class = CourseSerializer
 
@@ -195,3 +221,17 @@ class CourseViewSet(MatrixViewSet):
         data = valid(BookPlanSerializer, request.data)
         appointments = course_book_plan(course=course, booked_by=request.user, **data)
         return Response(BookedPlanSerializer({"appointments": appointments}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CourseReviewSerializer,
+        responses={201: ReviewedCourseSerializer, 400: FIELD_ERRORS, 403: DERMATOLOGISTS_ONLY, 409: STATE_ERROR},
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """A dermatologist reviews a completed course's results: its score, and complete, add sessions
+        (the course is active again for them) or stop (with a reason); once per planned sessions."""
+        course = self.get_object()
+        data = valid(CourseReviewSerializer, request.data)
+        decision = course_decide(course=course, by=acting_dermatologist(request.user), **data)
+        answer = {"review": decision, "course": course}
+        return Response(ReviewedCourseSerializer(answer, context=self.get_serializer_context()).data, status=201)

@@ -306,3 +306,27 @@ def test_a_review_is_exported_and_its_reason_erased_with_the_patient(dermatologi
     assert (review.reason, review.outcome_score) == ("", 1)
     entry = LogEntry.objects.get(content_type=ContentType.objects.get_for_model(CourseDecision))
     assert "Mrs Byron" not in json.dumps(entry.changes_dict)
+
+
+def test_a_dermatologist_reviews_a_course_over_the_api_and_reception_may_not(dermatologist, receptionist, frozen):
+    course = completed(planned=8)
+    url = f"/api/v1/courses/{course.pk}/review/"
+    desk = APIClient()
+    desk.force_authenticate(receptionist)
+    assert desk.post(url, {"outcome_score": 60, "decision": "complete"}, format="json").status_code == 403
+    api = APIClient()
+    api.force_authenticate(dermatologist.user)
+    off_scale = api.post(url, {"outcome_score": 140, "decision": "complete"}, format="json")
+    assert off_scale.status_code == 400 and "percentage from 0 to 100" in str(off_scale.json())
+    no_reason = api.post(url, {"outcome_score": 20, "decision": "stop", "reason": " "}, format="json")
+    assert no_reason.status_code == 400 and no_reason.json() == {"reason": ["Say why the treatment stops."]}
+    answer = api.post(url, {"outcome_score": 60, "decision": "add_sessions", "added_sessions": 2}, format="json")
+    assert answer.status_code == 201, answer.json()
+    body = answer.json()
+    assert (body["review"]["sessions"], body["review"]["decision"], body["review"]["added_sessions"]) == (
+        8, "add_sessions", 2,
+    )  # fmt: skip
+    assert (body["course"]["planned_sessions"], body["course"]["status"]) == (10, "active")
+    again = api.post(url, {"outcome_score": 60, "decision": "complete"}, format="json")
+    assert again.status_code == 409 and "active" in again.json()["detail"]
+    assert CourseDecision.objects.filter(course=course).count() == 1

@@ -1,7 +1,7 @@
 """The test patch on the pages, in the API, the emails and reception's queue (the rule itself:
 tests/test_test_patch.py)."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -46,6 +46,28 @@ def test_the_api_books_a_patch_and_refuses_an_early_first_session(api, patched, 
     early = api.post("/api/v1/appointments/", terms | {"kind": "treatment", "start": local(8, 10).isoformat(),
                                                        "acknowledge_short_prep": True}, format="json")  # fmt: skip
     assert early.status_code == 400 and "must wait 7 days" in str(early.json())
+
+
+def test_a_dermatologist_records_the_patch_result_over_the_api_and_reception_may_not(
+    api, patched, dermatologist, frozen, time_machine
+):
+    patch = book_patch(patched, local(2, 9))
+    url = f"/api/v1/appointments/{patch.pk}/patch-result/"
+    derm = APIClient()
+    derm.force_authenticate(dermatologist.user)
+    early = derm.post(url, {"result": "no_reaction"}, format="json")
+    assert early.status_code == 400 and "once the test patch has been done" in str(early.json())
+    time_machine.move_to(patch.start + timedelta(minutes=20), tick=False)
+    assert api.post(url, {"result": "no_reaction"}, format="json").status_code == 403
+    bad = derm.post(url, {"result": "fine"}, format="json")
+    assert bad.status_code == 400 and "result" in bad.json()
+    answer = derm.post(url, {"result": "mild", "notes": "  slight redness  "}, format="json")
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["patch_result"] == "mild"
+    patch.refresh_from_db()
+    assert (patch.patch_result, patch.patch_result_notes, patch.patch_result_by) == (
+        "mild", "slight redness", dermatologist,
+    )  # fmt: skip
 
 
 def test_the_api_offers_patch_slots_on_a_course(api, patched, frozen):
