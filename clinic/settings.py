@@ -260,6 +260,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AppointmentStatusEnum": "scheduling.models.Appointment.Status",
         "CourseStatusEnum": "clinical.models.TreatmentCourse.Status",
+        "PatchResultEnum": "scheduling.models.Appointment.PatchResult",
     },
 }
 
@@ -344,6 +345,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "scheduling.tasks.send_notifications": {"queue": "mail"},
     "scheduling.tasks.send_notification": {"queue": "mail"},
+    "portal.tasks.send_sign_in_links": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE = {
     "dispatch-notifications": {"task": "scheduling.tasks.dispatch_notifications", "schedule": 60.0},

@@ -22,6 +22,9 @@ SESAME_MAX_AGE = timedelta(minutes=30)
 SESAME_ONE_TIME = True
 PORTAL_SIGN_IN_RATE_PER_ADDRESS = env.str("PORTAL_SIGN_IN_RATE_PER_ADDRESS", default="3/h")
 PORTAL_SIGN_IN_RATE_PER_CLIENT = env.str("PORTAL_SIGN_IN_RATE_PER_CLIENT", default="20/h")
+# A request for a link hands the address to the mail workers, which look it up, so that the answer
+# takes as long for an unknown address as for a patient's (portal.services.sign_in_link_ask).
+PORTAL_SIGN_IN_IN_WORKER = env.bool("PORTAL_SIGN_IN_IN_WORKER", default=True)
 PORTAL_NOTICE_HOURS = env.int("PORTAL_NOTICE_HOURS", default=48)  # no online move or cancel closer than this
 PORTAL_MAX_MOVES = env.int("PORTAL_MAX_MOVES", default=2)  # online moves of one visit by the patient
 PORTAL_SESSION_HOURS = env.int("PORTAL_SESSION_HOURS", default=2)  # a patient session's life from its sign-in

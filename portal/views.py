@@ -15,7 +15,7 @@ from django_ratelimit.core import is_ratelimited
 from clinic.client import client_address
 
 from .forms import EmailForm
-from .services import patient_sign_in, record_patient_action, sign_in_link_request
+from .services import patient_sign_in, record_patient_action, sign_in_link_ask
 from .session import end_patient_session, signed_in_patient, start_patient_session
 
 
@@ -60,7 +60,7 @@ def sign_in(request):
     email = form.cleaned_data["email"]
     if _throttled(request, email):
         return portal_page(request, "throttled.html", status=429)
-    sign_in_link_request(email=email)
+    sign_in_link_ask(email=email)
     return portal_page(request, "link_sent.html")
 
 

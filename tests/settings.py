@@ -27,6 +27,9 @@ SESSION_COOKIE_AGE = 7 * 24 * 3600
 # Connections close after each request, as before: the live server's request threads and the
 # tests' own threads would otherwise hold theirs open until the test database is dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Sign-in requests are looked up in the request, where most tests have no worker to do it;
+# tests/test_portal_sign_in.py and the end-to-end test turn the worker's way on.
+PORTAL_SIGN_IN_IN_WORKER = False
 STAFF_2FA_ROLES = []  # off for the suite (force_login personas); tests/test_second_factor*.py turn it on
 # Photos go to a throwaway folder, never var/media/ (tests/test_photos*.py give each test its own).
 STORAGES["photos"]["OPTIONS"]["location"] = os.path.join(  # noqa: F405

@@ -1,11 +1,16 @@
 """Signing in to the patient pages: the emailed one-time link, its life, the same answer for any
 address, the throttles, erased patients, and a patient session that is never a staff login."""
 
+import json
+
 import pytest
+import redis
 from auditlog.models import LogEntry
+from celery import current_app
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
+from kombu.exceptions import OperationalError as KombuOperationalError
 from sesame.utils import get_token
 
 from clinic.accesslog import safe_path
@@ -15,6 +20,7 @@ from outbox.links import PORTAL_SCOPE
 from outbox.models import Notification
 from outbox.services import sign_in_email_send
 from portal.session import PATIENT_KEY
+from portal.tasks import send_sign_in_links
 from records.privacy import patient_erase
 from tests.factories import PatientFactory
 from tests.portal import link_in, sign_in, sign_in_path
@@ -50,6 +56,40 @@ def test_asking_for_a_link_answers_the_same_whether_the_address_is_known_unknown
     ada.refresh_from_db()
     assert ada.user is not None and not ada.user.is_staff and not ada.user.has_usable_password()
     assert ada.user.groups.count() == 0 and ada.email not in ada.user.username
+
+
+@pytest.fixture
+def mail_queue(settings):
+    """The broker's mail queue in this test's Redis database, emptied before and after."""
+    queue = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    queue.delete("mail")
+    yield queue
+    queue.delete("mail")
+
+
+def test_a_request_hands_any_address_to_the_workers_so_its_time_says_nothing(client, ada, settings, mail_queue):
+    settings.PORTAL_SIGN_IN_IN_WORKER = True
+    answers = [ask(client, email) for email in ("ada@example.com", "nobody@example.com")]
+    assert {answer.status_code for answer in answers} == {200} and answers[0].content == answers[1].content
+    assert not Notification.objects.exists()  # nothing looked up in the request, for either address
+    messages = [json.loads(raw) for raw in mail_queue.lrange("mail", 0, -1)]
+    assert [m["headers"]["task"] for m in messages] == ["portal.tasks.send_sign_in_links"] * 2
+    assert {m["headers"]["argsrepr"] for m in messages} == {"('<address>',)"}  # what logs and monitors show
+    assert "example.com" not in json.dumps([m["headers"] for m in messages])
+    assert [send_sign_in_links(email) for email in ("ada@example.com", "nobody@example.com")] == [1, 0]
+    [row] = Notification.objects.all()
+    assert (row.patient, row.kind) == (ada, Notification.Kind.SIGN_IN)
+
+
+def test_with_the_broker_unreachable_the_request_looks_the_address_up_itself(client, ada, settings, monkeypatch):
+    settings.PORTAL_SIGN_IN_IN_WORKER = True
+
+    def unreachable(*args, **kwargs):
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(current_app, "send_task", unreachable)
+    assert ask(client, "ada@example.com").status_code == 200
+    assert Notification.objects.get().patient == ada
 
 
 def test_the_sign_in_email_is_queued_at_once_and_its_link_signs_in(client, ada, django_capture_on_commit_callbacks):
