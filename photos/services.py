@@ -10,6 +10,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from auditlog.context import disable_auditlog
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -186,6 +187,31 @@ def photos_erase(*, patient_id: int) -> int:
     SessionPhoto.objects.filter(pk__in=[pk for pk, *_ in photos]).delete()
     transaction.on_commit(lambda: _delete_files(names))
     return len(photos)
+
+
+REMOVAL_REASON_MAX = 200
+
+
+@transaction.atomic
+def photo_remove(*, photo: SessionPhoto, by, reason: str) -> None:
+    """Remove one photo taken by mistake (the wrong view, moment or patient, or unusable), with the
+    reason: the row now, its files once the transaction commits. The audit trail keeps the removal,
+    who did it and why, and the photo's appointment, so the patient's trail shows it once the photo
+    is gone (`records.audit`); the image itself is not kept, as on erasure."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchedulingError("Say why the photo is removed.", field="reason")
+    if len(reason) > REMOVAL_REASON_MAX:
+        raise SchedulingError(f"Keep the reason under {REMOVAL_REASON_MAX} characters.", field="reason")
+    names = [photo.image, photo.thumbnail]
+    with disable_auditlog():  # one entry, written here with the reason, instead of auditlog's own
+        LogEntry.objects.log_create(
+            photo, action=LogEntry.Action.DELETE, changes=None, force_log=True, actor=by,
+            additional_data={"event": "photo removed", "reason": reason, "appointment": photo.appointment_id},
+        )  # fmt: skip
+        SessionPhoto.objects.filter(pk=photo.pk).delete()
+    transaction.on_commit(lambda: _delete_files(names))
+    log.info("photo %s of appointment %s removed", photo.pk, photo.appointment_id)
 
 
 def _delete_files(names) -> None:

@@ -5,7 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalogue.permissions import dermatologist_required
 from clinic.errors import SchedulingError
@@ -13,13 +13,14 @@ from clinic.forms import add_service_error
 from clinic.roles import ability_required, can
 from clinical.models import TreatmentCourse
 from patients.audit import record_clinical_access
-from photos.forms import PhotoUploadForm
+from photos.forms import PhotoRemoveForm, PhotoUploadForm
 from photos.models import SessionPhoto
 from photos.selectors import course_comparison, session_photos
 from photos.services import (
     DEFAULT_VIEWS,
     may_show,
     photo_bytes,
+    photo_remove,
     photos_upload,
     record_photo_view,
     upload_blocker,
@@ -69,6 +70,26 @@ def upload(request, appointment_id):
     }
     status = 400 if refused or form.errors or (blocker and request.method == "POST") else 200
     return render(request, "photos/upload.html", context, status=status)
+
+
+@require_POST
+@dermatologist_required
+def photo_remove_view(request, key):
+    """Remove one of a session's photos, with the reason; back to the session's photos either way."""
+    photo = get_object_or_404(SessionPhoto.objects.select_related("appointment"), key=key)
+    form = PhotoRemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            photo_remove(photo=photo, by=request.user, reason=form.cleaned_data["reason"])
+        except SchedulingError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request, f"Removed: {photo.get_phase_display().lower()}, {photo.get_view_display().lower()}."
+            )
+    else:
+        messages.error(request, "Say why the photo is removed (up to 200 characters); nothing was removed.")
+    return redirect("clinical:photos_upload", appointment_id=photo.appointment_id)
 
 
 @require_safe

@@ -86,12 +86,19 @@ def patient_records(patient_id: int) -> dict[type, list[int]]:
 
 
 def entries_about(records: dict[type, list[int]]):
-    """Every audit entry about these records, newest first."""
+    """Every audit entry about these records, newest first, and the removals of their appointments'
+    photos (a removed photo's id is no longer among them; its entry names the appointment)."""
     types = ContentType.objects.get_for_models(*records)
     match = Q(pk__in=[])
     for model, ids in records.items():
         if ids:
             match |= Q(content_type=types[model], object_id__in=ids)
+    if records.get(Appointment) and SessionPhoto in types:
+        match |= Q(
+            content_type=types[SessionPhoto],
+            action=LogEntry.Action.DELETE,
+            additional_data__appointment__in=records[Appointment],
+        )
     return LogEntry.objects.filter(match).select_related("actor", "content_type").order_by("-timestamp", "-pk")
 
 

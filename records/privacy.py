@@ -217,7 +217,9 @@ def _scrub_audit_trail(records: dict[type, list[int]]) -> None:
             entry.changes = {name: [ERASED, ERASED] if name in personal else values for name, values in changes.items()}
         entry.changes_text = ""
         entry.serialized_data = None
-        entry.save(update_fields=["object_repr", "changes", "changes_text", "serialized_data"])
+        if isinstance(entry.additional_data, dict) and "reason" in entry.additional_data:  # a photo's removal, in words
+            entry.additional_data = {**entry.additional_data, "reason": ERASED}
+        entry.save(update_fields=["object_repr", "changes", "changes_text", "serialized_data", "additional_data"])
     types = ContentType.objects.get_for_models(*records)
     for model, ids in records.items():
         for entry in AdminLogEntry.objects.filter(content_type=types[model], object_id__in=[str(i) for i in ids]):

@@ -3,6 +3,7 @@ with realistic data on it, for every role that can reach it: no violation of imp
 "critical". The pages come from the URL conf: each named pattern is visited here or listed in
 `NOT_PAGES` with the reason, so a new staff page cannot be forgotten."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -140,6 +141,7 @@ NOT_PAGES = {
     "scheduling:board_changes": "a board's poll: 204 with no body, or a header telling it to fetch itself again",
     "patients:export": "POST only, and a JSON download, not a page",
     "clinical:photo_file": "a photo's bytes, not a page (tests/test_photos_browser.py checks the pages showing them)",
+    "clinical:photo_remove": "POST only: the form under each photo on the session's photos page",
     "patients:sun_exposure_remove": "POST only: the form on the sun exposure page",
     "scheduling:sun_exposure_confirm": "POST only: the form in the work queues",
     "second_factor:renew_recovery_codes": "POST only: the button on the second-factor page",
@@ -205,7 +207,9 @@ def test_the_patterns_said_to_be_post_only_refuse_a_get(client):
     arguments = {name: kwargs for name, kwargs, *_ in ROUTES}
     for name, reason in NOT_PAGES.items():
         if reason.startswith("POST only"):
-            url = reverse(name, kwargs={key: 1 for key in arguments.get(name, {})})
+            url = reverse(
+                name, kwargs={key: 1 if key != "key" else uuid.UUID(int=1) for key in arguments.get(name, {})}
+            )
             assert client.get(url).status_code == 405, f"{name} answers GET: check it for axe-core in VISITS"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import storages
 from django.urls import reverse
 
@@ -167,6 +168,40 @@ def test_the_export_holds_the_photos_and_erasure_deletes_their_files(
         patient_erase(patient=Patient.objects.get(pk=clinic.patient.pk), by=manager, reason="Request of 2 March")
     assert not SessionPhoto.objects.exists()
     assert [storages["photos"].exists(name) for name in files] == [False, False]
+
+
+def test_a_dermatologist_removes_one_photo_with_a_reason_that_the_trail_keeps(
+    client, clinic, session, manager, receptionist, time_machine, django_capture_on_commit_callbacks
+):
+    wrong, kept = (
+        stored_photo(session, clinic.practitioner.user),
+        stored_photo(session, clinic.practitioner.user, "close_up"),
+    )
+    url = reverse("clinical:photo_remove", args=[wrong.key])
+    client.force_login(receptionist)
+    assert client.post(url, {"reason": "Blurred"}).status_code == 403
+    client.force_login(clinic.practitioner.user)
+    page = client.get(reverse("clinical:photos_upload", args=[session.pk])).content.decode()
+    assert url in page and "Why remove it" in page
+    refused = client.post(url, {"reason": "   "}, follow=True).content.decode()
+    assert "Say why the photo is removed" in refused and SessionPhoto.objects.count() == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(url, {"reason": "Blurred: taken again"})
+    assert answer["Location"] == reverse("clinical:photos_upload", args=[session.pk])
+    assert list(SessionPhoto.objects.all()) == [kept]
+    assert [storages["photos"].exists(name) for name in (wrong.image, wrong.thumbnail)] == [False, False]
+    assert storages["photos"].exists(kept.image)
+    photo_type = ContentType.objects.get_for_model(SessionPhoto)
+    [removal] = LogEntry.objects.filter(action=LogEntry.Action.DELETE, content_type=photo_type)  # one, with the reason
+    assert (removal.actor, removal.additional_data["reason"]) == (clinic.practitioner.user, "Blurred: taken again")
+    client.force_login(manager)
+    trail = client.get(reverse("patients:detail", args=[clinic.patient.pk])).content.decode()
+    assert "photo removed" in trail and "Blurred: taken again" in trail
+    appointment_complete(appointment=session, record=dict(RECORD))
+    time_machine.move_to(session.start + timedelta(days=1), tick=False)
+    patient_erase(patient=Patient.objects.get(pk=clinic.patient.pk), by=manager, reason="Request of 2 March")
+    removal.refresh_from_db()
+    assert removal.additional_data["reason"] != "Blurred: taken again"  # words about the patient, erased too
 
 
 ROOT = Path(__file__).resolve().parent.parent
