@@ -69,6 +69,15 @@ def test_photos_added_on_two_sessions_are_compared_side_by_side(live_server, pag
     assert second_pane.is_visible() and not first_pane.is_visible()
     loaded(page, ".pane-second img")
     found = _blocking(Axe().run(page, options=AXE_OPTIONS), "course photos")
+
+    page.goto(f"{live_server.url}/clinical/appointments/{second.pk}/photos/")
+    loaded(page, "img.photo-thumb")
+    found += _blocking(Axe().run(page, options=AXE_OPTIONS), "session photos, one to remove")
+    page.click("summary:has-text('Remove this photo')")
+    page.fill("input[name=reason]", "Blurred, taken again")
+    page.click("button:has-text('Remove')")
+    page.wait_for_selector("text=Removed: after, front.")
+    assert page.locator("img.photo-thumb").count() == 0 and SessionPhoto.objects.count() == 2
     assert found == []
 
 
