@@ -7,11 +7,14 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from catalogue.models import TreatmentArea
+from catalogue.models import Condition, TreatmentArea
 from clinical.models import Assessment, ConsentSignature, ConsentText, Contraindication, TreatmentCourse
 from clinical.services.courses import course_propose
 from outbox import planning
 from scheduling.models import Appointment, SessionRecord
+from scheduling.services.test_patch import needs_test_patch, patch_length, wait_days
+
+from .photos import course_photos
 
 DEMO_PASSWORD = "pico-demo-password"  # noqa: S105  # nosec B105 # the demo logins, published in the README
 GRID = timedelta(minutes=15)
@@ -78,6 +81,7 @@ AREAS_BY_CONDITION = {
     "pigmentation": ["Back of the hands", "Cheeks", "Décolletage"],
     "tattoo-removal": ["Small tattoo (up to 5 × 5 cm)", "Medium tattoo (up to 15 × 15 cm)"],
 }
+PHOTO_COURSES = 3  # courses whose done sessions get before photos: enough to compare, quick to seed
 WAVELENGTH_BY_CONDITION = {"acne-scars": 1064, "wrinkles-fine-lines": 1064, "pigmentation": 532, "tattoo-removal": 1064}
 
 
@@ -159,6 +163,7 @@ class DemoHistory:
         self.conditions = conditions
         self.today = today
         self.now = timezone.now()
+        self.photo_courses = 0
 
     def history(self, patient, index, rng):
         derm = self.derms[index % len(self.derms)]
@@ -227,8 +232,10 @@ class DemoHistory:
     def appointment(self, patient, kind, day, derm, *, rng, course=None):
         minutes = 30
         devices = None
-        if kind == Appointment.Kind.TREATMENT:
+        if kind in Appointment.LASER_KINDS:
             minutes = sum(area.minutes for area in course.areas.all())
+            if kind == Appointment.Kind.TEST_PATCH:
+                minutes = int(patch_length().total_seconds() // 60)
             devices = [d for d in self.devices if course.condition in d.conditions.all()]
         derms = [derm] + [d for d in self.derms if d != derm]
         slot = self.diary.place(
@@ -239,7 +246,7 @@ class DemoHistory:
         start, end, blocked_until, practitioner, room, device = slot
         if end <= self.now:
             status = Appointment.Status.COMPLETED
-            if rng.random() < 0.06:
+            if rng.random() < 0.06 and kind != Appointment.Kind.TEST_PATCH:  # a missed patch would hold its course up
                 status = Appointment.Status.NO_SHOW
         elif start <= self.now:
             status = Appointment.Status.CHECKED_IN
@@ -258,6 +265,10 @@ class DemoHistory:
             status=status,
             created_at=min(start - timedelta(days=21), self.now),
         )
+        if kind == Appointment.Kind.TEST_PATCH and status == Appointment.Status.COMPLETED:
+            appt.patch_result, appt.patch_result_notes = Appointment.PatchResult.NO_REACTION, "No reaction at 7 days."
+            appt.patch_result_by, appt.patch_result_at = practitioner, end
+            appt.save(update_fields=["patch_result", "patch_result_notes", "patch_result_by", "patch_result_at"])
         if start > self.now:
             # The emails its booking plans, as the booking service would: the confirmation and a
             # prep reminder due at once, the day-before note at 10:00 the day before. A first run's
@@ -274,6 +285,7 @@ class DemoHistory:
                 skin_reaction=rng.choice(["none", "mild_erythema", "mild_erythema", "moderate_erythema"]),
                 recorded_by=practitioner,
                 recorded_at=end,
+                outcome_score=self.outcome_score(course, start, rng),
             )
         return appt
 
@@ -304,9 +316,32 @@ class DemoHistory:
         course.approved_at = min(when, self.now)
         course.save(update_fields=["status", "approved_by", "approved_at"])
 
+    def outcome_score(self, course, start, rng) -> int:
+        """The result so far on the condition's scale, better with each session."""
+        done = course.appointments.filter(kind=Appointment.Kind.TREATMENT, start__lt=start).count()
+        if course.condition.outcome_scale == Condition.OutcomeScale.CLEARANCE:
+            return min(95, 10 + 12 * done + rng.randint(0, 8))
+        return min(4, 1 + done // 2)
+
+    def test_patch(self, course, derm, *, first_day, rng):
+        """The patch a course needs before its first session, placed the wait or more before it;
+        the day the first session may then be on."""
+        needed = needs_test_patch(
+            condition_requires=course.condition.test_patch_required, skin_type=course.assessment.skin_type
+        )
+        if not needed:
+            return first_day
+        patch = self.appointment(
+            course.patient, Appointment.Kind.TEST_PATCH, first_day - timedelta(days=wait_days() + 7), derm,
+            course=course, rng=rng,
+        )  # fmt: skip
+        if patch is None:
+            return first_day
+        return max(first_day, timezone.localdate(patch.start) + timedelta(days=wait_days()))
+
     def sessions(self, course, derm, *, first_day, count, rng):
         appointments = []
-        day = first_day
+        day = self.test_patch(course, derm, first_day=first_day, rng=rng)
         for _ in range(count):
             appt = self.appointment(course.patient, Appointment.Kind.TREATMENT, day, derm, course=course, rng=rng)
             if appt is None:
@@ -315,6 +350,8 @@ class DemoHistory:
             day = timezone.localdate(appt.start) + timedelta(days=course.min_interval_days + 3)
         if appointments and appointments[0].start <= self.now:
             self.consents(course, appointments[0], rng=rng)
+            if self.photo_courses < PHOTO_COURSES and course_photos(course, appointments, by=derm.user) > 1:
+                self.photo_courses += 1
         done = sum(a.status == Appointment.Status.COMPLETED for a in appointments)
         course.status = (
             TreatmentCourse.Status.COMPLETED if done >= course.planned_sessions else TreatmentCourse.Status.ACTIVE

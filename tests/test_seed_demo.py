@@ -11,6 +11,7 @@ from catalogue.models import LaserDevice, Practitioner, Room, WorkingHours
 from clinical.models import Assessment, TreatmentCourse
 from patients.models import Patient
 from scheduling.models import Appointment, SessionRecord
+from tests.photo_helpers import photo_storage  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +87,27 @@ def test_seed_demo_plans_the_emails_of_its_upcoming_appointments():
     before = Notification.objects.count()
     call_command("seed_demo")
     assert Notification.objects.count() == before
+
+
+@pytest.mark.seeded_consent  # the photo consent the demo's patients sign
+@pytest.mark.usefixtures("photo_storage")
+def test_seed_demo_courses_under_way_had_their_test_patch_and_scores_and_some_photos():
+    from catalogue.outcome import score_error
+    from photos.models import SessionPhoto
+    from photos.services import photo_bytes
+    from scheduling.services.test_patch import patch_step
+
+    call_command("seed_demo")
+    under_way = TreatmentCourse.objects.filter(appointments__kind=Appointment.Kind.TREATMENT).distinct()
+    for course in under_way:
+        step = patch_step(course)
+        first = course.appointments.filter(kind=Appointment.Kind.TREATMENT).order_by("start").first()
+        assert not step.needed or (step.booked and step.start + timedelta(days=7) <= first.start), course
+    assert Appointment.objects.filter(kind=Appointment.Kind.TEST_PATCH, patch_result="no_reaction").exists()
+    records = SessionRecord.objects.select_related("appointment__course__condition")
+    assert records and all(r.outcome_score is not None for r in records)
+    assert not [r for r in records if score_error(r.appointment.course.condition.outcome_scale, r.outcome_score)]
+    photos = SessionPhoto.objects.select_related("appointment")
+    assert photos.values("appointment__course").distinct().count() >= 2
+    assert all(p.appointment.status == Appointment.Status.COMPLETED for p in photos)
+    assert photo_bytes(photo=photos[0])[:2] == b"\xff\xd8"  # a stored JPEG
