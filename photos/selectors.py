@@ -1,7 +1,11 @@
-"""Reads for the photo pages: a session's photos, and one view compared across a course."""
+"""Reads for the photo pages: a session's photos, one view compared across a course, and the
+photos whose patients let them be used for teaching or marketing."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import OuterRef, Subquery
+
+from clinical.models import ConsentSignature, ConsentText
 from photos.models import SessionPhoto
 from photos.services import TAKES_PHOTOS, views_for
 from scheduling.models import Appointment
@@ -70,3 +74,22 @@ def course_comparison(*, course, view: str | None, first: int | None = None, sec
 
 def session_photos(*, appointment) -> list[SessionPhoto]:
     return list(SessionPhoto.objects.filter(appointment=appointment).order_by("phase", "view", "uploaded_at", "pk"))
+
+
+TEACHING_SHOWN = 200
+
+
+def teaching_photos(*, limit: int = TEACHING_SHOWN) -> list[SessionPhoto]:
+    """Photos whose patient's latest photo consent that stands gives teaching and marketing use
+    (`clinical.services.consent.photo_scopes`, as a subquery, so a withdrawal hides them at once),
+    of patients not erased, newest first, with what a teaching slide says of them: the condition,
+    the areas and the session. One query."""
+    standing = ConsentSignature.objects.filter(
+        patient=OuterRef("appointment__patient"), text__kind=ConsentText.Kind.PHOTO, withdrawn_at=None
+    ).order_by("-signed_at", "-pk")
+    return list(
+        SessionPhoto.objects.annotate(marketing=Subquery(standing.values("photo_marketing")[:1]))
+        .filter(marketing=True, appointment__patient__erased_at=None)
+        .select_related("appointment__course__condition")
+        .order_by("-uploaded_at", "-pk")[:limit]
+    )

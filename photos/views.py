@@ -15,7 +15,7 @@ from clinical.models import TreatmentCourse
 from patients.audit import record_clinical_access
 from photos.forms import PhotoRemoveForm, PhotoUploadForm
 from photos.models import SessionPhoto
-from photos.selectors import course_comparison, session_photos
+from photos.selectors import TEACHING_SHOWN, course_comparison, session_photos, teaching_photos
 from photos.services import (
     DEFAULT_VIEWS,
     may_show,
@@ -124,6 +124,16 @@ def course_photos(request, course_id):
         "patient_url": reverse("patients:detail", args=[course.patient_id]),
     }
     response = render(request, "photos/course.html", context)
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@require_safe
+@ability_required("view_clinical")
+def teaching(request):
+    """The photos patients let the clinic use for teaching and marketing, without their names."""
+    photos = teaching_photos()
+    response = render(request, "photos/teaching.html", {"photos": photos, "shown": TEACHING_SHOWN})
     response["Cache-Control"] = "no-store, private"
     return response
 

@@ -111,6 +111,7 @@ VISITS = [
     Visit("clinical:record", {"appointment_id": "checked_in"}, submit="main form[method=post]"),
     Visit("clinical:photos_upload", {"appointment_id": "checked_in"}),  # no photo consent: the refusal
     Visit("clinical:course_photos", {"course_id": "course"}),
+    Visit("clinical:teaching_photos"),
     Visit("clinical:course", {"course_id": "course"}),
     # A completed course awaiting its results review: the chart, and the review's form refused empty.
     Visit("clinical:course", {"course_id": "finished"}, submit="main form[method=post]"),

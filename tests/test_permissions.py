@@ -71,6 +71,7 @@ ROUTES = [
     ("clinical:course_photos", {"course_id": "course"}, "get", "view_clinical"),
     ("clinical:photo_file", {"key": "6f1c2a3e-0000-4000-8000-000000000001", "size": "display"}, "get", "view_clinical"),
     ("clinical:photo_remove", {"key": "6f1c2a3e-0000-4000-8000-000000000001"}, "post", "treat"),
+    ("clinical:teaching_photos", {}, "get", "view_clinical"),
     ("clinical:course", {"course_id": "course"}, "get", "view_clinical"),
     ("clinical:course_decision", {"course_id": "course"}, "post", "treat"),
     ("clinical:patch_result", {"appointment_id": "patch"}, "get", "treat"),

@@ -14,12 +14,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import storages
 from django.urls import reverse
 
+from clinical.services.consent import photo_consent_withdraw
 from patients.models import Patient
 from photos.models import SessionPhoto
 from photos.services import photos_upload
 from records.privacy import patient_erase, patient_export
 from scheduling.services import appointment_complete
 from tests.conftest import local
+from tests.factories import AppointmentFactory, PatientFactory, TreatmentCourseFactory
 from tests.photo_helpers import (
     checked_in_session,
     give_photo_consent,
@@ -202,6 +204,32 @@ def test_a_dermatologist_removes_one_photo_with_a_reason_that_the_trail_keeps(
     patient_erase(patient=Patient.objects.get(pk=clinic.patient.pk), by=manager, reason="Request of 2 March")
     removal.refresh_from_db()
     assert removal.additional_data["reason"] != "Blurred: taken again"  # words about the patient, erased too
+
+
+def test_the_teaching_page_shows_only_photos_whose_patients_say_yes_now_and_names_no_one(
+    client, clinic, session, receptionist
+):
+    give_photo_consent(clinic.patient, marketing=True)  # the latest consent stands
+    teaching = stored_photo(session, clinic.practitioner.user)
+    other = PatientFactory(first_name="Wilhelmina", last_name="Quist")
+    give_photo_consent(other, marketing=False)
+    theirs = AppointmentFactory(
+        kind="treatment", patient=other, course=TreatmentCourseFactory(patient=other, approved=True),
+        practitioner=clinic.practitioner, room=clinic.room, device=clinic.device, start=session.start,
+        status="checked_in",
+    )  # fmt: skip
+    hidden = stored_photo(theirs, clinic.practitioner.user)
+    url = reverse("clinical:teaching_photos")
+    client.force_login(receptionist)
+    assert client.get(url).status_code == 403
+    client.force_login(clinic.practitioner.user)
+    page = client.get(url).content.decode()
+    assert str(teaching.key) in page and str(hidden.key) not in page
+    assert clinic.patient.last_name not in page and "Quist" not in page  # no names on the page
+    assert str(clinic.course.condition) in page
+    photo_consent_withdraw(patient=clinic.patient)
+    page = client.get(url).content.decode()
+    assert str(teaching.key) not in page and "No photo may be used for teaching" in page
 
 
 ROOT = Path(__file__).resolve().parent.parent
