@@ -50,6 +50,16 @@ def needs_test_patch(*, condition_requires: bool, skin_type: int | None) -> bool
     return bool(condition_requires) or (skin_type is not None and skin_type in settings.TEST_PATCH_SKIN_TYPES)
 
 
+def course_needs_patch(course_id: int) -> bool:
+    """`needs_test_patch` for a course, read from its condition and its assessment."""
+    requires, skin_type = (
+        TreatmentCourse.objects.filter(pk=course_id).values_list(
+            "condition__test_patch_required", "assessment__skin_type"
+        )
+    ).get()
+    return needs_test_patch(condition_requires=requires, skin_type=skin_type)
+
+
 def needs_test_patch_q(prefix: str = "") -> Q:
     """`needs_test_patch` as a filter on courses (`prefix` leads from the queried model to the course)."""
     return Q(**{f"{prefix}condition__test_patch_required": True}) | Q(
@@ -191,6 +201,8 @@ def check_placement(appointment: Appointment, *, start: datetime) -> None:
             raise SchedulingError("A test patch is booked on a course.", field="course")
         return
     if appointment.kind == Appointment.Kind.TREATMENT:
+        if not course_needs_patch(appointment.course_id):
+            return  # most courses: two columns read instead of `patch_step`'s query, a booking's dearest
         step = patch_step(appointment.course, before=start, exclude_id=appointment.pk)
         if step.later:
             return  # not the first session: the patch came before the first
