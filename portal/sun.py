@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from clinic.errors import SchedulingError
 from clinic.forms import add_service_error
 from clinical.models import SunExposure
+from clinical.selectors import planned_sun_exposures
 from clinical.services.sun_exposure import sun_exposure_record, sun_exposure_remove
 from records.forms import SunExposureForm
 
@@ -29,7 +30,7 @@ def sun_exposure(request, patient):
         else:
             messages.success(request, "Thank you. We will offer no treatment on those days or in the two weeks after.")
             return redirect("portal:sun_exposure")
-    planned = SunExposure.objects.filter(patient=patient, last_day__gte=timezone.localdate()).order_by("first_day")
+    planned = planned_sun_exposures(patient, today=timezone.localdate())
     return portal_page(
         request, "sun.html", patient=patient, form=form, planned=planned, status=form_status(request, form)
     )

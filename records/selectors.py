@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from clinical.models import Assessment, ConsentSignature, SunExposure, TreatmentCourse
-from clinical.selectors import consent_signatures
+from clinical.selectors import consent_signatures, planned_sun_exposures
 from outbox.models import Notification
 from patients.models import Patient
 from scheduling.models import Appointment, number_sessions
@@ -126,6 +126,6 @@ def patient_overview(*, patient_id: int, clinical: bool, now: datetime | None = 
         upcoming=upcoming,
         past=[a for a in reversed(appointments) if a.pk not in upcoming_ids],
         notifications=list(Notification.objects.filter(patient=patient).order_by("-due_at", "-pk")),
-        sun_exposures=list(SunExposure.objects.filter(patient=patient, last_day__gte=timezone.localdate(now))),
+        sun_exposures=list(planned_sun_exposures(patient, today=timezone.localdate(now))),
         consent_signatures=list(consent_signatures(patient)),
     )
