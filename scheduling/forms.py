@@ -145,6 +145,7 @@ class BoardMoveForm(forms.Form):
     room = forms.ModelChoiceField(queryset=Room.objects.all(), required=False)
     device = forms.ModelChoiceField(queryset=LaserDevice.objects.all(), required=False)
     acknowledge_short_prep = forms.BooleanField(required=False)
+    acknowledge_sun_exposure = forms.BooleanField(required=False)
 
     def clean_start(self):
         return in_board_years(self.cleaned_data["start"])

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 
 from clinic.roles import RECEPTION
+from clinical.services.sun_exposure import sun_exposure_record
 from scheduling.models import Appointment
 from tests.browser import log_in
 from tests.conftest import _in_group, book_treatment, local
@@ -295,12 +296,16 @@ def test_the_poll_holds_while_a_card_is_picked_up_and_while_the_tab_is_hidden(li
     assert len(polls) > hidden  # back in view: it asks at once
 
 
-def test_a_session_moved_into_the_prep_window_is_moved_once_the_desk_acknowledges_it(live_server, page, clinic):
+def test_a_session_moved_into_the_prep_window_and_planned_sun_is_moved_once_the_desk_acknowledges_both(
+    live_server, page, clinic
+):
     _in_group(UserFactory(username="reception"), RECEPTION)
     day = timezone.localdate() + timedelta(days=3)
     while day.weekday() > 4:  # the dermatologist works Monday to Friday
         day += timedelta(days=1)
     session = book_treatment(clinic, timezone.make_aware(datetime.combine(day, time(10))))
+    today = timezone.localdate()
+    sun_exposure_record(patient=clinic.patient, first_day=today, last_day=today, what="beach day")
     log_in(page, live_server, "reception")
     page.goto(f"{live_server.url}/day/{day.isoformat()}/")
     eleven = f"#board [data-drop-start='{day.isoformat()}T11:00'][data-drop-practitioner='{clinic.practitioner.pk}']"
@@ -310,11 +315,15 @@ def test_a_session_moved_into_the_prep_window_is_moved_once_the_desk_acknowledge
     session.refresh_from_db()
     assert timezone.localtime(session.start).hour == 10
     page.click("text=Move anyway (short prep acknowledged)")
+    page.locator("#board-status", has_text="planned sun exposure (beach day)").wait_for()
+    assert page.get_by_text("Move anyway (short prep acknowledged)").is_hidden()
+    page.click("text=Move anyway (the patient's time in the sun acknowledged)")
     status(page, "success").wait_for()
     shown_at(page, session, "11:00")
     assert page.locator("#board-offer").is_hidden()
     session.refresh_from_db()
     assert timezone.localtime(session.start).hour == 11 and session.short_prep_acknowledged_by.username == "reception"
+    assert session.sun_exposure_acknowledged_by.username == "reception"  # the second try carried both
 
 
 def test_in_the_room_view_a_drag_changes_the_room_and_keeps_the_practitioner(live_server, page, desk):

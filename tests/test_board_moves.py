@@ -120,6 +120,25 @@ def test_a_session_moved_into_the_prep_window_needs_the_acknowledgement_then_rec
     assert (session.start, session.short_prep_acknowledged_by) == (local(5, 10), receptionist)
 
 
+def test_a_session_moved_into_planned_sun_exposure_needs_the_acknowledgement_then_records_it(
+    reception, clinic, receptionist
+):
+    from clinical.services.sun_exposure import sun_exposure_record
+
+    session = book_treatment(clinic, local(22, 10))
+    sun_exposure_record(patient=clinic.patient, first_day=date(2027, 4, 1), last_day=date(2027, 4, 8), what="skiing")
+    response = move(reception, session, start="2027-04-12T10:00")  # inside the two weeks after the trip
+    assert response.status_code == 400
+    assert response.json()["field"] == "acknowledge_sun_exposure"
+    assert "planned sun exposure (skiing)" in response.json()["message"]
+    session.refresh_from_db()
+    assert session.start == local(22, 10)
+    again = move(reception, session, start="2027-04-12T10:00", acknowledge_sun_exposure="on")
+    assert again.status_code == 200 and again.json()["moved"], again.json()
+    session.refresh_from_db()
+    assert (session.start, session.sun_exposure_acknowledged_by) == (local(12, 10, month=4), receptionist)
+
+
 def test_an_appointment_that_can_no_longer_move_is_refused_as_a_conflict_of_state(reception, visit):
     visit.status = Appointment.Status.CANCELLED
     visit.save()

@@ -69,6 +69,7 @@ def appointment_move(request, pk):
         appointment_reschedule(
             appointment=appointment,
             acknowledge_short_prep=form.cleaned_data["acknowledge_short_prep"],
+            acknowledge_sun_exposure=form.cleaned_data["acknowledge_sun_exposure"],
             by=request.user,
             **place,
         )

@@ -19,7 +19,8 @@
   let held = null; // the card picked up: {card, pk, name, time, marker, keyboard}
   let busy = false; // a move is on its way: the poll waits for its answer
   let refusal = null; // {pk, message}: shown on the card again when the board is fetched anew
-  let offered = null; // {url, data}: the short-prep move, offered again with the acknowledgement
+  let offered = null; // {url, data}: a move the short-prep or sun rule refused, offered again acknowledged
+  const ACKNOWLEDGEABLE = ["acknowledge_short_prep", "acknowledge_sun_exposure"];
 
   const board = () => document.getElementById("board");
   const onBoard = (element) => Boolean(element && board() && board().contains(element));
@@ -189,7 +190,7 @@
       refusal = { pk, message: answer.message };
       showRefusal();
       say(answer.message, "danger");
-      if (answer.field === "acknowledge_short_prep") offer(url, pk, data, keyboard);
+      if (ACKNOWLEDGEABLE.includes(answer.field)) offer(url, pk, data, keyboard, answer.field);
     }
   }
 
@@ -215,12 +216,16 @@
     });
   }
 
-  function offer(url, pk, data, keyboard) {
+  // The move again with this acknowledgement too (one given already stays: a move can need both).
+  function offer(url, pk, data, keyboard, field) {
     const box = document.getElementById("board-offer");
     if (!box) return;
     const again = new URLSearchParams(data);
-    again.set("acknowledge_short_prep", "on");
+    again.set(field, "on");
     offered = { url, pk, data: again, keyboard };
+    box.querySelectorAll("[data-move-anyway]").forEach((button) => {
+      button.hidden = button.dataset.moveAnyway !== field;
+    });
     box.hidden = false;
   }
 
