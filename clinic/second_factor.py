@@ -34,8 +34,23 @@ APP_NAME = "Authenticator app"
 RECOVERY_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
 # A session whose user owes nothing, no app and no role that needs one (checked at login), keeps
-# their id here, so that their pages do not ask the database again on every request.
+# their id and when that was last found here, so that their pages do not ask the database again on
+# every request; the answer is asked again after FREE_RECHECK_SECONDS, so that an app enrolled from
+# another session, or a new role that needs one, reaches this session within a minute.
 FREE_SESSION_KEY = "second_factor_free"
+FREE_RECHECK_SECONDS = 60
+
+
+def _mark_free(session, user) -> None:
+    session[FREE_SESSION_KEY] = [user.pk, int(time.time())]
+
+
+def _marked_free(session, user) -> bool:
+    marked = session.get(FREE_SESSION_KEY)
+    return (
+        isinstance(marked, list) and len(marked) == 2 and marked[0] == user.pk
+        and time.time() - marked[1] < FREE_RECHECK_SECONDS
+    )  # fmt: skip
 
 
 class CodeRefused(SchedulingError):
@@ -66,14 +81,17 @@ def second_factor_due(*, user, verified: bool) -> str | None:
 
 def session_owes(request) -> str | None:
     """`second_factor_due` for the request's session (django-otp's OTPMiddleware says whether it
-    passed the code step), remembered in the session while the answer is "nothing, and no app"."""
+    passed the code step), remembered in the session for a minute while the answer is "nothing,
+    and no app"."""
     user = request.user
-    if not user.is_authenticated or request.session.get(FREE_SESSION_KEY) == user.pk:
+    if not user.is_authenticated or _marked_free(request.session, user):
         return None
     verified = user.is_verified()
     due = second_factor_due(user=user, verified=verified)
     if due is None and not verified:
-        request.session[FREE_SESSION_KEY] = user.pk
+        _mark_free(request.session, user)
+    else:
+        request.session.pop(FREE_SESSION_KEY, None)
     return due
 
 
@@ -84,7 +102,7 @@ def sign_in_started(sender, request, user, **kwargs) -> None:
     if request is None or not hasattr(request, "session"):
         return
     if second_factor_due(user=user, verified=False) is None:
-        request.session[FREE_SESSION_KEY] = user.pk
+        _mark_free(request.session, user)
         forget_failures(request, user=user)
     else:
         request.session.pop(FREE_SESSION_KEY, None)

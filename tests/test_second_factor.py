@@ -203,6 +203,19 @@ def test_roles_that_need_it_are_sent_to_enrolment_and_reception_only_once_enroll
     assert client.get(ENROL_URL).status_code == 302  # no way round it by enrolling a second phone
 
 
+def test_a_session_signed_in_free_of_it_is_asked_within_a_minute_of_a_new_role_that_needs_it(
+    client, receptionist, required
+):
+    from django.contrib.auth.models import Group
+
+    sign_in(client, receptionist)
+    assert client.get(BOARD).status_code == 200  # reception: no app, none needed
+    receptionist.groups.add(Group.objects.get(name=MANAGER))  # promoted, from another desk
+    assert client.get(BOARD).status_code == 200  # the answer found at sign-in holds a minute
+    required.shift(timedelta(seconds=61))
+    assert client.get(BOARD).url.startswith(ENROL_URL)
+
+
 def test_every_staff_page_and_endpoint_waits_for_the_second_factor(client, records, dermatologist, required):
     client.force_login(dermatologist.user)
     for name, arguments, method, _ in ROUTES:
