@@ -11,7 +11,9 @@ from datetime import date, time
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from clinical.services.sun_exposure import sun_exposure_record
 from scheduling.models import Appointment
 from tests.conftest import book_treatment, local
 from tests.factories import AppointmentFactory, PractitionerFactory, RoomFactory, UserFactory, WorkingHoursFactory
@@ -104,39 +106,35 @@ def test_a_session_moved_too_close_to_the_one_before_is_refused_with_the_course_
     assert second.start == local(10, 10, month=5)
 
 
-def test_a_session_moved_into_the_prep_window_needs_the_acknowledgement_then_records_it(
-    reception, clinic, receptionist
-):
-    session = book_treatment(clinic, local(22, 10))
-    response = move(reception, session, start="2027-03-05T10:00")  # four days away
-    assert response.status_code == 400
-    assert response.json()["field"] == "acknowledge_short_prep"
-    assert "14 days" in response.json()["message"]
-    session.refresh_from_db()
-    assert session.start == local(22, 10)
-    again = move(reception, session, start="2027-03-05T10:00", acknowledge_short_prep="on")
-    assert again.status_code == 200 and again.json()["moved"]
-    session.refresh_from_db()
-    assert (session.start, session.short_prep_acknowledged_by) == (local(5, 10), receptionist)
-
-
-def test_a_session_moved_into_planned_sun_exposure_needs_the_acknowledgement_then_records_it(
-    reception, clinic, receptionist
-):
-    from clinical.services.sun_exposure import sun_exposure_record
-
-    session = book_treatment(clinic, local(22, 10))
+def _skiing(clinic):
     sun_exposure_record(patient=clinic.patient, first_day=date(2027, 4, 1), last_day=date(2027, 4, 8), what="skiing")
-    response = move(reception, session, start="2027-04-12T10:00")  # inside the two weeks after the trip
+
+
+@pytest.mark.parametrize(
+    "before, start, field, words, acknowledged_by",
+    [
+        (None, "2027-03-05T10:00", "acknowledge_short_prep", "14 days", "short_prep_acknowledged_by"),  # 4 days away
+        (_skiing, "2027-04-12T10:00", "acknowledge_sun_exposure", "planned sun exposure (skiing)",
+         "sun_exposure_acknowledged_by"),  # inside the two weeks after the trip
+    ],
+    ids=["short prep", "planned sun exposure"],
+)  # fmt: skip
+def test_a_session_moved_where_a_rule_asks_for_an_acknowledgement_moves_once_given_and_records_it(
+    reception, clinic, receptionist, before, start, field, words, acknowledged_by
+):
+    session = book_treatment(clinic, local(22, 10))
+    if before:
+        before(clinic)
+    response = move(reception, session, start=start)
     assert response.status_code == 400
-    assert response.json()["field"] == "acknowledge_sun_exposure"
-    assert "planned sun exposure (skiing)" in response.json()["message"]
+    assert response.json()["field"] == field and words in response.json()["message"]
     session.refresh_from_db()
     assert session.start == local(22, 10)
-    again = move(reception, session, start="2027-04-12T10:00", acknowledge_sun_exposure="on")
+    again = move(reception, session, start=start, **{field: "on"})
     assert again.status_code == 200 and again.json()["moved"], again.json()
     session.refresh_from_db()
-    assert (session.start, session.sun_exposure_acknowledged_by) == (local(12, 10, month=4), receptionist)
+    assert timezone.localtime(session.start).isoformat()[:16] == start
+    assert getattr(session, acknowledged_by) == receptionist
 
 
 def test_an_appointment_that_can_no_longer_move_is_refused_as_a_conflict_of_state(reception, visit):
