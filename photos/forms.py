@@ -41,7 +41,3 @@ class PhotoUploadForm(forms.Form):
 
     def files_by_view(self) -> dict[str, list]:
         return {view: self.cleaned_data[f"view_{view}"] for view in self.views if self.cleaned_data.get(f"view_{view}")}
-
-
-class PhotoRemoveForm(forms.Form):
-    reason = forms.CharField(max_length=200, label="Why remove it")

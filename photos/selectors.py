@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import OuterRef, Subquery
 
-from clinical.models import ConsentSignature, ConsentText
+from clinical.services.consent import standing_photo_consents
 from photos.models import SessionPhoto
 from photos.services import TAKES_PHOTOS, views_for
 from scheduling.models import Appointment
@@ -80,13 +80,11 @@ TEACHING_SHOWN = 200
 
 
 def teaching_photos(*, limit: int = TEACHING_SHOWN) -> list[SessionPhoto]:
-    """Photos whose patient's latest photo consent that stands gives teaching and marketing use
-    (`clinical.services.consent.photo_scopes`, as a subquery, so a withdrawal hides them at once),
-    of patients not erased, newest first, with what a teaching slide says of them: the condition,
-    the areas and the session. One query."""
-    standing = ConsentSignature.objects.filter(
-        patient=OuterRef("appointment__patient"), text__kind=ConsentText.Kind.PHOTO, withdrawn_at=None
-    ).order_by("-signed_at", "-pk")
+    """Photos whose patient's standing photo consent gives teaching and marketing use (the consent
+    `photo_scopes` reads, as a subquery, so a withdrawal hides them at once), of patients not
+    erased, newest first, with what a teaching slide says of them: the condition, the areas and
+    the session. One query."""
+    standing = standing_photo_consents(OuterRef("appointment__patient"))
     return list(
         SessionPhoto.objects.annotate(marketing=Subquery(standing.values("photo_marketing")[:1]))
         .filter(marketing=True, appointment__patient__erased_at=None)

@@ -13,11 +13,12 @@ from clinic.forms import add_service_error
 from clinic.roles import ability_required, can
 from clinical.models import TreatmentCourse
 from patients.audit import record_clinical_access
-from photos.forms import PhotoRemoveForm, PhotoUploadForm
+from photos.forms import PhotoUploadForm
 from photos.models import SessionPhoto
 from photos.selectors import TEACHING_SHOWN, course_comparison, session_photos, teaching_photos
 from photos.services import (
     DEFAULT_VIEWS,
+    REMOVAL_REASON_MAX,
     may_show,
     photo_bytes,
     photo_remove,
@@ -66,6 +67,7 @@ def upload(request, appointment_id):
         "blocker": blocker,
         "refused": refused,
         "photos": session_photos(appointment=appointment),
+        "reason_max": REMOVAL_REASON_MAX,
         "patient_url": reverse("patients:detail", args=[appointment.patient_id]),
     }
     status = 400 if refused or form.errors or (blocker and request.method == "POST") else 200
@@ -77,18 +79,12 @@ def upload(request, appointment_id):
 def photo_remove_view(request, key):
     """Remove one of a session's photos, with the reason; back to the session's photos either way."""
     photo = get_object_or_404(SessionPhoto.objects.select_related("appointment"), key=key)
-    form = PhotoRemoveForm(request.POST)
-    if form.is_valid():
-        try:
-            photo_remove(photo=photo, by=request.user, reason=form.cleaned_data["reason"])
-        except SchedulingError as error:
-            messages.error(request, error.message)
-        else:
-            messages.success(
-                request, f"Removed: {photo.get_phase_display().lower()}, {photo.get_view_display().lower()}."
-            )
+    try:
+        photo_remove(photo=photo, by=request.user, reason=request.POST.get("reason", ""))
+    except SchedulingError as error:
+        messages.error(request, f"{error.message} Nothing was removed.")
     else:
-        messages.error(request, "Say why the photo is removed (up to 200 characters); nothing was removed.")
+        messages.success(request, f"Removed: {photo.get_phase_display().lower()}, {photo.get_view_display().lower()}.")
     return redirect("clinical:photos_upload", appointment_id=photo.appointment_id)
 
 

@@ -33,7 +33,7 @@ def sign_in_link_ask(*, email: str) -> None:
     is looked up here instead, so that the link still goes."""
     if settings.PORTAL_SIGN_IN_IN_WORKER:
         try:  # by the task's name: portal.tasks imports this module
-            current_app.send_task(SIGN_IN_TASK, args=[email.strip()], argsrepr="('<address>',)")
+            current_app.send_task(SIGN_IN_TASK, args=[email], argsrepr="('<address>',)")
             return
         except OperationalError:
             log.warning("sign-in request: the broker could not be reached, so it is looked up in the request")

@@ -77,16 +77,19 @@ def unsigned_texts(*, patient, now: datetime | None = None) -> list[ConsentText]
     return [*texts, photo] if photo is not None else texts
 
 
+def standing_photo_consents(patient):
+    """The patient's photo consents not withdrawn, latest first: the first is the one that stands,
+    whatever its version. `patient` may be an `OuterRef`, for a subquery over many patients."""
+    return ConsentSignature.objects.filter(
+        patient=patient, text__kind=ConsentText.Kind.PHOTO, withdrawn_at=None
+    ).order_by("-signed_at", "-pk")
+
+
 def photo_scopes(*, patient) -> frozenset[str]:
-    """The photo scopes the patient has given (CLINICAL, MARKETING) by their latest photo consent
-    that is not withdrawn, whatever its version; empty when they refused, withdrew or never
-    answered. Read at every upload and every showing, so a withdrawal counts at once."""
-    latest = (
-        ConsentSignature.objects.filter(patient=patient, text__kind=ConsentText.Kind.PHOTO, withdrawn_at=None)
-        .order_by("-signed_at", "-pk")
-        .values("photo_clinical", "photo_marketing")
-        .first()
-    )
+    """The photo scopes the patient has given (CLINICAL, MARKETING) by the photo consent that
+    stands (`standing_photo_consents`); empty when they refused, withdrew or never answered. Read
+    at every upload and every showing, so a withdrawal counts at once."""
+    latest = standing_photo_consents(patient).values("photo_clinical", "photo_marketing").first()
     if latest is None:
         return frozenset()
     given = {CLINICAL: latest["photo_clinical"], MARKETING: latest["photo_marketing"]}
